@@ -1,0 +1,60 @@
+# The two commands a person types: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv: the one on PATH, else a private copy bootstrapped with pip into .tools/.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+ADMIN_SOURCES := $(shell find admin-ui/src admin-ui/public -type f 2>/dev/null) \
+	$(wildcard admin-ui/index.html admin-ui/vite.config.* admin-ui/tsconfig*.json admin-ui/package.json)
+
+.PHONY: help run test lint fmt types unit admin bench openapi clean
+
+help:
+	@echo "make run    start the embedded database, the API (:48080) and the admin (:48081) with demo data"
+	@echo "make test   lint, types and every test (starts and removes its own database server)"
+	@echo "make fmt    format the code;  make bench   run the benchmarks under bench/"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+admin-ui/node_modules/.package-lock.json: admin-ui/package-lock.json
+	cd admin-ui && npm ci --no-audit --no-fund
+
+admin-ui/dist/index.html: admin-ui/node_modules/.package-lock.json $(ADMIN_SOURCES)
+	cd admin-ui && npm run build
+
+admin: admin-ui/dist/index.html
+
+run: .venv/.synced admin
+	$(UV) run --frozen boxoffice dev
+
+lint: .venv/.synced
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+
+types: .venv/.synced
+	$(UV) run --frozen mypy
+
+fmt: .venv/.synced
+	$(UV) run --frozen ruff check --fix src tests bench
+	$(UV) run --frozen ruff format src tests bench
+
+test: lint types admin
+	cd admin-ui && npm test
+	$(UV) run --frozen pytest
+
+openapi: .venv/.synced admin-ui/node_modules/.package-lock.json
+	$(UV) run --frozen boxoffice openapi -o admin-ui/openapi.json
+	cd admin-ui && npm run gen:api
+
+bench: .venv/.synced
+	$(UV) run --frozen python -m bench.run
+
+clean:
+	rm -rf .venv .tools admin-ui/node_modules admin-ui/dist .pytest_cache .mypy_cache .ruff_cache

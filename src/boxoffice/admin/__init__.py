@@ -1,0 +1,1 @@
+"""The admin service: serves the compiled SPA and proxies /v1 to the API."""

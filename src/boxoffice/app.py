@@ -1,0 +1,66 @@
+"""create_app(): the API's routers, middleware and lifespan in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from boxoffice import __version__, health
+from boxoffice.config import Settings
+from boxoffice.core.clock import Clock, SystemClock
+from boxoffice.core.db import Database
+from boxoffice.core.envelope import install_error_handlers
+from boxoffice.core.logging import get_logger
+from boxoffice.core.metrics import Metrics
+from boxoffice.core.middleware import RequestMiddleware
+
+log = get_logger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> FastAPI:
+    """Build the API. A database handed in is used as is (tests); otherwise one is opened."""
+    clock = clock or SystemClock()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_db = db is None
+        database = db or Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+        app.state.db = database
+        if not database.indexes_ready:
+            await database.try_ensure_indexes()
+        log.info("api_started", version=__version__, environment=settings.environment)
+        try:
+            yield
+        finally:
+            if own_db:
+                await database.close()
+
+    app = FastAPI(
+        title="BoxOffice API",
+        version=__version__,
+        summary="Sell and redeem tickets at attraction venues.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(RequestMiddleware, clock=clock, metrics=metrics)
+
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(health.router)
+    app.include_router(v1)
+    app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app

@@ -1,0 +1,194 @@
+"""`boxoffice serve | admin | dev | seed-demo | openapi`: the commands a person or a container runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import uvicorn
+
+from boxoffice.config import ConfigError, Settings, load_settings
+from boxoffice.core.clock import SystemClock
+from boxoffice.core.db import Database
+from boxoffice.core.logging import configure_logging
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"boxoffice: configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+
+
+def cmd_serve(_: argparse.Namespace) -> int:
+    from boxoffice.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_admin(_: argparse.Namespace) -> int:
+    from boxoffice.admin.app import create_admin_app
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_admin_app(settings),
+        host=settings.admin_host,
+        port=settings.admin_port,
+        log_config=None,
+        server_header=False,
+    )
+    return 0
+
+
+async def _seed(settings: Settings) -> dict[str, object]:
+    from boxoffice.seed import seed_demo
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    try:
+        await db.ensure_indexes()
+        return await seed_demo(db, SystemClock())
+    finally:
+        await db.close()
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> int:
+    settings = _settings()
+    result = asyncio.run(_seed(settings))
+    print(json.dumps(result))  # noqa: T201 - the command's output
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from boxoffice.app import create_app
+
+    schema = create_app(_settings()).openapi()
+    text = json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} never came up: the process exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """The embedded database, the seed, the API and the admin; Ctrl-C stops all three in order."""
+    from boxoffice.embedded_db import EmbeddedMongo
+
+    base = _settings()  # generates and keeps development secrets before the children read them
+    var = base.var_dir.resolve()
+    mongo = EmbeddedMongo(str(var / "db" / "boxoffice.db"), args.mongo_port, var / "run")
+    if mongo.is_up():
+        sys.stderr.write(f"boxoffice: port {args.mongo_port} already has a database server; stop it first\n")
+        return 1
+    env = {**os.environ, "MONGO_URI": mongo.uri, "VAR_DIR": str(var)}
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        print(f"starting the embedded database on {mongo.uri} (data in {var / 'db'})", flush=True)  # noqa: T201
+        mongo.start()
+        seeded = asyncio.run(_seed(load_settings(env)))
+        print(f"demo data ready: {json.dumps(seeded)}", flush=True)  # noqa: T201
+        for command in ("serve", "admin"):
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "boxoffice.cli", command], env=env, start_new_session=True
+                )
+            )
+        _wait_http(f"http://127.0.0.1:{base.api_port}/health", children[0])
+        _wait_http(f"http://127.0.0.1:{base.admin_port}/health", children[1])
+        print(  # noqa: T201
+            "\nBoxOffice is running:\n"
+            f"  API    http://localhost:{base.api_port}/v1  (docs: /v1/docs, health: /health)\n"
+            f"  Admin  http://localhost:{base.admin_port}/\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                sys.stderr.write("boxoffice: a service exited unexpectedly; stopping the others\n")
+                return 1
+            time.sleep(0.3)
+        return 0
+    except RuntimeError as exc:
+        sys.stderr.write(f"boxoffice: {exc}\n")
+        return 1
+    finally:
+        print("stopping...", flush=True)  # noqa: T201
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in reversed(children):
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        mongo.stop()
+        print("stopped.", flush=True)  # noqa: T201
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="boxoffice", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the API (API_HOST:API_PORT)").set_defaults(func=cmd_serve)
+    sub.add_parser("admin", help="run the admin service (ADMIN_HOST:ADMIN_PORT)").set_defaults(func=cmd_admin)
+    dev = sub.add_parser("dev", help="embedded database + seed + API + admin, for development")
+    dev.add_argument("--mongo-port", type=int, default=int(os.environ.get("DEV_MONGO_PORT", "27017")))
+    dev.set_defaults(func=cmd_dev)
+    sub.add_parser("seed-demo", help="create the demo tenant (idempotent)").set_defaults(func=cmd_seed_demo)
+    openapi = sub.add_parser("openapi", help="print the OpenAPI schema")
+    openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
+    openapi.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

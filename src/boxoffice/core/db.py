@@ -1,0 +1,154 @@
+"""The MongoDB connection, collection names and the index specifications created at start-up.
+
+Only the operations listed in DESIGN.md ("write discipline") are used, so the same code runs
+on MongoDB and on the embedded MongoDB-wire server; `tests/conformance/` pins them down.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure
+
+from boxoffice.core.logging import get_logger
+
+Document = dict[str, Any]
+
+log = get_logger(__name__)
+
+
+class C:
+    """Collection names, in one place."""
+
+    TENANTS = "tenants"
+    STORES = "stores"
+    SITE_KEYS = "site_keys"
+    DEVICES = "devices"
+    EMPLOYEES = "employees"
+    ROLES = "roles"
+    MEMBERSHIPS = "memberships"
+    APPROVALS = "approvals"
+    PACKAGES = "packages"
+    PRICING_RULES = "pricing_rules"
+    SALES = "sales"
+    TICKETS = "tickets"
+    REDEMPTIONS = "redemptions"
+    SHIFTS = "shifts"
+    REFUNDS = "refunds"
+    REPRINTS = "reprints"
+    AUDITS = "audits"
+    AUDIT_HEADS = "audit_heads"
+    SETTINGS = "settings"
+    WEBHOOKS = "webhooks"
+    WEBHOOK_DELIVERIES = "webhook_deliveries"
+    SECRETS = "secrets"
+    OPS = "ops"
+    RATE_LIMITS = "rate_limits"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    expire_after_seconds: int | None = None
+
+    @property
+    def name(self) -> str:
+        return "_".join(f"{field}_{direction}" for field, direction in self.keys)
+
+
+def _ix(collection: str, *fields: str, unique: bool = False, ttl: int | None = None) -> IndexSpec:
+    return IndexSpec(collection, tuple((f, ASCENDING) for f in fields), unique, ttl)
+
+
+#: Unique indexes are behaviour (they make retries and races safe), not just speed.
+INDEX_SPECS: tuple[IndexSpec, ...] = (
+    _ix(C.TENANTS, "tenant_id", unique=True),
+    _ix(C.STORES, "tenant_id", "store_id", unique=True),
+    _ix(C.SITE_KEYS, "key_hash", unique=True),
+    _ix(C.DEVICES, "device_id", unique=True),
+    _ix(C.DEVICES, "tenant_id", "store_id"),
+    _ix(C.EMPLOYEES, "employee_id", unique=True),
+    _ix(C.EMPLOYEES, "email", unique=True),
+    _ix(C.ROLES, "tenant_id", "role_id", unique=True),
+    _ix(C.MEMBERSHIPS, "tenant_id", "employee_id", "store_id", unique=True),
+    _ix(C.APPROVALS, "approval_id", unique=True),
+    _ix(C.TICKETS, "ticket_id", unique=True),
+    _ix(C.TICKETS, "qr_token", unique=True),
+    _ix(C.TICKETS, "tenant_id", "short_code", unique=True),
+    _ix(C.SALES, "tenant_id", "idempotency_key", unique=True),
+    _ix(C.SALES, "tenant_id", "store_id", "created_at"),
+    _ix(C.REDEMPTIONS, "tenant_id", "ticket_id", "ts"),
+    _ix(C.AUDITS, "tenant_id", "seq", unique=True),
+    _ix(C.AUDITS, "tenant_id", "ts"),
+    _ix(C.AUDIT_HEADS, "tenant_id", unique=True),
+    _ix(C.OPS, "op_id", unique=True),
+    _ix(C.RATE_LIMITS, "key", unique=True),
+    _ix(C.RATE_LIMITS, "expires_at", ttl=0),
+)
+
+
+class Database:
+    """Owns the client; hands out collections; knows whether the indexes are in place."""
+
+    def __init__(self, uri: str, name: str, *, timeout_ms: int = 2000) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            uri,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms * 5, 10_000),
+            tz_aware=True,
+            appname="boxoffice",
+        )
+        self.db: AsyncDatabase[Document] = self.client[name]
+        self.indexes_ready = False
+
+    def __getitem__(self, collection: str) -> AsyncCollection[Document]:
+        return self.db[collection]
+
+    async def ping(self) -> float:
+        """Round trip to the server in milliseconds; raises ConnectionFailure when it is down."""
+        started = time.perf_counter()
+        await self.client.admin.command("ping")
+        return (time.perf_counter() - started) * 1000
+
+    async def ensure_indexes(self) -> None:
+        """Create every index in INDEX_SPECS; safe to call again (create_index is idempotent)."""
+        for spec in INDEX_SPECS:
+            options: dict[str, Any] = {"name": spec.name}
+            if spec.unique:
+                options["unique"] = True
+            if spec.expire_after_seconds is not None:
+                options["expireAfterSeconds"] = spec.expire_after_seconds
+            await self[spec.collection].create_index(list(spec.keys), **options)
+        self.indexes_ready = True
+
+    async def try_ensure_indexes(self) -> bool:
+        """At start-up the database may be down: note it and let readiness retry later."""
+        try:
+            await self.ensure_indexes()
+        except (ConnectionFailure, OperationFailure) as exc:
+            log.warning("indexes_pending", reason=type(exc).__name__)
+            return False
+        return True
+
+    async def missing_indexes(self) -> list[str]:
+        """Index names the specs ask for that the server does not have."""
+        missing: list[str] = []
+        by_collection: dict[str, list[IndexSpec]] = {}
+        for spec in INDEX_SPECS:
+            by_collection.setdefault(spec.collection, []).append(spec)
+        for collection, specs in by_collection.items():
+            present = await self[collection].index_information()
+            present_keys = {tuple((k, int(d)) for k, d in info["key"]) for info in present.values()}
+            missing.extend(f"{collection}.{spec.name}" for spec in specs if spec.keys not in present_keys)
+        return missing
+
+    async def close(self) -> None:
+        await self.client.close()

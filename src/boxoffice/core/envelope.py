@@ -1,0 +1,133 @@
+"""The response envelope every endpoint answers with, success or failure."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from boxoffice.core.clock import Clock, isoformat_z
+from boxoffice.core.context import current_context
+from boxoffice.core.errors import (
+    AppError,
+    Conflict,
+    Internal,
+    MethodNotAllowed,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
+
+T = TypeVar("T")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any | None = None
+
+
+class Envelope(BaseModel, Generic[T]):
+    server_time: str
+    request_id: str
+    data: T | None = None
+    error: ErrorBody | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """The failure shape, for OpenAPI `responses=` declarations."""
+
+    server_time: str
+    request_id: str
+    data: None = None
+    error: ErrorBody
+
+
+def _request_id() -> str:
+    ctx = current_context()
+    return ctx.request_id if ctx else ""
+
+
+def envelope_body(clock: Clock, *, data: Any = None, error: ErrorBody | None = None) -> dict[str, Any]:
+    return {
+        "server_time": isoformat_z(clock.now()),
+        "request_id": _request_id(),
+        "data": data,
+        "error": error.model_dump(exclude_none=True) if error else None,
+    }
+
+
+def ok(request: Request, data: Any) -> dict[str, Any]:
+    """Wrap a success payload; routers return this from handlers typed `Envelope[T]`."""
+    clock: Clock = request.app.state.clock
+    return envelope_body(clock, data=data)
+
+
+def error_response(clock: Clock, err: AppError) -> JSONResponse:
+    ctx = current_context()
+    if ctx is not None:
+        ctx.error_code = err.code
+    body = envelope_body(clock, error=ErrorBody(code=err.code, message=err.message, details=err.details))
+    return JSONResponse(body, status_code=err.status, headers=err.headers)
+
+
+_HTTP_STATUS_ERRORS: dict[int, type[AppError]] = {
+    400: ValidationFailed,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Field paths and messages only: never echo the submitted values back."""
+    return [
+        {"loc": [str(part) for part in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure kind the framework can raise onto the envelope."""
+
+    def clock() -> Clock:
+        c: Clock = app.state.clock
+        return c
+
+    async def on_app_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return error_response(clock(), exc)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(clock(), ValidationFailed(details=_validation_details(exc)))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = _HTTP_STATUS_ERRORS.get(exc.status_code)
+        if kind is None:
+            err: AppError = Internal() if exc.status_code >= 500 else ValidationFailed()
+        else:
+            err = kind()
+        response = error_response(clock(), err)
+        response.status_code = exc.status_code
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    async def on_db_down(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(clock(), Unavailable(headers={"Retry-After": "2"}))
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(ConnectionFailure, on_db_down)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

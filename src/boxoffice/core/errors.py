@@ -1,0 +1,104 @@
+"""Every client-visible failure is an AppError with a stable E_ code and an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    code: ClassVar[str] = "E_INTERNAL"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Something went wrong on our side."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(AppError):
+    code = "E_VALIDATION"
+    status = 400
+    default_message = "The request is not valid."
+
+
+class Unauthenticated(AppError):
+    code = "E_UNAUTHENTICATED"
+    status = 401
+    default_message = "Authentication is required."
+
+
+class PermissionDenied(AppError):
+    code = "E_PERMISSION"
+    status = 403
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(AppError):
+    code = "E_NOT_FOUND"
+    status = 404
+    default_message = "Not found."
+
+
+class MethodNotAllowed(AppError):
+    code = "E_METHOD_NOT_ALLOWED"
+    status = 405
+    default_message = "This method is not allowed on this path."
+
+
+class Conflict(AppError):
+    code = "E_CONFLICT"
+    status = 409
+    default_message = "The request conflicts with the current state."
+
+
+class RateLimited(AppError):
+    code = "E_RATE_LIMITED"
+    status = 429
+    default_message = "Too many requests; retry later."
+
+
+class Unavailable(AppError):
+    code = "E_UNAVAILABLE"
+    status = 503
+    default_message = "The database is unreachable; retry shortly."
+
+
+class Internal(AppError):
+    """The generic answer for anything unexpected: never carries the real cause."""
+
+
+ERROR_CODES: tuple[str, ...] = (
+    "E_VALIDATION",
+    "E_UNAUTHENTICATED",
+    "E_PERMISSION",
+    "E_NOT_FOUND",
+    "E_METHOD_NOT_ALLOWED",
+    "E_CONFLICT",
+    "E_IDEMPOTENCY_MISMATCH",
+    "E_IN_PROGRESS",
+    "E_RATE_LIMITED",
+    "E_DEVICE_SUSPENDED",
+    "E_DEVICE_REVOKED",
+    "E_PIN_LOCKED",
+    "E_APPROVAL_REQUIRED",
+    "E_SHIFT_CLOSED",
+    "E_NO_OPEN_SHIFT",
+    "E_DUPLICATE_USE",
+    "E_EXPIRED",
+    "E_NOT_STARTED",
+    "E_EXHAUSTED",
+    "E_INVALID_SIG",
+    "E_WRONG_DEVICE",
+    "E_RULE_CONFLICT",
+    "E_CAP_EXCEEDED",
+    "E_UNAVAILABLE",
+    "E_INTERNAL",
+)
