@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from boxoffice import __version__
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock, SystemClock
+from boxoffice.core.context import current_context
 from boxoffice.core.envelope import ErrorBody, envelope_body, install_error_handlers
 from boxoffice.core.errors import Unavailable
 from boxoffice.core.metrics import Metrics
@@ -80,6 +81,9 @@ def create_admin_app(
         client: httpx.AsyncClient = request.app.state.api
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["x-forwarded-for"] = request.client.host if request.client else ""
+        ctx = current_context()
+        if ctx is not None:
+            headers["x-request-id"] = ctx.request_id  # one id across both services' logs
         upstream_request = client.build_request(
             request.method,
             f"/v1/{path}",

@@ -1,0 +1,211 @@
+"""Exactly the MongoDB operations the code relies on (DESIGN.md, "write discipline").
+
+Runs against the embedded server, and against a real MongoDB when BOXOFFICE_TEST_MONGO_URI is
+set; anything not listed here must not be relied on by the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from boxoffice.core.db import INDEX_SPECS, Database
+
+
+async def test_start_up_indexes_are_all_present(clean_db: Database) -> None:
+    assert await clean_db.missing_indexes() == []
+    await clean_db.ensure_indexes()  # a second start-up changes nothing and does not fail
+    assert await clean_db.missing_indexes() == []
+    assert len(INDEX_SPECS) >= 20
+
+
+async def test_unique_index_rejects_duplicates(clean_db: Database) -> None:
+    tickets = clean_db["tickets"]
+    await tickets.insert_one(
+        {"ticket_id": "T1", "tenant_id": "A", "short_code": "AAAA1111", "qr_token": "q1"}
+    )
+    with pytest.raises(DuplicateKeyError):
+        await tickets.insert_one({"ticket_id": "T1", "tenant_id": "A", "short_code": "B", "qr_token": "q2"})
+
+
+async def test_compound_unique_is_per_tenant(clean_db: Database) -> None:
+    tickets = clean_db["tickets"]
+    await tickets.insert_one(
+        {"ticket_id": "T1", "tenant_id": "A", "short_code": "SAME0001", "qr_token": "q1"}
+    )
+    await tickets.insert_one(
+        {"ticket_id": "T2", "tenant_id": "B", "short_code": "SAME0001", "qr_token": "q2"}
+    )
+    with pytest.raises(DuplicateKeyError):
+        await tickets.insert_one(
+            {"ticket_id": "T3", "tenant_id": "A", "short_code": "SAME0001", "qr_token": "q3"}
+        )
+    assert await tickets.count_documents({"short_code": "SAME0001"}) == 2
+
+
+async def test_find_sort_limit_projection(clean_db: Database) -> None:
+    coll = clean_db["conf_find"]
+    await coll.insert_many([{"tenant_id": "A", "n": n, "secret": "x"} for n in (5, 1, 4, 2, 3)])
+    await coll.insert_one({"tenant_id": "B", "n": 99})
+    cursor = coll.find({"tenant_id": "A", "n": {"$gt": 1}}, {"_id": 0, "n": 1}).sort("n", DESCENDING).limit(3)
+    assert await cursor.to_list() == [{"n": 5}, {"n": 4}, {"n": 3}]
+    page = await coll.find({"tenant_id": "A"}).sort([("n", ASCENDING)]).skip(1).limit(2).to_list()
+    assert [d["n"] for d in page] == [2, 3]
+
+
+async def test_conditional_increment_stops_at_the_limit_under_concurrency(clean_db: Database) -> None:
+    """Fifty concurrent uses of a 3-use ticket: exactly three succeed."""
+    coll = clean_db["conf_counter"]
+    await coll.insert_one({"ticket_id": "T", "used": 0, "quota": 3})
+
+    async def use() -> bool:
+        doc = await coll.find_one_and_update(
+            {"ticket_id": "T", "$expr": {"$lt": ["$used", "$quota"]}},
+            {"$inc": {"used": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return doc is not None
+
+    results = await asyncio.gather(*(use() for _ in range(50)))
+    assert sum(results) == 3
+    assert (await coll.find_one({"ticket_id": "T"}) or {})["used"] == 3
+
+
+async def test_conditional_update_with_plain_comparison(clean_db: Database) -> None:
+    coll = clean_db["conf_counter"]
+    await coll.insert_one({"k": "pin", "failures": 4})
+    first = await coll.find_one_and_update(
+        {"k": "pin", "failures": {"$lt": 5}}, {"$inc": {"failures": 1}}, return_document=ReturnDocument.AFTER
+    )
+    second = await coll.find_one_and_update({"k": "pin", "failures": {"$lt": 5}}, {"$inc": {"failures": 1}})
+    assert first is not None
+    assert first["failures"] == 5
+    assert second is None
+
+
+async def test_upsert_with_set_on_insert_keeps_the_first_values(clean_db: Database) -> None:
+    coll = clean_db["conf_upsert"]
+    for name in ("first", "second"):
+        await coll.update_one(
+            {"key": "K"}, {"$setOnInsert": {"key": "K", "name": name}, "$inc": {"hits": 1}}, upsert=True
+        )
+    docs = await coll.find({"key": "K"}).to_list()
+    assert len(docs) == 1
+    assert docs[0]["name"] == "first"
+    assert docs[0]["hits"] == 2
+
+
+async def test_concurrent_upserts_on_a_unique_key_make_one_document(clean_db: Database) -> None:
+    coll = clean_db["rate_limits"]  # has a unique index on key
+
+    async def hit() -> None:
+        try:
+            await coll.update_one({"key": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
+        except DuplicateKeyError:  # MongoDB may report the race; the caller retries once
+            await coll.update_one({"key": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
+
+    await asyncio.gather(*(hit() for _ in range(20)))
+    docs = await coll.find({"key": "login:1.2.3.4"}).to_list()
+    assert len(docs) == 1
+    assert docs[0]["count"] == 20
+
+
+async def test_set_add_to_set_and_scalar_push(clean_db: Database) -> None:
+    coll = clean_db["conf_arrays"]
+    await coll.insert_one({"id": 1, "tags": ["a"], "log": [1]})
+    await coll.update_one({"id": 1}, {"$addToSet": {"tags": "a"}})
+    await coll.update_one({"id": 1}, {"$addToSet": {"tags": "b"}})
+    await coll.update_one({"id": 1}, {"$push": {"log": 2}, "$set": {"status": "done"}})
+    doc = await coll.find_one({"id": 1}, {"_id": 0})
+    assert doc == {"id": 1, "tags": ["a", "b"], "log": [1, 2], "status": "done"}
+
+
+async def test_unordered_bulk_write_reports_duplicates_and_applies_the_rest(clean_db: Database) -> None:
+    coll = clean_db["ops"]  # unique op_id
+    await coll.insert_one({"op_id": "O2"})
+    with pytest.raises(BulkWriteError) as info:
+        await coll.bulk_write(
+            [InsertOne({"op_id": "O1"}), InsertOne({"op_id": "O2"}), InsertOne({"op_id": "O3"})],
+            ordered=False,
+        )
+    errors = info.value.details["writeErrors"]
+    assert [e["code"] for e in errors] == [11000]
+    assert errors[0]["index"] == 1
+    assert sorted(d["op_id"] for d in await coll.find({}).to_list()) == ["O1", "O2", "O3"]
+    result = await coll.bulk_write([UpdateOne({"op_id": "O1"}, {"$set": {"status": "applied"}})])
+    assert result.modified_count == 1
+
+
+async def test_aggregation_match_group_sum_count_sort_and_date_to_string(clean_db: Database) -> None:
+    """Days are UTC days here: the embedded server ignores `$dateToString`'s `timezone`, so
+    reports bucket by a local business day stored on each document at write time instead."""
+    coll = clean_db["conf_sales"]
+    base = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+    await coll.insert_many(
+        [
+            {"tenant_id": "A", "payment": "cash", "total": 15000, "at": base},
+            {"tenant_id": "A", "payment": "cash", "total": 25050, "at": base + timedelta(hours=1)},
+            {"tenant_id": "A", "payment": "qr", "total": 9999, "at": base + timedelta(hours=1)},
+            {"tenant_id": "B", "payment": "cash", "total": 100, "at": base},
+        ]
+    )
+    by_day = await (
+        await coll.aggregate(
+            [
+                {"$match": {"tenant_id": "A"}},
+                {
+                    "$project": {
+                        "total": 1,
+                        "day": {"$dateToString": {"format": "%Y-%m-%d", "date": "$at"}},
+                    }
+                },
+                {"$group": {"_id": "$day", "sum": {"$sum": "$total"}, "n": {"$sum": 1}}},
+                {"$sort": {"_id": 1}},
+            ]
+        )
+    ).to_list()
+    assert by_day == [
+        {"_id": "2026-11-25", "sum": 15000, "n": 1},
+        {"_id": "2026-11-26", "sum": 35049, "n": 2},
+    ]
+    by_payment = await (
+        await coll.aggregate(
+            [
+                {"$match": {"tenant_id": "A"}},
+                {"$group": {"_id": "$payment", "sum": {"$sum": "$total"}}},
+                {"$sort": {"sum": -1}},
+            ]
+        )
+    ).to_list()
+    assert by_payment == [{"_id": "cash", "sum": 40050}, {"_id": "qr", "sum": 9999}]
+    counted = await (await coll.aggregate([{"$match": {"payment": "cash"}}, {"$count": "n"}])).to_list()
+    assert counted == [{"n": 3}]
+
+
+async def test_ttl_index_is_declared(clean_db: Database) -> None:
+    info = await clean_db["rate_limits"].index_information()
+    ttl = [i for i in info.values() if i.get("expireAfterSeconds") is not None]
+    assert ttl
+    assert next(iter(ttl[0]["key"]))[0] == "expires_at"
+
+
+async def test_datetimes_round_trip_as_utc_milliseconds(clean_db: Database) -> None:
+    coll = clean_db["conf_time"]
+    at = datetime(2026, 11, 26, 5, 0, 1, 123456, tzinfo=UTC)
+    await coll.insert_one({"at": at})
+    doc = await coll.find_one({"at": {"$gte": at - timedelta(seconds=1)}})
+    assert doc is not None
+    assert doc["at"] == at.replace(microsecond=123000)
+    assert doc["at"].tzinfo is not None
+
+
+async def test_delete_and_count(clean_db: Database) -> None:
+    coll = clean_db["conf_delete"]
+    await coll.insert_many([{"tenant_id": t} for t in "AAB"])
+    result = await coll.delete_many({"tenant_id": "A"})
+    assert result.deleted_count == 2
+    assert await coll.count_documents({}) == 1

@@ -1,0 +1,83 @@
+"""No Docker engine runs here, so the deployment files' invariants are checked statically."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+@pytest.fixture(scope="module")
+def compose(repo_root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((repo_root / "compose.yaml").read_text())
+    return data
+
+
+def env_of(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    return {k: str(v) for k, v in env.items()}
+
+
+def test_three_services_on_one_network(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"api", "admin", "mongo"}
+    networks = {tuple(s["networks"]) for s in services.values()}
+    assert len(networks) == 1
+
+
+def test_mongo_publishes_no_port_and_has_auth_volume_and_healthcheck(compose: dict[str, Any]) -> None:
+    mongo = compose["services"]["mongo"]
+    assert mongo["image"].startswith("mongo:7")
+    assert "ports" not in mongo
+    assert "expose" not in mongo or all(str(p) == "27017" for p in mongo["expose"])
+    env = env_of(mongo)
+    assert env["MONGO_INITDB_ROOT_USERNAME"]
+    assert env["MONGO_INITDB_ROOT_PASSWORD_FILE"].startswith("/run/secrets/")
+    volume = mongo["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]  # a named volume, not a bind mount
+    assert mongo["healthcheck"]["test"]
+
+
+def test_api_listens_on_48080_and_reads_secrets_from_files(compose: dict[str, Any]) -> None:
+    api = compose["services"]["api"]
+    assert api["ports"] == ["48080:48080"]
+    env = env_of(api)
+    assert env["API_PORT"] == "48080"
+    assert env["ENVIRONMENT"] == "production"
+    for secret in ("JWT_SECRET", "QR_HMAC_KEYS", "WEBHOOK_MASTER_KEY", "MONGO_URI"):
+        assert secret not in env
+        assert env[f"{secret}_FILE"].startswith("/run/secrets/")
+    assert "48080" in " ".join(api["healthcheck"]["test"])
+
+
+def test_admin_proxies_to_the_api_inside_the_network(compose: dict[str, Any]) -> None:
+    admin = compose["services"]["admin"]
+    assert admin["ports"] == ["48081:48081"]
+    assert env_of(admin)["API_URL"] == "http://api:48080"
+    assert admin["healthcheck"]["test"]
+
+
+def test_every_secret_is_a_file(compose: dict[str, Any]) -> None:
+    used = {s for svc in compose["services"].values() for s in svc.get("secrets", [])}
+    assert used == set(compose["secrets"])
+    assert all("file" in spec for spec in compose["secrets"].values())
+
+
+def test_no_secret_values_in_the_compose_file(repo_root: Path) -> None:
+    text = (repo_root / "compose.yaml").read_text()
+    assert not re.search(r"(PASSWORD|SECRET|KEY)\s*:\s*(?!/run/secrets/)\S{8,}", text)
+
+
+def test_dockerfile_is_multi_stage_and_runs_as_non_root(repo_root: Path) -> None:
+    text = (repo_root / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    assert any(s.startswith("node:") for s in stages)
+    assert stages[-1].startswith("python:")
+    assert "slim" in stages[-1]
+    users = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
+    assert users
+    assert users[-1] not in ("root", "0")
+    assert "uv sync --frozen" in text
