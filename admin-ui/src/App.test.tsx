@@ -1,0 +1,70 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { AppRoutes } from "./App";
+import { envelope, mockFetch, renderWithProviders } from "./test/render";
+
+const SESSION = {
+  employee_id: "emp_1",
+  name: "Somchai Owner",
+  email: "owner@example.com",
+  tenant_id: "ten_1",
+  store_ids: ["st_1"],
+  permissions: [],
+};
+
+describe("AppRoutes", () => {
+  it("sends a visitor without a session to the login page", async () => {
+    mockFetch([
+      {
+        method: "GET",
+        path: "/session",
+        status: 401,
+        body: envelope(null, { code: "E_UNAUTHENTICATED", message: "Not signed in." }),
+      },
+    ]);
+    renderWithProviders(<AppRoutes />, { route: "/reports" });
+
+    expect(screen.getByRole("status", { name: "Loading" })).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    // A missing session is not an error.
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("shows the requested section when signed in", async () => {
+    mockFetch([{ method: "GET", path: "/session", status: 200, body: envelope(SESSION) }]);
+    renderWithProviders(<AppRoutes />, { route: "/stores" });
+
+    expect(await screen.findByRole("heading", { level: 1, name: "Stores" })).toBeInTheDocument();
+    expect(screen.getByText("Nothing here yet.")).toBeInTheDocument();
+    expect(screen.getByTestId("signed-in-name")).toHaveTextContent("Somchai Owner");
+  });
+
+  it.each([
+    ["/", "Dashboard"],
+    ["/reports", "Reports"],
+    ["/items", "Items"],
+    ["/employees", "Employees"],
+    ["/integrations", "Integrations"],
+    ["/settings", "Settings"],
+    ["/stores", "Stores"],
+  ])("renders the placeholder page for %s", async (route, title) => {
+    mockFetch([{ method: "GET", path: "/session", status: 200, body: envelope(SESSION) }]);
+    renderWithProviders(<AppRoutes />, { route });
+    expect(await screen.findByRole("heading", { level: 1, name: title })).toBeInTheDocument();
+  });
+
+  it("shows a retry option when the session cannot be loaded", async () => {
+    mockFetch([
+      {
+        method: "GET",
+        path: "/session",
+        status: 500,
+        body: envelope(null, { code: "E_INTERNAL", message: "Something went wrong." }),
+      },
+    ]);
+    renderWithProviders(<AppRoutes />, { route: "/" });
+
+    expect(await screen.findByText("Something went wrong.")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
+  });
+});

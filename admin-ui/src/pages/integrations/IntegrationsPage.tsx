@@ -1,0 +1,5 @@
+import { PlaceholderPage } from "../../components/PlaceholderPage";
+
+export function IntegrationsPage() {
+  return <PlaceholderPage title="Integrations" />;
+}

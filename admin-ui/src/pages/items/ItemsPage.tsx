@@ -1,0 +1,5 @@
+import { PlaceholderPage } from "../../components/PlaceholderPage";
+
+export function ItemsPage() {
+  return <PlaceholderPage title="Items" />;
+}

@@ -1,0 +1,5 @@
+import { PlaceholderPage } from "../../components/PlaceholderPage";
+
+export function StoresPage() {
+  return <PlaceholderPage title="Stores" />;
+}

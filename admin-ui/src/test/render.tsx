@@ -1,0 +1,82 @@
+import type { ReactElement, ReactNode } from "react";
+import { MantineProvider } from "@mantine/core";
+import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
+import { render, type RenderResult } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { vi } from "vitest";
+import { createQueryClient } from "../queryClient";
+import { theme } from "../theme";
+
+export interface RenderOptions {
+  route?: string;
+  queryClient?: QueryClient;
+}
+
+/** Renders `ui` inside the same providers as the app, with an in-memory router. */
+export function renderWithProviders(
+  ui: ReactElement,
+  { route = "/", queryClient = createQueryClient() }: RenderOptions = {},
+): RenderResult & { queryClient: QueryClient } {
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <MantineProvider theme={theme} env="test">
+      <QueryClientProvider client={queryClient}>
+        <MemoryRouter initialEntries={[route]}>{children}</MemoryRouter>
+      </QueryClientProvider>
+    </MantineProvider>
+  );
+  return Object.assign(render(ui, { wrapper }), { queryClient });
+}
+
+export interface MockRoute {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A JSON envelope as the API sends it. */
+export function envelope<T>(data: T | null, error: { code: string; message: string } | null = null) {
+  return {
+    server_time: "2025-01-01T00:00:00Z",
+    request_id: "req_test",
+    data,
+    error,
+  };
+}
+
+/**
+ * Replaces global fetch with a fake that answers from `routes` and records every request.
+ * Unknown routes answer 404 with an error envelope. Undone after each test by the setup file.
+ */
+export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
+  const requests: RecordedRequest[] = [];
+  const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const path = new URL(url, "http://localhost").pathname;
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    const rawBody = init?.body;
+    requests.push({
+      method,
+      path,
+      headers,
+      body: typeof rawBody === "string" ? (JSON.parse(rawBody) as unknown) : undefined,
+    });
+    const route = routes.find((r) => r.method === method && r.path === path);
+    const status = route?.status ?? 404;
+    const body = route ? route.body : envelope(null, { code: "E_NOT_FOUND", message: "Not found" });
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { "Content-Type": "application/json" },
+    });
+  };
+  vi.stubGlobal("fetch", vi.fn(fake));
+  return requests;
+}
