@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from boxoffice import __version__, health
+from boxoffice.audit.router import router as audit_router
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.db import Database
@@ -16,6 +17,8 @@ from boxoffice.core.envelope import install_error_handlers
 from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
+from boxoffice.staff.router import router as staff_router
+from boxoffice.tenancy.router import router as tenancy_router
 
 log = get_logger(__name__)
 
@@ -56,6 +59,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(health.router)
+    v1.include_router(tenancy_router)
+    v1.include_router(staff_router)
+    v1.include_router(audit_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 

@@ -19,6 +19,7 @@ import uvicorn
 from boxoffice.config import ConfigError, Settings, load_settings
 from boxoffice.core.clock import SystemClock
 from boxoffice.core.db import Database
+from boxoffice.core.deps import Deps
 from boxoffice.core.logging import configure_logging
 
 
@@ -62,12 +63,18 @@ def cmd_admin(_: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings) -> dict[str, object]:
-    from boxoffice.seed import seed_demo
+    from boxoffice.seed import seed_demo, write_credentials
 
     db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
     try:
         await db.ensure_indexes()
-        return await seed_demo(db, SystemClock())
+        credentials = await seed_demo(Deps(db, SystemClock(), settings))
+        path = write_credentials(settings.var_dir, credentials)
+        return {
+            "tenant_id": credentials["tenant_id"],
+            "store_id": credentials["store_id"],
+            "credentials": str(path),
+        }
     finally:
         await db.close()
 

@@ -1,51 +1,133 @@
-"""The demo tenant that `make run` creates; idempotent, so a second run keeps the data."""
+"""The demo tenant that `make run` creates; idempotent, so a second run keeps the data.
+
+Writes `var/demo-credentials.json` with what a person needs to try the demo.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from boxoffice.core.clock import Clock
-from boxoffice.core.db import C, Database
+from boxoffice.access.principal import Principal
+from boxoffice.core.db import C
+from boxoffice.core.deps import Deps
+from boxoffice.core.ids import new_id
+from boxoffice.core.repository import Scope
+from boxoffice.core.security import new_secret_token, sha256_hex
+from boxoffice.staff import service as staff
+from boxoffice.staff.schemas import EmployeeCreate, MembershipIn
+from boxoffice.tenancy.repository import SiteKeyRepository, StoreRepository
 
 DEMO_TENANT_ID = "01JDEMPARK0000000000000TEN"
 DEMO_STORE_ID = "01JDEMPARK000000000000STR1"
+OWNER = {"name": "Olivia Owner", "email": "owner@demo.test", "password": "demo-owner-pass", "pin": "1234"}
+SUPERVISOR = {"name": "Somchai Supervisor", "email": "supervisor@demo.test", "pin": "9999"}
+CASHIER = {"name": "Kanya Cashier", "email": "cashier@demo.test", "pin": "1111"}
+SITE_KEY_TTL = timedelta(days=30)
 
 
-async def seed_demo(db: Database, clock: Clock) -> dict[str, Any]:
-    """Upsert with $setOnInsert only: a re-run never overwrites what the owner has changed."""
-    now = clock.now()
-    await db[C.TENANTS].update_one(
-        {"tenant_id": DEMO_TENANT_ID},
-        {
-            "$setOnInsert": {
-                "tenant_id": DEMO_TENANT_ID,
-                "name": "Demo Play Park",
-                "legal_name": "Demo Play Park Co., Ltd.",
-                "tz": "Asia/Bangkok",
-                "currency": "THB",
-                "billing_plan": "demo",
-                "status": "active",
-                "created_at": now,
-            }
-        },
-        upsert=True,
-    )
-    await db[C.STORES].update_one(
-        {"tenant_id": DEMO_TENANT_ID, "store_id": DEMO_STORE_ID},
-        {
-            "$setOnInsert": {
-                "tenant_id": DEMO_TENANT_ID,
+async def seed_demo(deps: Deps) -> dict[str, Any]:
+    """Create only what is missing; never overwrite what the owner has changed since."""
+    db, now = deps.db, deps.clock.now()
+    if await db[C.TENANTS].find_one({"tenant_id": DEMO_TENANT_ID}) is None:
+        await staff.create_tenant(
+            deps,
+            tenant_id=DEMO_TENANT_ID,
+            name="Demo Play Park",
+            legal_name="Demo Play Park Co., Ltd.",
+            tz="Asia/Bangkok",
+            owner_name=OWNER["name"],
+            owner_email=OWNER["email"],
+            owner_password=OWNER["password"],
+            owner_pin=OWNER["pin"],
+        )
+    scope = Scope(DEMO_TENANT_ID)
+    if await StoreRepository(db, scope).find_one({"store_id": DEMO_STORE_ID}) is None:
+        await StoreRepository(db, scope).insert(
+            {
                 "store_id": DEMO_STORE_ID,
                 "name": "Bangkok Central",
                 "address": "999 Rama I Rd, Pathum Wan, Bangkok 10330",
                 "tz": "Asia/Bangkok",
+                "tax_id": "0105559999999",
                 "receipt_header": "Demo Play Park - Bangkok Central",
                 "receipt_footer": "Thank you! Keep this ticket until you leave.",
+                "logo_ref": None,
                 "paper_width": 80,
                 "active": True,
                 "created_at": now,
             }
-        },
-        upsert=True,
+        )
+    roles = {r["name"]: r["role_id"] for r in await staff.list_roles(deps, DEMO_TENANT_ID)}
+    owner_doc = await db[C.EMPLOYEES].find_one({"email": OWNER["email"]}, {"_id": 0})
+    assert owner_doc is not None
+    owner = Principal(
+        tenant_id=DEMO_TENANT_ID,
+        ip=None,
+        employee=owner_doc,
+        grants=await staff.load_grants(deps, DEMO_TENANT_ID, owner_doc["employee_id"]),
     )
-    return {"tenant_id": DEMO_TENANT_ID, "store_id": DEMO_STORE_ID}
+    for person, role in ((SUPERVISOR, "Supervisor"), (CASHIER, "Cashier")):
+        if await db[C.EMPLOYEES].find_one({"email": person["email"]}) is None:
+            await staff.create_employee(
+                deps,
+                owner,
+                EmployeeCreate(
+                    name=person["name"],
+                    email=person["email"],
+                    pin=person["pin"],
+                    memberships=[MembershipIn(store_id=DEMO_STORE_ID, role_ids=[roles[role]])],
+                ),
+            )
+    site_key = await _demo_site_key(deps)
+    return {
+        "tenant_id": DEMO_TENANT_ID,
+        "store_id": DEMO_STORE_ID,
+        "site_key": site_key,
+        "owner": {k: OWNER[k] for k in ("email", "password", "pin")},
+        "supervisor": {k: SUPERVISOR[k] for k in ("email", "pin")},
+        "cashier": {k: CASHIER[k] for k in ("email", "pin")},
+    }
+
+
+async def _demo_site_key(deps: Deps) -> str:
+    """Keep the demo's site key across runs (its clear text lives only in the credentials file)."""
+    path = deps.settings.var_dir / "demo-credentials.json"
+    repo = SiteKeyRepository(deps.db, Scope(DEMO_TENANT_ID))
+    now = deps.clock.now()
+    if path.exists():
+        known = json.loads(path.read_text(encoding="utf-8")).get("site_key")
+        if known:
+            record = await repo.find_one({"key_hash": sha256_hex(known)})
+            if record and record.get("revoked_at") is None and record["expires_at"] > now:
+                return str(known)
+    key = new_secret_token("sk")
+    await repo.insert(
+        {
+            "site_key_id": new_id(),
+            "store_id": DEMO_STORE_ID,
+            "key_hash": sha256_hex(key),
+            "label": "Demo devices",
+            "require_approval": False,
+            "expires_at": now + SITE_KEY_TTL,
+            "revoked_at": None,
+            "created_at": now,
+            "created_by": None,
+            "uses": 0,
+        }
+    )
+    return key
+
+
+def write_credentials(var_dir: Path, credentials: dict[str, Any]) -> Path:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "demo-credentials.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(credentials, fh, indent=2)
+    tmp.replace(path)
+    return path

@@ -33,6 +33,7 @@ class C:
     ROLES = "roles"
     MEMBERSHIPS = "memberships"
     APPROVALS = "approvals"
+    PIN_INDEX = "pin_index"
     PACKAGES = "packages"
     PRICING_RULES = "pricing_rules"
     SALES = "sales"
@@ -42,7 +43,6 @@ class C:
     REFUNDS = "refunds"
     REPRINTS = "reprints"
     AUDITS = "audits"
-    AUDIT_HEADS = "audit_heads"
     SETTINGS = "settings"
     WEBHOOKS = "webhooks"
     WEBHOOK_DELIVERIES = "webhook_deliveries"
@@ -78,7 +78,10 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.EMPLOYEES, "email", unique=True),
     _ix(C.ROLES, "tenant_id", "role_id", unique=True),
     _ix(C.MEMBERSHIPS, "tenant_id", "employee_id", "store_id", unique=True),
-    _ix(C.APPROVALS, "approval_id", unique=True),
+    _ix(C.APPROVALS, "token_hash", unique=True),
+    _ix(C.PIN_INDEX, "tenant_id", "pin_lookup", unique=True),
+    _ix(C.PIN_INDEX, "tenant_id", "employee_id"),
+    _ix(C.SITE_KEYS, "tenant_id", "store_id"),
     _ix(C.TICKETS, "ticket_id", unique=True),
     _ix(C.TICKETS, "qr_token", unique=True),
     _ix(C.TICKETS, "tenant_id", "short_code", unique=True),
@@ -87,7 +90,7 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.REDEMPTIONS, "tenant_id", "ticket_id", "ts"),
     _ix(C.AUDITS, "tenant_id", "seq", unique=True),
     _ix(C.AUDITS, "tenant_id", "ts"),
-    _ix(C.AUDIT_HEADS, "tenant_id", unique=True),
+    _ix(C.AUDITS, "tenant_id", "event_type", "seq"),
     _ix(C.OPS, "op_id", unique=True),
     _ix(C.RATE_LIMITS, "key", unique=True),
     _ix(C.RATE_LIMITS, "expires_at", ttl=0),

@@ -102,3 +102,27 @@ ERROR_CODES: tuple[str, ...] = (
     "E_UNAVAILABLE",
     "E_INTERNAL",
 )
+
+
+class DeviceSuspended(AppError):
+    code = "E_DEVICE_SUSPENDED"
+    status = 403
+    default_message = "This device is suspended; ask a manager to reactivate it."
+
+
+class DeviceRevoked(AppError):
+    code = "E_DEVICE_REVOKED"
+    status = 403
+    default_message = "This device has been revoked; pair it again."
+
+
+class ApprovalRequired(AppError):
+    code = "E_APPROVAL_REQUIRED"
+    status = 403
+    default_message = "This needs a manager's approval first."
+
+
+class PinLocked(AppError):
+    code = "E_PIN_LOCKED"
+    status = 423
+    default_message = "Too many wrong attempts; this account is locked for a while."

@@ -1,0 +1,1 @@
+"""Who may call what: principals, the device route table, permissions and built-in roles."""

@@ -1,0 +1,74 @@
+"""Every query on `audits`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+
+from boxoffice.core.db import C, Database, Document
+from boxoffice.core.repository import Scope, ScopedRepository
+
+
+class AuditRepository(ScopedRepository):
+    collection_name = C.AUDITS
+
+    async def last(self) -> Document | None:
+        """The chain's head; the tenant's whole chain, whatever stores the caller may see."""
+        return await self.collection.find_one(
+            {"tenant_id": self.scope.tenant_id}, {"_id": 0}, sort=[("seq", DESCENDING)]
+        )
+
+    async def insert_raw(self, doc: Document) -> None:
+        """Insert a fully formed entry; the unique (tenant_id, seq) index settles races."""
+        await self.collection.insert_one({**doc, "tenant_id": self.scope.tenant_id})
+
+    async def search(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        store_id: str | None,
+        actor_id: str | None,
+        device_id: str | None,
+        event_types: list[str] | None,
+        event_prefix: str | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[Document]:
+        filters: dict[str, Any] = {}
+        ts: dict[str, datetime] = {}
+        if since:
+            ts["$gte"] = since
+        if until:
+            ts["$lt"] = until
+        if ts:
+            filters["ts"] = ts
+        if store_id:
+            filters["store_id"] = store_id
+        if actor_id:
+            filters["actor_id"] = actor_id
+        if device_id:
+            filters["device_id"] = device_id
+        if event_types:
+            filters["event_type"] = {"$in": event_types}
+        elif event_prefix:
+            filters["event_type"] = {"$gte": event_prefix, "$lt": event_prefix + "\uffff"}
+        if before_seq is not None:
+            filters["seq"] = {"$lt": before_seq}
+        return await self.find_many(filters, sort=[("seq", DESCENDING)], limit=limit)
+
+
+async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]:
+    """The whole chain of one tenant, oldest first (for verification)."""
+    repo = AuditRepository(db, Scope(tenant_id))
+    cursor = repo.collection.find({"tenant_id": tenant_id}, {"_id": 0}).sort("seq", ASCENDING)
+    async for doc in cursor:
+        yield doc
+
+
+async def tenants_with_audits(db: Database) -> list[str]:
+    ids: list[str] = await db[C.AUDITS].distinct("tenant_id")
+    return sorted(ids)

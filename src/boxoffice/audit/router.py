@@ -1,0 +1,167 @@
+"""HTTP for the audit explorer, its CSV export, and access logs (sign-in events)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from boxoffice.access.dependencies import auth_responses, staff_with
+from boxoffice.access.principal import Principal
+from boxoffice.audit.repository import AuditRepository
+from boxoffice.audit.schemas import AuditRead
+from boxoffice.core.clock import isoformat_z
+from boxoffice.core.deps import AppDeps
+from boxoffice.core.envelope import Envelope, ok
+from boxoffice.core.errors import ValidationFailed
+from boxoffice.core.pagination import Limit
+from boxoffice.core.schemas import Page
+
+router = APIRouter(tags=["audit"])
+Auditor = Annotated[Principal, staff_with("audit_view")]
+ACCESS_PREFIX = "auth."
+CSV_FIELDS = (
+    "seq",
+    "ts",
+    "event_type",
+    "store_id",
+    "actor_id",
+    "device_id",
+    "ip",
+    "payload",
+    "audit_id",
+    "hash",
+)
+EXPORT_BATCH = 1000
+
+
+class AuditFilters:
+    """The query parameters shared by the explorer, the export and the access log."""
+
+    def __init__(
+        self,
+        from_: Annotated[datetime | None, Query(alias="from", description="Inclusive, UTC ISO-8601.")] = None,
+        to: Annotated[datetime | None, Query(description="Exclusive, UTC ISO-8601.")] = None,
+        store_id: Annotated[str | None, Query(max_length=64)] = None,
+        actor_id: Annotated[str | None, Query(max_length=64)] = None,
+        device_id: Annotated[str | None, Query(max_length=64)] = None,
+        event_type: Annotated[list[str] | None, Query(max_length=20)] = None,
+        cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
+    ) -> None:
+        for value in (from_, to):
+            if value is not None and value.tzinfo is None:
+                raise ValidationFailed("from/to need a time zone, e.g. 2026-11-26T00:00:00Z.")
+        self.since, self.until = from_, to
+        self.store_id, self.actor_id, self.device_id = store_id, actor_id, device_id
+        self.event_types = event_type
+        self.cursor = cursor
+
+    async def search(
+        self, repo: AuditRepository, *, limit: int, prefix: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await repo.search(
+            since=self.since,
+            until=self.until,
+            store_id=self.store_id,
+            actor_id=self.actor_id,
+            device_id=self.device_id,
+            event_types=[t for t in self.event_types or [] if prefix is None or t.startswith(prefix)] or None,
+            event_prefix=prefix,
+            before_seq=self.cursor,
+            limit=limit,
+        )
+
+
+def _page(docs: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    next_cursor = str(docs[limit - 1]["seq"]) if len(docs) > limit else None
+    page = Page[AuditRead](items=[AuditRead.model_validate(d) for d in docs[:limit]], next_cursor=next_cursor)
+    return page.model_dump(mode="json")
+
+
+@router.get(
+    "/audits",
+    response_model=Envelope[Page[AuditRead]],
+    summary="The audit log, newest first, filtered by date range, store, actor, device and event type",
+    responses=auth_responses(),
+)
+async def list_audits(
+    request: Request,
+    deps: AppDeps,
+    principal: Auditor,
+    filters: Annotated[AuditFilters, Depends()],
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    repo = AuditRepository(deps.db, principal.scope_with("audit_view"))
+    return ok(request, _page(await filters.search(repo, limit=limit + 1), limit))
+
+
+@router.get(
+    "/access_logs",
+    response_model=Envelope[Page[AuditRead]],
+    summary="Who signed in (or failed to), where, from which device and IP",
+    responses=auth_responses(),
+)
+async def access_logs(
+    request: Request,
+    deps: AppDeps,
+    principal: Auditor,
+    filters: Annotated[AuditFilters, Depends()],
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    repo = AuditRepository(deps.db, principal.scope_with("audit_view"))
+    return ok(request, _page(await filters.search(repo, limit=limit + 1, prefix=ACCESS_PREFIX), limit))
+
+
+@router.get(
+    "/audits/export.csv",
+    summary="The filtered audit log as CSV (newest first)",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "CSV with a header row"},
+        **auth_responses(),
+    },
+)
+async def export_audits(
+    deps: AppDeps, principal: Auditor, filters: Annotated[AuditFilters, Depends()]
+) -> StreamingResponse:
+    repo = AuditRepository(deps.db, principal.scope_with("audit_view"))
+
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_FIELDS)
+        while True:
+            batch = await filters.search(repo, limit=EXPORT_BATCH)
+            for doc in batch:
+                writer.writerow(
+                    [
+                        doc["seq"],
+                        isoformat_z(doc["ts"]),
+                        doc["event_type"],
+                        doc.get("store_id") or "",
+                        doc.get("actor_id") or "",
+                        doc.get("device_id") or "",
+                        doc.get("ip") or "",
+                        json.dumps(doc.get("payload", {}), sort_keys=True, default=str),
+                        doc["audit_id"],
+                        doc["hash"],
+                    ]
+                )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(batch) < EXPORT_BATCH:
+                return
+            filters.cursor = int(batch[-1]["seq"])
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )

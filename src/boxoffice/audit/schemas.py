@@ -1,0 +1,21 @@
+"""Audit entries as the API shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.core.schemas import ReadModel, UtcDatetime
+
+
+class AuditRead(ReadModel):
+    audit_id: str
+    seq: int
+    ts: UtcDatetime
+    store_id: str | None
+    actor_id: str | None
+    device_id: str | None
+    event_type: str
+    payload: dict[str, Any]
+    ip: str | None
+    prev_hash: str
+    hash: str

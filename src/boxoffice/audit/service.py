@@ -1,0 +1,71 @@
+"""Append to and verify the audit chain.
+
+Appending reads the head and inserts `seq + 1`; the unique (tenant_id, seq) index makes a
+concurrent writer fail and retry on the new head, so the chain never forks (no transactions).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from boxoffice.audit.chain import GENESIS_HASH, BrokenLink, entry_hash, first_broken_link
+from boxoffice.audit.repository import AuditRepository, iterate_chain
+from boxoffice.core.clock import Clock
+from boxoffice.core.db import Database, Document
+from boxoffice.core.ids import new_id
+from boxoffice.core.repository import Scope
+
+MAX_APPEND_ATTEMPTS = 50
+
+
+def _to_millis(at: datetime) -> datetime:
+    """MongoDB keeps milliseconds; hash what will be read back."""
+    at = at.astimezone(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+async def append(
+    db: Database,
+    clock: Clock,
+    *,
+    tenant_id: str,
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    store_id: str | None = None,
+    actor_id: str | None = None,
+    device_id: str | None = None,
+    ip: str | None = None,
+) -> Document:
+    repo = AuditRepository(db, Scope(tenant_id))
+    ts = _to_millis(clock.now())
+    for _ in range(MAX_APPEND_ATTEMPTS):
+        head = await repo.last()
+        entry: Document = {
+            "audit_id": new_id(),
+            "seq": (int(head["seq"]) + 1) if head else 1,
+            "ts": ts,
+            "tenant_id": tenant_id,
+            "store_id": store_id,
+            "actor_id": actor_id,
+            "device_id": device_id,
+            "event_type": event_type,
+            "payload": payload or {},
+            "ip": ip,
+            "prev_hash": str(head["hash"]) if head else GENESIS_HASH,
+        }
+        entry["hash"] = entry_hash(entry["prev_hash"], entry)
+        try:
+            await repo.insert_raw(entry)
+        except DuplicateKeyError:
+            continue  # another writer took this seq; chain onto theirs
+        return entry
+    raise RuntimeError("audit chain is too contended to append")
+
+
+async def verify(db: Database, tenant_id: str) -> tuple[int, BrokenLink | None]:
+    """(entries checked, the first broken link or None)."""
+    entries = [entry async for entry in iterate_chain(db, tenant_id)]
+    return len(entries), first_broken_link(entries)

@@ -1,0 +1,51 @@
+"""Fixed-window rate limits kept in Mongo, so every API replica shares the same counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from boxoffice.core.clock import Clock
+from boxoffice.core.db import C, Database
+from boxoffice.core.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window: timedelta
+
+
+REGISTER = Limit("register", 10, timedelta(minutes=1))
+DEVICE_LOGIN = Limit("device_login", 30, timedelta(minutes=1))
+EMPLOYEE_LOGIN = Limit("employee_login", 20, timedelta(minutes=1))
+VERIFY_PIN = Limit("verify_pin", 20, timedelta(minutes=1))
+
+
+async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
+    """Count one attempt by `subject` (an IP, a device); 429 with Retry-After past the limit."""
+    now = clock.now()
+    window_seconds = int(limit.window.total_seconds())
+    window_index = int(now.timestamp()) // window_seconds
+    window_end = datetime.fromtimestamp((window_index + 1) * window_seconds, UTC)
+    key = f"{limit.name}:{subject}:{window_index}"
+    update = {"$inc": {"count": 1}, "$setOnInsert": {"key": key, "expires_at": window_end}}
+    try:
+        doc = await db[C.RATE_LIMITS].find_one_and_update(
+            {"key": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+        )
+    except DuplicateKeyError:  # two first hits raced on the upsert; the second is now an update
+        doc = await db[C.RATE_LIMITS].find_one_and_update(
+            {"key": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+        )
+    if doc is not None and int(doc["count"]) > limit.max_hits:
+        retry_after = max(1, math.ceil((window_end - now).total_seconds()))
+        raise RateLimited(
+            f"Too many {limit.name.replace('_', ' ')} attempts; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )

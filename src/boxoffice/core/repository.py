@@ -1,0 +1,102 @@
+"""The tenant-scoped repository base: every filter and every insert carries the caller's tenant
+(and, for store-scoped callers, their stores), so isolation cannot be forgotten in a router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from boxoffice.core.db import Database, Document
+from boxoffice.core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see: one tenant, and either every store (None) or these stores."""
+
+    tenant_id: str
+    store_ids: frozenset[str] | None = None
+
+    def allows_store(self, store_id: str | None) -> bool:
+        return self.store_ids is None or (store_id is not None and store_id in self.store_ids)
+
+
+class ScopedRepository:
+    collection_name: ClassVar[str]
+    #: Documents of this collection carry a store_id that limits store-scoped callers.
+    store_scoped: ClassVar[bool] = True
+
+    def __init__(self, db: Database, scope: Scope) -> None:
+        self.db = db
+        self.scope = scope
+
+    @property
+    def collection(self) -> AsyncCollection[Document]:
+        return self.db[self.collection_name]
+
+    def where(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        base: dict[str, Any] = {"tenant_id": self.scope.tenant_id}
+        if self.store_scoped and self.scope.store_ids is not None:
+            base["store_id"] = {"$in": sorted(self.scope.store_ids)}
+        if not filters:
+            return base
+        return {"$and": [base, filters]}
+
+    async def find_one(
+        self, filters: dict[str, Any], projection: dict[str, Any] | None = None
+    ) -> Document | None:
+        return await self.collection.find_one(self.where(filters), projection or {"_id": 0})
+
+    async def get(self, filters: dict[str, Any], what: str) -> Document:
+        """Load one document or answer 404: another tenant's record looks exactly like a missing one."""
+        doc = await self.find_one(filters)
+        if doc is None:
+            raise NotFound(f"{what} not found.")
+        return doc
+
+    async def find_many(
+        self,
+        filters: dict[str, Any] | None = None,
+        *,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: dict[str, Any] | None = None,
+    ) -> list[Document]:
+        cursor = self.collection.find(self.where(filters), projection or {"_id": 0})
+        if sort:
+            cursor = cursor.sort(sort)
+        if limit:
+            cursor = cursor.limit(limit)
+        return await cursor.to_list()
+
+    async def count(self, filters: dict[str, Any] | None = None) -> int:
+        return await self.collection.count_documents(self.where(filters))
+
+    async def insert(self, doc: Document) -> Document:
+        if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
+            raise NotFound("Store not found.")
+        stamped = {**doc, "tenant_id": self.scope.tenant_id}
+        await self.collection.insert_one(stamped)
+        stamped.pop("_id", None)
+        return stamped
+
+    async def update_one(self, filters: dict[str, Any], update: dict[str, Any]) -> bool:
+        result = await self.collection.update_one(self.where(filters), update)
+        return result.matched_count == 1
+
+    async def find_one_and_update(
+        self, filters: dict[str, Any], update: dict[str, Any], *, after: bool = True
+    ) -> Document | None:
+        return await self.collection.find_one_and_update(
+            self.where(filters),
+            update,
+            projection={"_id": 0},
+            return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE,
+        )
+
+    async def delete_one(self, filters: dict[str, Any]) -> bool:
+        result = await self.collection.delete_one(self.where(filters))
+        return result.deleted_count == 1

@@ -1,0 +1,1 @@
+"""Employees, roles, store memberships, logins, lockout and supervisor approvals."""

@@ -1,0 +1,158 @@
+"""Request and response shapes for employees, roles, logins and approvals."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from boxoffice.access.policy import PERMISSIONS
+from boxoffice.core.schemas import CommandModel, Email, ReadModel, UtcDatetime
+
+PIN_PATTERN = r"^[0-9]{4,8}$"
+
+
+def _known_permissions(values: list[str]) -> list[str]:
+    unknown = sorted(set(values) - set(PERMISSIONS))
+    if unknown:
+        raise ValueError(f"unknown permission(s): {', '.join(unknown)}")
+    return sorted(set(values))
+
+
+class MembershipIn(CommandModel):
+    store_id: str = Field(min_length=1, max_length=64, description='A store id, or "*" for every store.')
+    role_ids: list[str] = Field(min_length=1, max_length=10)
+    active: bool = True
+
+
+class MembershipRead(ReadModel):
+    store_id: str
+    role_ids: list[str]
+    active: bool
+
+
+class EmployeeCreate(CommandModel):
+    name: str = Field(min_length=1, max_length=120)
+    email: Email
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+    pin: str | None = Field(default=None, pattern=PIN_PATTERN)
+    memberships: list[MembershipIn] = Field(default_factory=list, max_length=200)
+
+
+class EmployeeUpdate(CommandModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    email: Email | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class MembershipsReplace(CommandModel):
+    memberships: list[MembershipIn] = Field(max_length=200)
+
+
+class PinReset(CommandModel):
+    pin: str = Field(pattern=PIN_PATTERN)
+
+
+class EmployeeRead(ReadModel):
+    employee_id: str
+    name: str
+    email: str
+    status: Literal["active", "suspended"]
+    has_pin: bool
+    has_password: bool
+    created_at: UtcDatetime
+    memberships: list[MembershipRead] = Field(default_factory=list)
+
+
+class RoleCreate(CommandModel):
+    name: str = Field(min_length=1, max_length=60)
+    permissions: list[str] = Field(max_length=len(PERMISSIONS))
+
+    _perms = field_validator("permissions")(_known_permissions)
+
+
+class RoleUpdate(CommandModel):
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    permissions: list[str] | None = Field(default=None, max_length=len(PERMISSIONS))
+
+    @field_validator("permissions")
+    @classmethod
+    def _perms(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _known_permissions(values)
+
+
+class RoleRead(ReadModel):
+    role_id: str
+    name: str
+    permissions: list[str]
+    builtin: bool
+
+
+class PermissionMatrix(ReadModel):
+    permissions: list[str]
+    roles: list[RoleRead]
+
+
+class EmployeeLogin(CommandModel):
+    """Back office: {email, password} or {email, pin}.
+
+    On a device (under its bearer token): {pin}, or {email, pin}.
+    """
+
+    email: Email | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+    pin: str | None = Field(default=None, pattern=PIN_PATTERN)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> EmployeeLogin:
+        if (self.password is None) == (self.pin is None):
+            raise ValueError("give either a password or a PIN")
+        return self
+
+
+class EmployeeSession(ReadModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: UtcDatetime
+    employee_id: str
+    name: str
+    store_id: str | None = Field(default=None, description="Set when the session is bound to a device.")
+    device_id: str | None = None
+
+
+class Me(ReadModel):
+    employee_id: str
+    name: str
+    email: str
+    tenant_id: str
+    store_id: str | None = Field(default=None, description="The device's store, for a session on a device.")
+    device_id: str | None = None
+    store_ids: list[str] = Field(description='Stores the employee belongs to ("*" = every store).')
+    permissions: list[str] = Field(
+        description="Permissions at the current store, or anywhere for the back office."
+    )
+    grants: dict[str, list[str]] = Field(description="Permissions per store id (or '*').")
+
+
+class ApprovalContext(CommandModel):
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: str | None = Field(default=None, max_length=64)
+
+
+class VerifyPin(CommandModel):
+    action: Literal["refund", "reprint", "manual_discount", "shift_close", "settings_write"]
+    pin: str = Field(pattern=PIN_PATTERN)
+    email: Email | None = None
+    store_id: str | None = Field(
+        default=None, description="Required for back-office callers; a device's store otherwise."
+    )
+    context: ApprovalContext = Field(default_factory=ApprovalContext)
+
+
+class ApprovalGranted(ReadModel):
+    approval_token: str = Field(description="Single use; bound to action, store and target.")
+    expires_at: UtcDatetime
+    action: str
+    store_id: str
+    approver_id: str
+    approver_name: str

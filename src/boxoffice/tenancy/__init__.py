@@ -1,0 +1,1 @@
+"""Tenants, stores, site keys and devices (pairing, login, lifecycle)."""
