@@ -18,7 +18,9 @@ from boxoffice.app import create_app
 from boxoffice.config import Settings, load_settings
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import Database
+from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
+from boxoffice.core.logging import configure_logging
 from boxoffice.embedded_db import EmbeddedMongo, free_port
 
 
@@ -74,9 +76,14 @@ async def clean_db(db: Database) -> Database:
     return db
 
 
+#: Tests run on a clock in the future: TTL indexes expire on real time, so a past clock would see
+#: its rate-limit windows vanish as they are written.
+TEST_START = datetime(2031, 3, 14, 5, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 11, 26, 5, 0, tzinfo=UTC))
+    return FixedClock(TEST_START)
 
 
 @pytest.fixture
@@ -96,3 +103,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def deps(clean_db: Database, clock: FixedClock, settings: Settings) -> Deps:
+    return Deps(clean_db, clock, settings)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _json_logs() -> None:
+    """The app's own log setup (JSON lines), not structlog's console renderer."""
+    configure_logging("WARNING")

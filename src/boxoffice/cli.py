@@ -176,6 +176,30 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print("stopped.", flush=True)  # noqa: T201
 
 
+async def _verify_audit(settings: Settings, tenant: str | None) -> int:
+    from boxoffice.audit.repository import tenants_with_audits
+    from boxoffice.audit.service import verify
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    failures = 0
+    try:
+        for tenant_id in [tenant] if tenant else await tenants_with_audits(db):
+            checked, broken = await verify(db, tenant_id)
+            if broken is None:
+                print(f"tenant {tenant_id}: {checked} entries, chain intact")  # noqa: T201
+            else:
+                failures += 1
+                where = f"seq {broken.seq} (audit_id {broken.audit_id})"
+                print(f"tenant {tenant_id}: BROKEN at {where}: {broken.reason}")  # noqa: T201
+    finally:
+        await db.close()
+    return 1 if failures else 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_verify_audit(_settings(), args.tenant))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--mongo-port", type=int, default=int(os.environ.get("DEV_MONGO_PORT", "27017")))
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("seed-demo", help="create the demo tenant (idempotent)").set_defaults(func=cmd_seed_demo)
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken link")
+    verify.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    verify.set_defaults(func=cmd_audit)
     openapi = sub.add_parser("openapi", help="print the OpenAPI schema")
     openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
     openapi.set_defaults(func=cmd_openapi)

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice.access.principal import Principal
-from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import new_secret_token, sha256_hex
 from boxoffice.staff import service as staff
+from boxoffice.staff.repository import employee_by_email_unscoped
 from boxoffice.staff.schemas import EmployeeCreate, MembershipIn
-from boxoffice.tenancy.repository import SiteKeyRepository, StoreRepository
+from boxoffice.tenancy.repository import SiteKeyRepository, StoreRepository, TenantRepository
 
 DEMO_TENANT_ID = "01JDEMPARK0000000000000TEN"
 DEMO_STORE_ID = "01JDEMPARK000000000000STR1"
@@ -32,7 +32,7 @@ SITE_KEY_TTL = timedelta(days=30)
 async def seed_demo(deps: Deps) -> dict[str, Any]:
     """Create only what is missing; never overwrite what the owner has changed since."""
     db, now = deps.db, deps.clock.now()
-    if await db[C.TENANTS].find_one({"tenant_id": DEMO_TENANT_ID}) is None:
+    if await TenantRepository(db, Scope(DEMO_TENANT_ID)).find_one({"tenant_id": DEMO_TENANT_ID}) is None:
         await staff.create_tenant(
             deps,
             tenant_id=DEMO_TENANT_ID,
@@ -62,7 +62,7 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
             }
         )
     roles = {r["name"]: r["role_id"] for r in await staff.list_roles(deps, DEMO_TENANT_ID)}
-    owner_doc = await db[C.EMPLOYEES].find_one({"email": OWNER["email"]}, {"_id": 0})
+    owner_doc = await employee_by_email_unscoped(db, OWNER["email"])
     assert owner_doc is not None
     owner = Principal(
         tenant_id=DEMO_TENANT_ID,
@@ -71,7 +71,7 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
         grants=await staff.load_grants(deps, DEMO_TENANT_ID, owner_doc["employee_id"]),
     )
     for person, role in ((SUPERVISOR, "Supervisor"), (CASHIER, "Cashier")):
-        if await db[C.EMPLOYEES].find_one({"email": person["email"]}) is None:
+        if await employee_by_email_unscoped(db, person["email"]) is None:
             await staff.create_employee(
                 deps,
                 owner,

@@ -35,7 +35,7 @@ async def test_health_is_an_envelope(client: httpx.AsyncClient) -> None:
         assert response.status_code == 200
         body = assert_envelope(response)
         assert body["data"]["status"] == "ok"
-        assert body["server_time"] == "2026-11-26T05:00:00.000Z"  # from the injected clock
+        assert body["server_time"] == "2031-03-14T05:00:00.000Z"  # from the injected clock
 
 
 async def test_unknown_path_is_404_envelope(client: httpx.AsyncClient) -> None:

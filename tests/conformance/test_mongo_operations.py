@@ -13,7 +13,7 @@ import pytest
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from boxoffice.core.db import INDEX_SPECS, Database
+from boxoffice.core.db import INDEX_SPECS, Database, decode_doc, encode, stamp
 
 
 async def test_start_up_indexes_are_all_present(clean_db: Database) -> None:
@@ -209,3 +209,49 @@ async def test_delete_and_count(clean_db: Database) -> None:
     result = await coll.delete_many({"tenant_id": "A"})
     assert result.deleted_count == 2
     assert await coll.count_documents({}) == 1
+
+
+async def test_stamps_survive_set_and_compare_as_strings(clean_db: Database) -> None:
+    """Timestamps are stored as ISO strings (core/db.py): a datetime given to `$set` is turned
+    into a local string by the embedded server, a stamp string is kept exactly."""
+    coll = clean_db["conf_stamps"]
+    early, late = (
+        datetime(2026, 11, 26, 5, 0, tzinfo=UTC),
+        datetime(2026, 11, 26, 6, 30, 0, 250000, tzinfo=UTC),
+    )
+    await coll.insert_one(encode({"k": 1, "at": early}))
+    await coll.update_one({"k": 1}, {"$set": encode({"later": late, "nested": {"at": late}})})
+    doc = decode_doc(await coll.find_one({"k": 1}, {"_id": 0}))
+    assert doc == {"k": 1, "at": early, "later": late, "nested": {"at": late}}
+    assert stamp(late) == "2026-11-26T06:30:00.250Z"
+    found = await coll.find(encode({"later": {"$gt": early, "$lte": late}})).to_list()
+    assert len(found) == 1
+    assert await coll.count_documents(encode({"later": {"$gt": late}})) == 0
+
+
+async def test_update_one_upsert_keeps_set_on_insert_dates(clean_db: Database) -> None:
+    """The rate limiter's pattern: upsert with $inc and a BSON date in $setOnInsert (for TTL).
+
+    The TTL index works on real time: a date already past is removed (at once on the embedded
+    server), which is why tests run on a clock set in the future."""
+    coll = clean_db["rate_limits"]
+    expires = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    for _ in range(3):
+        await coll.update_one(
+            {"key": "k"}, {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires}}, upsert=True
+        )
+    doc = await coll.find_one({"key": "k"})
+    assert doc is not None
+    assert doc["count"] == 3
+    assert doc["expires_at"] == expires
+
+
+async def test_and_with_in_filters_and_find_one_sort(clean_db: Database) -> None:
+    coll = clean_db["conf_and"]
+    await coll.insert_many([{"tenant_id": "A", "store_id": s, "seq": n} for n, s in enumerate("xyzx", 1)])
+    scoped = {"$and": [{"tenant_id": "A", "store_id": {"$in": ["x", "y"]}}, {"seq": {"$gt": 1}}]}
+    assert sorted(d["seq"] for d in await coll.find(scoped).to_list()) == [2, 4]
+    head = await coll.find_one({"tenant_id": "A"}, sort=[("seq", DESCENDING)])
+    assert head is not None
+    assert head["seq"] == 4
+    assert sorted(await coll.distinct("store_id", {"tenant_id": "A"})) == ["x", "y", "z"]

@@ -95,6 +95,7 @@ def device_route(route: str, *, staff: bool = True) -> Any:
             raise PermissionDenied("Only a device can call this endpoint.")
         return principal
 
+    guard.device_route = route  # type: ignore[attr-defined]  # lets tests find every device route
     return Depends(guard)
 
 

@@ -16,14 +16,8 @@ class AuditRepository(ScopedRepository):
     collection_name = C.AUDITS
 
     async def last(self) -> Document | None:
-        """The chain's head; the tenant's whole chain, whatever stores the caller may see."""
-        return await self.collection.find_one(
-            {"tenant_id": self.scope.tenant_id}, {"_id": 0}, sort=[("seq", DESCENDING)]
-        )
-
-    async def insert_raw(self, doc: Document) -> None:
-        """Insert a fully formed entry; the unique (tenant_id, seq) index settles races."""
-        await self.collection.insert_one({**doc, "tenant_id": self.scope.tenant_id})
+        """The chain's head (callers use a tenant-wide scope: the chain spans every store)."""
+        return await self.find_one({}, sort=[("seq", DESCENDING)])
 
     async def search(
         self,
@@ -62,13 +56,14 @@ class AuditRepository(ScopedRepository):
 
 
 async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]:
-    """The whole chain of one tenant, oldest first (for verification)."""
+    """The whole chain of one tenant, oldest first (for verification), as stored."""
     repo = AuditRepository(db, Scope(tenant_id))
-    cursor = repo.collection.find({"tenant_id": tenant_id}, {"_id": 0}).sort("seq", ASCENDING)
+    cursor = repo.collection.find(repo.where(), {"_id": 0}).sort("seq", ASCENDING)
     async for doc in cursor:
         yield doc
 
 
 async def tenants_with_audits(db: Database) -> list[str]:
+    """Every tenant with a chain: the one unscoped read, for `boxoffice audit verify`."""
     ids: list[str] = await db[C.AUDITS].distinct("tenant_id")
     return sorted(ids)

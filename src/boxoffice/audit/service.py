@@ -58,7 +58,7 @@ async def append(
         }
         entry["hash"] = entry_hash(entry["prev_hash"], entry)
         try:
-            await repo.insert_raw(entry)
+            await repo.insert(entry)
         except DuplicateKeyError:
             continue  # another writer took this seq; chain onto theirs
         return entry

@@ -6,8 +6,10 @@ on MongoDB and on the embedded MongoDB-wire server; `tests/conformance/` pins th
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
@@ -20,6 +22,51 @@ from boxoffice.core.logging import get_logger
 Document = dict[str, Any]
 
 log = get_logger(__name__)
+
+# ---- timestamps ---------------------------------------------------------------------------------
+# Timestamps are stored as fixed-width UTC ISO-8601 strings with milliseconds
+# ("2026-11-26T05:00:00.000Z"). They sort and compare correctly as strings on MongoDB and on the
+# embedded server alike, and survive every update operator: the embedded server turns a
+# datetime given to `$set` into a local-time string, so stored BSON dates cannot be relied on.
+# Repositories encode on the way in and decode on the way out; services only see datetimes.
+# (TTL indexes need a BSON date: rate_limits keeps one, written only on insert.)
+
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def stamp(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; use the injected clock (UTC)")
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def encode(value: Any) -> Any:
+    """Datetimes → stamps, recursively through dicts and lists (documents, filters, updates)."""
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    """Stamps → aware datetimes, recursively."""
+    if isinstance(value, str) and len(value) == 24 and _STAMP.match(value):
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if isinstance(value, dict):
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def decode_doc(doc: Document | None) -> Document | None:
+    if doc is None:
+        return None
+    decoded: Document = decode(doc)
+    return decoded
 
 
 class C:

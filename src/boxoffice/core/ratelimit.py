@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.core.clock import Clock
@@ -34,15 +33,15 @@ async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
     window_index = int(now.timestamp()) // window_seconds
     window_end = datetime.fromtimestamp((window_index + 1) * window_seconds, UTC)
     key = f"{limit.name}:{subject}:{window_index}"
-    update = {"$inc": {"count": 1}, "$setOnInsert": {"key": key, "expires_at": window_end}}
+    # update_one + find_one rather than an upserting find_one_and_update: the embedded server
+    # drops $setOnInsert there, and `expires_at` must be a real date for the TTL index.
+    collection = db[C.RATE_LIMITS]
+    update = {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": window_end}}
     try:
-        doc = await db[C.RATE_LIMITS].find_one_and_update(
-            {"key": key}, update, upsert=True, return_document=ReturnDocument.AFTER
-        )
+        await collection.update_one({"key": key}, update, upsert=True)
     except DuplicateKeyError:  # two first hits raced on the upsert; the second is now an update
-        doc = await db[C.RATE_LIMITS].find_one_and_update(
-            {"key": key}, update, upsert=True, return_document=ReturnDocument.AFTER
-        )
+        await collection.update_one({"key": key}, update, upsert=True)
+    doc = await collection.find_one({"key": key}, {"count": 1})
     if doc is not None and int(doc["count"]) > limit.max_hits:
         retry_after = max(1, math.ceil((window_end - now).total_seconds()))
         raise RateLimited(

@@ -1,5 +1,8 @@
 """The tenant-scoped repository base: every filter and every insert carries the caller's tenant
-(and, for store-scoped callers, their stores), so isolation cannot be forgotten in a router."""
+(and, for store-scoped callers, their stores), so isolation cannot be forgotten in a router.
+
+It is also where timestamps are encoded for storage and decoded on the way back (see core/db.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any, ClassVar
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from boxoffice.core.db import Database, Document
+from boxoffice.core.db import Database, Document, decode, decode_doc, encode
 from boxoffice.core.errors import NotFound
 
 
@@ -43,12 +46,18 @@ class ScopedRepository:
             base["store_id"] = {"$in": sorted(self.scope.store_ids)}
         if not filters:
             return base
-        return {"$and": [base, filters]}
+        encoded: dict[str, Any] = encode(filters)
+        return {"$and": [base, encoded]}
 
     async def find_one(
-        self, filters: dict[str, Any], projection: dict[str, Any] | None = None
+        self,
+        filters: dict[str, Any],
+        projection: dict[str, Any] | None = None,
+        *,
+        sort: list[tuple[str, int]] | None = None,
     ) -> Document | None:
-        return await self.collection.find_one(self.where(filters), projection or {"_id": 0})
+        doc = await self.collection.find_one(self.where(filters), projection or {"_id": 0}, sort=sort)
+        return decode_doc(doc)
 
     async def get(self, filters: dict[str, Any], what: str) -> Document:
         """Load one document or answer 404: another tenant's record looks exactly like a missing one."""
@@ -70,7 +79,8 @@ class ScopedRepository:
             cursor = cursor.sort(sort)
         if limit:
             cursor = cursor.limit(limit)
-        return await cursor.to_list()
+        docs: list[Document] = decode(await cursor.to_list())
+        return docs
 
     async def count(self, filters: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(self.where(filters))
@@ -79,24 +89,36 @@ class ScopedRepository:
         if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
             raise NotFound("Store not found.")
         stamped = {**doc, "tenant_id": self.scope.tenant_id}
-        await self.collection.insert_one(stamped)
-        stamped.pop("_id", None)
+        await self.collection.insert_one(encode(stamped))
         return stamped
 
-    async def update_one(self, filters: dict[str, Any], update: dict[str, Any]) -> bool:
-        result = await self.collection.update_one(self.where(filters), update)
-        return result.matched_count == 1
+    async def update_one(
+        self, filters: dict[str, Any], update: dict[str, Any], *, upsert: bool = False
+    ) -> bool:
+        """True when a document matched (or was inserted by the upsert)."""
+        result = await self.collection.update_one(self.where(filters), encode(update), upsert=upsert)
+        return result.matched_count == 1 or result.upserted_id is not None
 
     async def find_one_and_update(
         self, filters: dict[str, Any], update: dict[str, Any], *, after: bool = True
     ) -> Document | None:
-        return await self.collection.find_one_and_update(
+        """Atomic compare-and-change; no upsert (the embedded server drops `$setOnInsert` there)."""
+        doc = await self.collection.find_one_and_update(
             self.where(filters),
-            update,
+            encode(update),
             projection={"_id": 0},
             return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE,
         )
+        return decode_doc(doc)
 
     async def delete_one(self, filters: dict[str, Any]) -> bool:
         result = await self.collection.delete_one(self.where(filters))
         return result.deleted_count == 1
+
+    async def delete_many(self, filters: dict[str, Any]) -> int:
+        result = await self.collection.delete_many(self.where(filters))
+        return result.deleted_count
+
+    async def distinct(self, field: str, filters: dict[str, Any] | None = None) -> list[Any]:
+        values: list[Any] = decode(await self.collection.distinct(field, self.where(filters)))
+        return values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.core.db import C, Database, Document
+from boxoffice.core.db import C, Database, Document, decode_doc
 from boxoffice.core.repository import ScopedRepository
 
 
@@ -36,4 +36,4 @@ class ApprovalRepository(ScopedRepository):
 
 async def employee_by_email_unscoped(db: Database, email: str) -> Document | None:
     """Back-office login names no tenant: emails are unique across tenants."""
-    return await db[C.EMPLOYEES].find_one({"email": email.lower()}, {"_id": 0})
+    return decode_doc(await db[C.EMPLOYEES].find_one({"email": email.lower()}, {"_id": 0}))

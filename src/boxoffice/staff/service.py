@@ -577,9 +577,7 @@ async def reset_pin(deps: Deps, principal: Principal, employee_id: str, pin: str
     }
     result = await _change_employee(deps, principal, employee_id, changes, "employee.pin_reset", {})
     # The old PIN stops finding this employee only after the new one is in place.
-    await index.collection.delete_many(
-        index.where({"employee_id": employee_id, "pin_lookup": {"$ne": lookup}})
-    )
+    await index.delete_many({"employee_id": employee_id, "pin_lookup": {"$ne": lookup}})
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pymongo import DESCENDING
 
-from boxoffice.core.db import C, Database, Document
+from boxoffice.core.db import C, Database, Document, decode_doc
 from boxoffice.core.repository import ScopedRepository
 
 
@@ -35,7 +35,7 @@ class DeviceRepository(ScopedRepository):
 
 
 async def site_key_by_hash_unscoped(db: Database, key_hash: str) -> Document | None:
-    return await db[C.SITE_KEYS].find_one({"key_hash": key_hash}, {"_id": 0})
+    return decode_doc(await db[C.SITE_KEYS].find_one({"key_hash": key_hash}, {"_id": 0}))
 
 
 async def count_site_key_use_unscoped(db: Database, tenant_id: str, site_key_id: str) -> None:
@@ -45,4 +45,4 @@ async def count_site_key_use_unscoped(db: Database, tenant_id: str, site_key_id:
 
 
 async def device_by_id_unscoped(db: Database, device_id: str) -> Document | None:
-    return await db[C.DEVICES].find_one({"device_id": device_id}, {"_id": 0})
+    return decode_doc(await db[C.DEVICES].find_one({"device_id": device_id}, {"_id": 0}))
