@@ -113,6 +113,7 @@ async def _demo_site_key(deps: Deps) -> str:
             "label": "Demo devices",
             "require_approval": False,
             "expires_at": now + SITE_KEY_TTL,
+            "revoked": False,
             "revoked_at": None,
             "created_at": now,
             "created_by": None,

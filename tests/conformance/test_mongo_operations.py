@@ -255,3 +255,19 @@ async def test_and_with_in_filters_and_find_one_sort(clean_db: Database) -> None
     assert head is not None
     assert head["seq"] == 4
     assert sorted(await coll.distinct("store_id", {"tenant_id": "A"})) == ["x", "y", "z"]
+
+
+async def test_compare_and_set_on_flags_and_versions(clean_db: Database) -> None:
+    """Conditional updates filter on booleans, strings and integer versions, never on null: the
+    embedded server answers null-equality filters inconsistently (count and find disagree)."""
+    coll = clean_db["conf_cas"]
+    await coll.insert_one({"tenant_id": "A", "h": "x", "used": False, "target_id": "", "version": 0})
+    claim = {"tenant_id": "A", "h": "x", "used": False, "target_id": {"$in": ["", "S1"]}, "version": 0}
+    results = await asyncio.gather(
+        *(
+            coll.find_one_and_update(claim, {"$set": {"used": True}, "$inc": {"version": 1}})
+            for _ in range(10)
+        )
+    )
+    assert sum(r is not None for r in results) == 1
+    assert await coll.count_documents({"tenant_id": "A", "used": True, "version": 1}) == 1

@@ -41,13 +41,19 @@ class ScopedRepository:
         return self.db[self.collection_name]
 
     def where(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The caller's filters with the scope added: flat when their keys do not overlap, else
+        under `$and` with null equality spelled `$eq` (the embedded server mismatches a bare
+        `field: None` next to `$and`; tests/conformance pins this)."""
         base: dict[str, Any] = {"tenant_id": self.scope.tenant_id}
         if self.store_scoped and self.scope.store_ids is not None:
             base["store_id"] = {"$in": sorted(self.scope.store_ids)}
         if not filters:
             return base
         encoded: dict[str, Any] = encode(filters)
-        return {"$and": [base, encoded]}
+        if not (base.keys() & encoded.keys()) and "$and" not in encoded:
+            return {**base, **encoded}
+        null_safe = {k: {"$eq": None} if v is None else v for k, v in encoded.items()}
+        return {"$and": [base, null_safe]}
 
     async def find_one(
         self,

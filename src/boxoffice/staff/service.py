@@ -162,7 +162,10 @@ def _raise_if_locked(employee: Document, now: datetime) -> None:
 async def _record_failure(
     deps: Deps, employee: Document, *, method: str, event_type: str, ip: str | None, device: Document | None
 ) -> None:
-    """Count the failure with a compare-and-set on the counter, so concurrent failures all count."""
+    """Count the failure with a compare-and-set on `auth_version`, so concurrent failures all count.
+
+    (Filters never compare with null: the embedded server answers such queries inconsistently.)
+    """
     repo = EmployeeRepository(deps.db, Scope(employee["tenant_id"]))
     current = employee
     for _ in range(10):
@@ -170,17 +173,14 @@ async def _record_failure(
         before = _failure_state(current)
         after = after_failure(before, now)
         matched = await repo.update_one(
-            {
-                "employee_id": current["employee_id"],
-                "auth_fail_count": current.get("auth_fail_count", 0),
-                "auth_fail_window_start": current.get("auth_fail_window_start"),
-            },
+            {"employee_id": current["employee_id"], "auth_version": current.get("auth_version", 0)},
             {
                 "$set": {
                     "auth_fail_count": after.failures,
                     "auth_fail_window_start": after.window_start,
                     "locked_until": after.locked_until,
-                }
+                },
+                "$inc": {"auth_version": 1},
             },
         )
         if matched:
@@ -218,7 +218,7 @@ async def _clear_failures(deps: Deps, employee: Document) -> None:
     if employee.get("auth_fail_count"):
         await EmployeeRepository(deps.db, Scope(employee["tenant_id"])).update_one(
             {"employee_id": employee["employee_id"]},
-            {"$set": {"auth_fail_count": 0, "auth_fail_window_start": None}},
+            {"$set": {"auth_fail_count": 0, "auth_fail_window_start": None}, "$inc": {"auth_version": 1}},
         )
 
 
@@ -415,6 +415,7 @@ async def _insert_employee(
         "auth_fail_count": 0,
         "auth_fail_window_start": None,
         "locked_until": None,
+        "auth_version": 0,
     }
     try:
         saved = await EmployeeRepository(deps.db, scope).insert(doc)
@@ -574,6 +575,7 @@ async def reset_pin(deps: Deps, principal: Principal, employee_id: str, pin: str
         "auth_fail_count": 0,
         "auth_fail_window_start": None,
         "locked_until": None,
+        "auth_version": 0,
     }
     result = await _change_employee(deps, principal, employee_id, changes, "employee.pin_reset", {})
     # The old PIN stops finding this employee only after the new one is in place.
@@ -755,13 +757,14 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
         "token_hash": sha256_hex(token),
         "store_id": store_id,
         "action": body.action,
-        "target_type": body.context.target_type,
-        "target_id": body.context.target_id,
+        "target_type": body.context.target_type or "",
+        "target_id": body.context.target_id or "",
         "approver_id": approver["employee_id"],
         "requested_by": principal.actor_id,
         "device_id": principal.device_id,
         "created_at": now,
         "expires_at": now + APPROVAL_TTL,
+        "used": False,
         "used_at": None,
     }
     saved = await ApprovalRepository(deps.db, Scope(principal.tenant_id)).insert(approval)
@@ -795,11 +798,11 @@ async def consume_approval(
             "token_hash": sha256_hex(token),
             "action": action,
             "store_id": store_id,
-            "used_at": None,
+            "used": False,
             "expires_at": {"$gt": now},
-            "target_id": {"$in": [None, target_id]},
+            "target_id": {"$in": ["", target_id or ""]},
         },
-        {"$set": {"used_at": now, "used_for": target_id}},
+        {"$set": {"used": True, "used_at": now, "used_for": target_id or ""}},
     )
     if used is None:
         raise ApprovalRequired(

@@ -108,6 +108,7 @@ async def create_site_key(
         "label": body.label,
         "require_approval": body.require_approval,
         "expires_at": now + timedelta(hours=body.expires_in_hours),
+        "revoked": False,
         "revoked_at": None,
         "created_at": now,
         "created_by": principal.actor_id,
@@ -135,7 +136,8 @@ async def list_site_keys(deps: Deps, scope: Scope, store_id: str) -> list[Docume
 async def revoke_site_key(deps: Deps, principal: Principal, scope: Scope, site_key_id: str) -> Document:
     repo = SiteKeyRepository(deps.db, scope)
     doc = await repo.find_one_and_update(
-        {"site_key_id": site_key_id, "revoked_at": None}, {"$set": {"revoked_at": deps.clock.now()}}
+        {"site_key_id": site_key_id, "revoked": False},
+        {"$set": {"revoked": True, "revoked_at": deps.clock.now()}},
     )
     if doc is None:
         return await repo.get({"site_key_id": site_key_id}, "Site key")  # already revoked: idempotent

@@ -1,0 +1,448 @@
+"""Employee logins (password, PIN, PIN on a device), lockout, rate limits, RBAC and approvals."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from boxoffice.core.clock import FixedClock
+from boxoffice.core.db import C
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import ApprovalRequired
+from boxoffice.staff.service import consume_approval
+from tests.factories.identity import (
+    TenantWorld,
+    add_employee,
+    bearer,
+    data,
+    device_login,
+    make_tenant,
+    owner_token,
+    pair_device,
+    pin_login,
+)
+from tests.helpers import error_code
+
+
+@pytest.fixture
+async def world(deps: Deps) -> TenantWorld:
+    return await make_tenant(deps, "A")
+
+
+async def audits(deps: Deps, event_type: str) -> list[dict[str, Any]]:
+    return await deps.db[C.AUDITS].find({"event_type": event_type}, {"_id": 0}).sort("seq", 1).to_list()
+
+
+async def test_owner_signs_in_with_password_or_pin(client: httpx.AsyncClient, world: TenantWorld) -> None:
+    for secret in ({"password": world.owner_password}, {"pin": world.owner_pin}):
+        session = data(await client.post("/v1/employees/login", json={"email": world.owner_email, **secret}))
+        assert session["store_id"] is None
+        me = data(await client.get("/v1/employees/me", headers=bearer(session["access_token"])))
+        assert me["store_ids"] == ["*"]
+        assert "manual_discount" in me["permissions"]
+        assert session["expires_at"] == "2031-03-14T05:15:00.000Z"
+
+
+async def test_wrong_password_is_401_and_audited_with_ip(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    response = await client.post(
+        "/v1/employees/login", json={"email": world.owner_email, "password": "nope-nope"}
+    )
+    assert response.status_code == 401
+    assert error_code(response) == "E_UNAUTHENTICATED"
+    unknown = await client.post(
+        "/v1/employees/login", json={"email": "ghost@x.test", "password": "nope-nope"}
+    )
+    assert unknown.json()["error"]["message"] == response.json()["error"]["message"]  # no account probing
+    failures = await audits(deps, "auth.employee.login_failed")
+    assert len(failures) == 1
+    assert failures[0]["ip"] == "127.0.0.1"
+    assert failures[0]["payload"]["method"] == "password"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a@b.test"},
+        {"email": "a@b.test", "pin": "12"},
+        {"pin": "1234"},
+        {"email": "x", "password": "p"},
+    ],
+)
+async def test_malformed_logins_are_400(client: httpx.AsyncClient, body: dict[str, str]) -> None:
+    response = await client.post("/v1/employees/login", json=body)
+    assert response.status_code == 400
+    assert error_code(response) == "E_VALIDATION"
+
+
+async def test_pin_login_on_a_device_binds_the_session(client: httpx.AsyncClient, world: TenantWorld) -> None:
+    device = await pair_device(client, world)
+    cashier = await add_employee(client, world, role="Cashier", pin="1111")
+    session = data(await pin_login(client, device, "1111"))
+    assert session["employee_id"] == cashier["employee_id"]
+    assert session["device_id"] == device.device_id
+    assert session["store_id"] == world.store_id
+    me = data(await client.get("/v1/employees/me", headers=bearer(session["access_token"])))
+    assert me["store_id"] == world.store_id
+    assert me["permissions"] == ["redeem", "sell", "shift_close", "shift_open"]
+    # A cashier on a device is no back-office user.
+    response = await client.get("/v1/employees", headers=bearer(session["access_token"]))
+    assert response.status_code == 403
+
+
+async def test_pin_login_needs_membership_at_the_device_store(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    annex_device = await pair_device(client, world, store_id=world.other_store_id)
+    await add_employee(client, world, role="Cashier", pin="1212", store_id=world.store_id)
+    response = await pin_login(client, annex_device, "1212")
+    assert response.status_code == 403
+    assert error_code(response) == "E_PERMISSION"
+
+
+async def test_pin_failures_are_audited_with_device_and_ip(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    device = await pair_device(client, world)
+    cashier = await add_employee(client, world, role="Cashier", pin="1111")
+    nobody = await pin_login(client, device, "0000")
+    wrong = await client.post(
+        "/v1/employees/login",
+        json={"email": cashier["email"], "pin": "1112"},
+        headers=bearer(device.access_token),
+    )
+    assert nobody.status_code == wrong.status_code == 401
+    failures = await audits(deps, "auth.employee.login_failed")
+    assert [(f["device_id"], f["ip"], f["actor_id"]) for f in failures] == [
+        (device.device_id, "127.0.0.1", None),
+        (device.device_id, "127.0.0.1", cashier["employee_id"]),
+    ]
+
+
+async def test_five_failures_lock_the_employee_for_fifteen_minutes(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, clock: FixedClock
+) -> None:
+    device = await pair_device(client, world)
+    cashier = await add_employee(client, world, role="Cashier", pin="1111")
+    by_email = {"email": cashier["email"]}
+    headers = bearer(device.access_token)
+    for _ in range(5):
+        clock.advance(timedelta(minutes=2))
+        response = await client.post("/v1/employees/login", json={**by_email, "pin": "9876"}, headers=headers)
+        assert response.status_code == 401
+    locked = await client.post("/v1/employees/login", json={**by_email, "pin": "1111"}, headers=headers)
+    assert locked.status_code == 423
+    assert error_code(locked) == "E_PIN_LOCKED"
+    assert int(locked.headers["retry-after"]) == 15 * 60
+    assert (await pin_login(client, device, "1111")).status_code == 423  # by PIN alone too
+    assert len(await audits(deps, "auth.employee.locked")) == 1
+
+    clock.advance(timedelta(minutes=15))
+    device.access_token = await device_login(
+        client, device.device_id, device.device_token
+    )  # 15-minute tokens
+    assert (await pin_login(client, device, "1111")).status_code == 200
+
+
+async def test_failures_spread_over_more_than_the_window_do_not_lock(
+    client: httpx.AsyncClient, world: TenantWorld, clock: FixedClock
+) -> None:
+    body = {"email": world.owner_email, "password": "wrong-password"}
+    for _ in range(8):
+        clock.advance(timedelta(minutes=4))  # never 5 inside one 15-minute window
+        assert (await client.post("/v1/employees/login", json=body)).status_code == 401
+        if _ == 3:
+            clock.advance(timedelta(minutes=15))
+    ok = await client.post("/v1/employees/login", json={**body, "password": world.owner_password})
+    assert ok.status_code == 200
+
+
+async def test_concurrent_failures_all_count(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    body = {"email": world.owner_email, "password": "wrong-password"}
+    responses = await asyncio.gather(*(client.post("/v1/employees/login", json=body) for _ in range(8)))
+    assert all(r.status_code in (401, 423) for r in responses)
+    owner = await deps.db[C.EMPLOYEES].find_one({"email": world.owner_email})
+    assert owner is not None
+    assert owner["auth_fail_count"] >= 5
+    locked = await client.post("/v1/employees/login", json={**body, "password": world.owner_password})
+    assert locked.status_code == 423
+
+
+async def test_login_attempts_are_rate_limited(client: httpx.AsyncClient, clock: FixedClock) -> None:
+    body = {"email": "nobody@x.test", "password": "wrong-password"}
+    codes = [(await client.post("/v1/employees/login", json=body)).status_code for _ in range(21)]
+    assert codes[:20] == [401] * 20
+    assert codes[20] == 429
+    limited = await client.post("/v1/employees/login", json=body)
+    assert error_code(limited) == "E_RATE_LIMITED"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    clock.advance(timedelta(minutes=1))
+    assert (await client.post("/v1/employees/login", json=body)).status_code == 401
+
+
+async def test_device_registration_is_rate_limited(client: httpx.AsyncClient) -> None:
+    body = {"site_key": "sk_not_a_real_key", "type": "POS", "name": "x"}
+    codes = [(await client.post("/v1/auth/device/register", json=body)).status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+
+
+async def test_cashier_cannot_approve_a_manual_discount(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    device = await pair_device(client, world)
+    await add_employee(client, world, role="Cashier", pin="1111")
+    response = await client.post(
+        "/v1/approvals/verify_pin",
+        json={"action": "manual_discount", "pin": "1111"},
+        headers=bearer(device.access_token),
+    )
+    assert response.status_code == 403
+    assert error_code(response) == "E_PERMISSION"
+
+
+async def test_supervisor_approval_is_single_use_and_bound(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, clock: FixedClock
+) -> None:
+    device = await pair_device(client, world)
+    supervisor = await add_employee(client, world, role="Supervisor", pin="9999")
+    granted = data(
+        await client.post(
+            "/v1/approvals/verify_pin",
+            json={"action": "refund", "pin": "9999", "context": {"target_type": "sale", "target_id": "S1"}},
+            headers=bearer(device.access_token),
+        )
+    )
+    assert granted["approver_id"] == supervisor["employee_id"]
+    assert granted["expires_at"] == "2031-03-14T05:05:00.000Z"
+    token = granted["approval_token"]
+    common = {"tenant_id": world.tenant_id, "token": token, "store_id": world.store_id}
+
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(deps, **common, action="reprint", target_id="S1")  # other action
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(deps, **common, action="refund", target_id="S2")  # other target
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(
+            deps, **{**common, "store_id": world.other_store_id}, action="refund", target_id="S1"
+        )
+    used = await consume_approval(deps, **common, action="refund", target_id="S1")
+    assert used["approver_id"] == supervisor["employee_id"]
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(deps, **common, action="refund", target_id="S1")  # second use
+
+    late = data(
+        await client.post(
+            "/v1/approvals/verify_pin",
+            json={"action": "reprint", "pin": "9999"},
+            headers=bearer(device.access_token),
+        )
+    )
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(
+            deps, **{**common, "token": late["approval_token"]}, action="reprint", target_id=None
+        )
+    assert len(await audits(deps, "approval.granted")) == 2
+
+
+async def test_concurrent_uses_of_one_approval_succeed_once(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    device = await pair_device(client, world)
+    await add_employee(client, world, role="Supervisor", pin="9999")
+    granted = data(
+        await client.post(
+            "/v1/approvals/verify_pin",
+            json={"action": "refund", "pin": "9999"},
+            headers=bearer(device.access_token),
+        )
+    )
+
+    async def use() -> bool:
+        try:
+            await consume_approval(
+                deps,
+                tenant_id=world.tenant_id,
+                token=granted["approval_token"],
+                action="refund",
+                store_id=world.store_id,
+                target_id="S9",
+            )
+        except ApprovalRequired:
+            return False
+        return True
+
+    assert sum(await asyncio.gather(*(use() for _ in range(20)))) == 1
+
+
+async def test_wrong_approval_pin_counts_toward_lockout(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    device = await pair_device(client, world)
+    supervisor = await add_employee(client, world, role="Supervisor", pin="9999")
+    body = {"action": "refund", "pin": "9990", "email": supervisor["email"]}
+    for _ in range(5):
+        response = await client.post(
+            "/v1/approvals/verify_pin", json=body, headers=bearer(device.access_token)
+        )
+        assert response.status_code == 401
+    locked = await client.post(
+        "/v1/approvals/verify_pin", json={**body, "pin": "9999"}, headers=bearer(device.access_token)
+    )
+    assert error_code(locked) == "E_PIN_LOCKED"
+
+
+async def test_managers_cannot_grant_more_than_they_hold(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    manager = await add_employee(client, world, role="Manager", pin="5555", password="manager-password")
+    token = data(
+        await client.post(
+            "/v1/employees/login", json={"email": manager["email"], "password": "manager-password"}
+        )
+    )["access_token"]
+    as_manager = bearer(token)
+    owner_like = {
+        "name": "Sneaky",
+        "email": "sneaky@staff.test",
+        "memberships": [{"store_id": world.store_id, "role_ids": [world.role_ids["Owner"]]}],
+    }
+    response = await client.post("/v1/employees", json=owner_like, headers=as_manager)
+    assert response.status_code == 403
+    other_store = {
+        **owner_like,
+        "memberships": [{"store_id": world.other_store_id, "role_ids": [world.role_ids["Cashier"]]}],
+    }
+    assert (await client.post("/v1/employees", json=other_store, headers=as_manager)).status_code == 403
+    cashier = {
+        **owner_like,
+        "memberships": [{"store_id": world.store_id, "role_ids": [world.role_ids["Cashier"]]}],
+    }
+    created = data(await client.post("/v1/employees", json=cashier, headers=as_manager), 201)
+    assert created["memberships"][0]["role_ids"] == [world.role_ids["Cashier"]]
+    owner_id = data(await client.get("/v1/employees/me", headers=bearer(await owner_token(client, world))))[
+        "employee_id"
+    ]
+    assert (
+        await client.post(f"/v1/employees/{owner_id}/reset_pin", json={"pin": "8888"}, headers=as_manager)
+    ).status_code in (
+        403,
+        404,
+    )
+
+
+async def test_pins_are_unique_within_a_tenant(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    await add_employee(client, world, role="Cashier", pin="1111")
+    body = {"name": "Twin", "email": "twin@staff.test", "pin": "1111", "memberships": []}
+    response = await client.post("/v1/employees", json=body, headers=bearer(await owner_token(client, world)))
+    assert response.status_code == 409
+    assert await deps.db[C.EMPLOYEES].count_documents({"email": "twin@staff.test"}) == 0
+    other = await make_tenant(deps, "B")
+    other_owner = bearer(await owner_token(client, other))
+    assert (await client.post("/v1/employees", json=body, headers=other_owner)).status_code == 201
+
+
+async def test_reset_pin_lifts_the_lock_and_retires_the_old_pin(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    device = await pair_device(client, world)
+    cashier = await add_employee(client, world, role="Cashier", pin="1111")
+    admin = bearer(await owner_token(client, world))
+    for _ in range(5):
+        await client.post(
+            "/v1/employees/login",
+            json={"email": cashier["email"], "pin": "0001"},
+            headers=bearer(device.access_token),
+        )
+    assert (await pin_login(client, device, "1111")).status_code == 423
+    data(
+        await client.post(
+            f"/v1/employees/{cashier['employee_id']}/reset_pin", json={"pin": "2222"}, headers=admin
+        )
+    )
+    assert (await pin_login(client, device, "2222")).status_code == 200
+    assert (await pin_login(client, device, "1111")).status_code == 401
+
+
+async def test_suspended_employee_sessions_end(client: httpx.AsyncClient, world: TenantWorld) -> None:
+    device = await pair_device(client, world)
+    cashier = await add_employee(client, world, role="Cashier", pin="1111")
+    session = data(await pin_login(client, device, "1111"))["access_token"]
+    admin = bearer(await owner_token(client, world))
+    data(await client.post(f"/v1/employees/{cashier['employee_id']}/suspend", headers=admin))
+    response = await client.get("/v1/employees/me", headers=bearer(session))
+    assert response.status_code == 401
+    assert (await pin_login(client, device, "1111")).status_code == 403
+
+
+async def test_roles_matrix_and_custom_roles(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    admin = bearer(await owner_token(client, world))
+    matrix = data(await client.get("/v1/permissions/matrix", headers=admin))
+    assert "manual_discount" in matrix["permissions"]
+    assert {r["name"] for r in matrix["roles"] if r["builtin"]} == {
+        "Owner",
+        "Manager",
+        "Supervisor",
+        "Cashier",
+        "Gate staff",
+    }
+    role = data(
+        await client.post(
+            "/v1/roles", json={"name": "Party host", "permissions": ["sell", "redeem"]}, headers=admin
+        ),
+        201,
+    )
+    changed = data(
+        await client.patch(f"/v1/roles/{role['role_id']}", json={"permissions": ["redeem"]}, headers=admin)
+    )
+    assert changed["permissions"] == ["redeem"]
+    builtin = world.role_ids["Cashier"]
+    assert (
+        await client.patch(f"/v1/roles/{builtin}", json={"permissions": []}, headers=admin)
+    ).status_code == 409
+    assert (
+        await client.post("/v1/roles", json={"name": "X", "permissions": ["fly"]}, headers=admin)
+    ).status_code == 400
+    await add_employee(client, world, role="Cashier", pin="1111")
+    data(await client.delete(f"/v1/roles/{role['role_id']}", headers=admin))
+    assert (await client.delete(f"/v1/roles/{builtin}", headers=admin)).status_code == 409
+    changes = await audits(deps, "role.updated")
+    assert changes[0]["payload"]["before"] == {"permissions": ["redeem", "sell"]}
+
+
+async def test_memberships_give_different_roles_per_store(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    admin = bearer(await owner_token(client, world))
+    main_device = await pair_device(client, world)
+    annex_device = await pair_device(client, world, store_id=world.other_store_id)
+    worker = await add_employee(client, world, role="Cashier", pin="3333")
+    data(
+        await client.put(
+            f"/v1/employees/{worker['employee_id']}/memberships",
+            json={
+                "memberships": [
+                    {"store_id": world.store_id, "role_ids": [world.role_ids["Cashier"]]},
+                    {"store_id": world.other_store_id, "role_ids": [world.role_ids["Supervisor"]]},
+                ]
+            },
+            headers=admin,
+        )
+    )
+    main = data(await pin_login(client, main_device, "3333"))["access_token"]
+    annex = data(await pin_login(client, annex_device, "3333"))["access_token"]
+    main_perms = data(await client.get("/v1/employees/me", headers=bearer(main)))["permissions"]
+    annex_perms = data(await client.get("/v1/employees/me", headers=bearer(annex)))["permissions"]
+    assert "refund" not in main_perms
+    assert "refund" in annex_perms
