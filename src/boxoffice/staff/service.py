@@ -600,16 +600,9 @@ async def replace_memberships(
         if mine and store not in wanted:
             await repo.delete_one({"employee_id": employee_id, "store_id": store})
     for store, membership in wanted.items():
-        await repo.collection.update_one(
-            repo.where({"employee_id": employee_id, "store_id": store}),
-            {
-                "$set": {"role_ids": membership.role_ids, "active": membership.active},
-                "$setOnInsert": {
-                    "tenant_id": principal.tenant_id,
-                    "employee_id": employee_id,
-                    "store_id": store,
-                },
-            },
+        await repo.update_one(
+            {"employee_id": employee_id, "store_id": store},
+            {"$set": {"role_ids": membership.role_ids, "active": membership.active}},
             upsert=True,
         )
     employee = await EmployeeRepository(deps.db, scope).get({"employee_id": employee_id}, "Employee")
