@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -14,11 +15,20 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 
 from boxoffice import __version__
+from boxoffice.admin.session import (
+    SESSION_COOKIE,
+    SessionToken,
+    clear_session,
+    csrf_ok,
+    ensure_csrf_cookie,
+    session_token,
+    set_session,
+)
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.context import current_context
 from boxoffice.core.envelope import ErrorBody, envelope_body, install_error_handlers
-from boxoffice.core.errors import Unavailable
+from boxoffice.core.errors import AppError, PermissionDenied, Unauthenticated, Unavailable, ValidationFailed
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
 
@@ -37,6 +47,13 @@ HOP_BY_HOP = {
     "date",
     "server",
 }
+#: Never forwarded from the browser: the session cookie is turned into a bearer token here.
+DROP_FROM_BROWSER = {"cookie", "authorization", "x-csrf-token"}
+
+
+def _retry_after(upstream: httpx.Response) -> dict[str, str]:
+    value = upstream.headers.get("retry-after")
+    return {"Retry-After": value} if value else {}
 
 
 def create_admin_app(
@@ -70,21 +87,109 @@ def create_admin_app(
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, clock=clock, metrics=Metrics())
 
+    def forward_headers(request: Request) -> dict[str, str]:
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | DROP_FROM_BROWSER
+        }
+        headers["x-forwarded-for"] = request.client.host if request.client else ""
+        ctx = current_context()
+        if ctx is not None:
+            headers["x-request-id"] = ctx.request_id  # one id across both services' logs
+        return headers
+
+    def failure(err: AppError, status: int | None = None) -> JSONResponse:
+        body = envelope_body(clock, error=ErrorBody(code=err.code, message=err.message))
+        return JSONResponse(body, status_code=status or err.status, headers=err.headers)
+
+    def relay(upstream: httpx.Response) -> JSONResponse:
+        return JSONResponse(upstream.json(), status_code=upstream.status_code, headers=_retry_after(upstream))
+
     @app.get("/health")
     async def health() -> dict[str, object]:
         return envelope_body(
             clock, data={"status": "ok", "version": __version__, "spa": (dist / "index.html").exists()}
         )
 
+    async def me(api: httpx.AsyncClient, token: str, headers: dict[str, str]) -> httpx.Response:
+        return await api.get("/v1/employees/me", headers={**headers, "authorization": f"Bearer {token}"})
+
+    def session_view(me_body: dict[str, Any]) -> dict[str, Any]:
+        data = me_body["data"]
+        keys = ("employee_id", "name", "email", "tenant_id", "store_ids", "permissions", "grants")
+        return envelope_body(clock, data={k: data[k] for k in keys})
+
+    @app.get("/session")
+    async def get_session(request: Request) -> Response:
+        api: httpx.AsyncClient = request.app.state.api
+        headers = forward_headers(request)
+        try:
+            current = await session_token(request, api, clock, headers)
+            answer = await me(api, current.token, headers) if current.token else None
+        except httpx.TransportError:
+            return failure(Unavailable("The API is unreachable; retry shortly."))
+        if answer is None or answer.status_code == 401:
+            response = failure(Unauthenticated("Not signed in."))
+            clear_session(request, response)
+        elif answer.status_code != 200:
+            response = relay(answer)
+        else:
+            response = JSONResponse(session_view(answer.json()))
+            if current.refreshed and current.token:
+                set_session(request, response, current.token)
+        ensure_csrf_cookie(request, response)
+        return response
+
+    @app.post("/session/login")
+    async def login(request: Request) -> Response:
+        if not csrf_ok(request):
+            return failure(PermissionDenied("Reload the page and try again (missing CSRF token)."))
+        try:
+            body = await request.json()
+            credentials = {"email": str(body["email"]), "password": str(body["password"])}
+        except (ValueError, KeyError, TypeError):
+            return failure(ValidationFailed("Give an email and a password."))
+        api: httpx.AsyncClient = request.app.state.api
+        headers = forward_headers(request)
+        try:
+            answer = await api.post("/v1/employees/login", json=credentials, headers=headers)
+            if answer.status_code != 200:
+                return relay(answer)
+            token = str(answer.json()["data"]["access_token"])
+            profile = await me(api, token, headers)
+        except httpx.TransportError:
+            return failure(Unavailable("The API is unreachable; retry shortly."))
+        response = JSONResponse(session_view(profile.json()))
+        set_session(request, response, token)
+        return response
+
+    @app.post("/session/logout")
+    async def logout(request: Request) -> Response:
+        if not csrf_ok(request):
+            return failure(PermissionDenied("Reload the page and try again (missing CSRF token)."))
+        response = JSONResponse(envelope_body(clock, data={"signed_out": True}))
+        clear_session(request, response)
+        return response
+
     @app.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def proxy(path: str, request: Request) -> Response:
-        client: httpx.AsyncClient = request.app.state.api
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers["x-forwarded-for"] = request.client.host if request.client else ""
-        ctx = current_context()
-        if ctx is not None:
-            headers["x-request-id"] = ctx.request_id  # one id across both services' logs
-        upstream_request = client.build_request(
+        api: httpx.AsyncClient = request.app.state.api
+        headers = forward_headers(request)
+        current = SessionToken(None)
+        if "authorization" not in request.headers and request.cookies.get(SESSION_COOKIE):
+            if not csrf_ok(request):
+                return failure(PermissionDenied("Reload the page and try again (missing CSRF token)."))
+            try:
+                current = await session_token(request, api, clock, headers)
+            except httpx.TransportError:
+                return failure(Unavailable("The API is unreachable; retry shortly."))
+            if current.token is None:
+                ended = failure(Unauthenticated("Your session has ended; sign in again."))
+                clear_session(request, ended)
+                return ended
+            headers["authorization"] = f"Bearer {current.token}"
+        elif "authorization" in request.headers:
+            headers["authorization"] = request.headers["authorization"]
+        upstream_request = api.build_request(
             request.method,
             f"/v1/{path}",
             params=httpx.QueryParams(request.url.query),
@@ -92,23 +197,22 @@ def create_admin_app(
             content=await request.body(),
         )
         try:
-            upstream = await client.send(upstream_request, stream=True)
+            upstream = await api.send(upstream_request, stream=True)
         except httpx.TransportError:
-            err = Unavailable("The API is unreachable; retry shortly.")
-            return JSONResponse(
-                envelope_body(clock, error=ErrorBody(code=err.code, message=err.message)),
-                status_code=err.status,
-            )
+            return failure(Unavailable("The API is unreachable; retry shortly."))
         out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
-        return StreamingResponse(
+        response = StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,
             headers=out_headers,
             background=BackgroundTask(upstream.aclose),
         )
+        if current.refreshed and current.token:
+            set_session(request, response, current.token)
+        return response
 
     @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str) -> Response:
+    async def spa(path: str, request: Request) -> Response:
         """Files from the build; any other path is a client-side route and gets index.html."""
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist):
@@ -120,6 +224,8 @@ def create_admin_app(
                 status_code=503,
                 media_type="text/plain",
             )
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        response = FileResponse(index, headers={"Cache-Control": "no-cache"})
+        ensure_csrf_cookie(request, response)
+        return response
 
     return app

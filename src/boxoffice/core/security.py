@@ -78,8 +78,13 @@ def issue_access_token(
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
-def decode_access_token(secret: str, token: str, *, now: datetime) -> dict[str, Any]:
-    """Verify signature, issuer and expiry against the injected clock's `now`."""
+def decode_access_token(
+    secret: str, token: str, *, now: datetime, allow_expired: bool = False
+) -> dict[str, Any]:
+    """Verify signature, issuer and expiry against the injected clock's `now`.
+
+    `allow_expired` is for refreshing a back-office session only (bounded by its `auth_time`).
+    """
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -96,6 +101,6 @@ def decode_access_token(secret: str, token: str, *, now: datetime) -> dict[str, 
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("The access token is not valid.") from exc
-    if int(claims["exp"]) <= int(now.timestamp()):
+    if not allow_expired and int(claims["exp"]) <= int(now.timestamp()):
         raise Unauthenticated("The access token has expired; log in again.")
     return claims

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from boxoffice.access.dependencies import (
-    Claims,
-    CurrentPrincipal,
     auth_responses,
     bearer,
     current_principal,
@@ -20,8 +18,9 @@ from boxoffice.access.dependencies import (
 from boxoffice.access.principal import Principal
 from boxoffice.core.deps import AppDeps, client_ip
 from boxoffice.core.envelope import Envelope, ok
-from boxoffice.core.errors import PermissionDenied
+from boxoffice.core.errors import PermissionDenied, Unauthenticated
 from boxoffice.core.schemas import Page
+from boxoffice.core.security import decode_access_token
 from boxoffice.staff import service
 from boxoffice.staff.schemas import (
     ApprovalGranted,
@@ -91,17 +90,23 @@ async def login(
     "/employees/refresh",
     tags=["employees"],
     response_model=Envelope[EmployeeSession],
-    summary="A fresh access token for a back-office session (up to 12 hours after sign-in)",
+    summary="A fresh access token for a back-office session, up to 12 hours after sign-in",
+    description="Accepts the session's last token even if it has just expired; device sessions log in again.",
     responses=auth_responses(),
 )
-async def refresh(request: Request, deps: AppDeps, claims: Claims, principal: CurrentPrincipal) -> E:
-    token, expires_at = await service.refresh(deps, principal, int(claims.get("auth_time", 0)))
-    assert principal.employee is not None
+async def refresh(
+    request: Request,
+    deps: AppDeps,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> E:
+    if credentials is None:
+        raise Unauthenticated("Authorization: Bearer <token> is required.")
+    claims = decode_access_token(
+        deps.settings.jwt_secret, credentials.credentials, now=deps.clock.now(), allow_expired=True
+    )
+    employee, token, expires_at = await service.refresh(deps, claims)
     session = EmployeeSession(
-        access_token=token,
-        expires_at=expires_at,
-        employee_id=principal.employee["employee_id"],
-        name=principal.employee["name"],
+        access_token=token, expires_at=expires_at, employee_id=employee["employee_id"], name=employee["name"]
     )
     return ok(request, session.model_dump(mode="json"))
 

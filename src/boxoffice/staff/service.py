@@ -319,20 +319,28 @@ async def login(
     return employee, token, expires_at
 
 
-async def refresh(deps: Deps, principal: Principal, auth_time: int) -> tuple[str, datetime]:
-    """A fresh token for a back-office session, up to SESSION_MAX_AGE after the real login."""
+async def refresh(deps: Deps, claims: dict[str, Any]) -> tuple[Document, str, datetime]:
+    """A fresh token for a back-office session, up to SESSION_MAX_AGE after the real sign-in,
+    while the employee is still active."""
     now = deps.clock.now()
-    if not principal.is_back_office or principal.employee is None:
+    if claims.get("typ") != "employee" or claims.get("did"):
         raise PermissionDenied("Only back-office sessions are refreshed; devices log in again.")
+    auth_time = int(claims.get("auth_time", 0))
     if now.timestamp() - auth_time > SESSION_MAX_AGE.total_seconds():
         raise Unauthenticated("This session is too old; sign in again.")
-    claims = {
+    employee = await EmployeeRepository(deps.db, Scope(str(claims["tid"]))).find_one(
+        {"employee_id": claims["sub"]}
+    )
+    if employee is None or employee.get("status") != "active":
+        raise Unauthenticated("This session has ended; sign in again.")
+    fresh = {
         "typ": "employee",
-        "sub": principal.employee_id,
-        "tid": principal.tenant_id,
+        "sub": employee["employee_id"],
+        "tid": employee["tenant_id"],
         "auth_time": auth_time,
     }
-    return issue_access_token(deps.settings.jwt_secret, claims, now=now)
+    token, expires_at = issue_access_token(deps.settings.jwt_secret, fresh, now=now)
+    return employee, token, expires_at
 
 
 # ---- employees ----------------------------------------------------------------------------------
