@@ -1,7 +1,7 @@
 import { screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { AppRoutes } from "./App";
-import { envelope, mockFetch, renderWithProviders } from "./test/render";
+import { type MockRoute, envelope, mockFetch, page, renderWithProviders } from "./test/render";
 
 const SESSION = {
   employee_id: "emp_1",
@@ -31,11 +31,14 @@ describe("AppRoutes", () => {
   });
 
   it("shows the requested section when signed in", async () => {
-    mockFetch([{ method: "GET", path: "/session", status: 200, body: envelope(SESSION) }]);
+    mockFetch([
+      { method: "GET", path: "/session", status: 200, body: envelope(SESSION) },
+      { method: "GET", path: "/v1/stores", status: 200, body: page([]) },
+    ]);
     renderWithProviders(<AppRoutes />, { route: "/stores" });
 
     expect(await screen.findByRole("heading", { level: 1, name: "Stores" })).toBeInTheDocument();
-    expect(screen.getByText("Nothing here yet.")).toBeInTheDocument();
+    expect(await screen.findByText("Nothing here yet.")).toBeInTheDocument();
     expect(screen.getByTestId("signed-in-name")).toHaveTextContent("Somchai Owner");
   });
 
@@ -47,10 +50,30 @@ describe("AppRoutes", () => {
     ["/integrations", "Integrations"],
     ["/settings", "Settings"],
     ["/stores", "Stores"],
-  ])("renders the placeholder page for %s", async (route, title) => {
+  ])("renders the page for %s", async (route, title) => {
     mockFetch([{ method: "GET", path: "/session", status: 200, body: envelope(SESSION) }]);
     renderWithProviders(<AppRoutes />, { route });
     expect(await screen.findByRole("heading", { level: 1, name: title })).toBeInTheDocument();
+  });
+
+  it("returns to the login page when an API call answers 401", async () => {
+    const sessionRoute: MockRoute = { method: "GET", path: "/session", status: 200, body: envelope(SESSION) };
+    mockFetch([
+      sessionRoute,
+      {
+        method: "GET",
+        path: "/v1/stores",
+        status: 401,
+        body: () => {
+          // The admin service dropped the session: from now on /session says so too.
+          sessionRoute.status = 401;
+          sessionRoute.body = envelope(null, { code: "E_UNAUTHENTICATED", message: "Not signed in." });
+          return envelope(null, { code: "E_UNAUTHENTICATED", message: "Your session has ended." });
+        },
+      },
+    ]);
+    renderWithProviders(<AppRoutes />, { route: "/stores" });
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
   });
 
   it("shows a retry option when the session cannot be loaded", async () => {

@@ -2,14 +2,22 @@ import { Route, Routes } from "react-router-dom";
 import { RequireSession } from "./components/RequireSession";
 import { AppShellLayout } from "./layout/AppShellLayout";
 import { DashboardPage } from "./pages/dashboard/DashboardPage";
-import { EmployeesPage } from "./pages/employees/EmployeesPage";
+import { DeviceDetailPage } from "./pages/devices/DeviceDetailPage";
+import { DevicesListPage } from "./pages/devices/DevicesListPage";
+import { PairDevicePage } from "./pages/devices/PairDevicePage";
+import { AccessLogsPage } from "./pages/employees/AccessLogsPage";
+import { EmployeeDetailPage } from "./pages/employees/EmployeeDetailPage";
+import { EmployeesListPage } from "./pages/employees/EmployeesListPage";
+import { RolesPage } from "./pages/employees/RolesPage";
 import { IntegrationsPage } from "./pages/integrations/IntegrationsPage";
 import { ItemsPage } from "./pages/items/ItemsPage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { AuditLogPage } from "./pages/reports/AuditLogPage";
 import { ReportsPage } from "./pages/reports/ReportsPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
-import { StoresPage } from "./pages/stores/StoresPage";
+import { StoreDetailPage } from "./pages/stores/StoreDetailPage";
+import { StoresListPage } from "./pages/stores/StoresListPage";
 
 /** All application routes. Providers and the router itself are set up by the caller. */
 export function AppRoutes() {
@@ -19,12 +27,32 @@ export function AppRoutes() {
       <Route element={<RequireSession />}>
         <Route element={<AppShellLayout />}>
           <Route index element={<DashboardPage />} />
-          <Route path="reports/*" element={<ReportsPage />} />
+          <Route path="reports">
+            <Route index element={<ReportsPage />} />
+            <Route path="audit" element={<AuditLogPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
           <Route path="items/*" element={<ItemsPage />} />
-          <Route path="employees/*" element={<EmployeesPage />} />
+          <Route path="employees">
+            <Route index element={<EmployeesListPage />} />
+            <Route path="roles" element={<RolesPage />} />
+            <Route path="access-logs" element={<AccessLogsPage />} />
+            <Route path=":employeeId" element={<EmployeeDetailPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
           <Route path="integrations/*" element={<IntegrationsPage />} />
           <Route path="settings/*" element={<SettingsPage />} />
-          <Route path="stores/*" element={<StoresPage />} />
+          <Route path="stores">
+            <Route index element={<StoresListPage />} />
+            <Route path=":storeId" element={<StoreDetailPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+          <Route path="devices">
+            <Route index element={<DevicesListPage />} />
+            <Route path="pair" element={<PairDevicePage />} />
+            <Route path=":deviceId" element={<DeviceDetailPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Route>

@@ -1,5 +1,6 @@
-import { QueryClient } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { ApiError } from "./api/client";
+import { SESSION_QUERY_KEY } from "./api/session";
 
 const MAX_RETRIES = 2;
 
@@ -11,8 +12,19 @@ export function shouldRetry(failureCount: number, error: unknown): boolean {
   return failureCount < MAX_RETRIES;
 }
 
+/** A 401 from an API call means the session ended (expired, signed out elsewhere, revoked). */
+export function isSessionEnded(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401;
+}
+
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  // Any 401 re-checks the session; when it is gone the app goes back to the login page.
+  const onError = (error: unknown) => {
+    if (isSessionEnded(error)) void queryClient.invalidateQueries({ queryKey: SESSION_QUERY_KEY });
+  };
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         retry: shouldRetry,
@@ -23,4 +35,5 @@ export function createQueryClient(): QueryClient {
       },
     },
   });
+  return queryClient;
 }

@@ -17,7 +17,19 @@ export interface SessionInfo {
   tenant_id: string;
   store_ids: string[];
   permissions: string[];
+  /** Permissions per store id ("*" = every store). */
+  grants?: Record<string, string[]>;
 }
+
+/** Permissions the back-office pages check before showing entries and actions. */
+export type Permission =
+  | "device_manage"
+  | "employee_manage"
+  | "settings_write"
+  | "audit_view"
+  | "reports_view"
+  | "catalog_write"
+  | (string & {});
 
 export interface LoginCredentials {
   email: string;
@@ -109,4 +121,14 @@ export function useLogout() {
       queryClient.setQueryData<SessionInfo | null>(SESSION_QUERY_KEY, null);
     },
   });
+}
+
+/** What the signed-in employee may do: `can("device_manage")`. */
+export function usePermissions() {
+  const session = useSession();
+  const permissions = session.data?.permissions ?? [];
+  return {
+    permissions,
+    can: (permission: Permission) => permissions.includes(permission),
+  };
 }

@@ -15,14 +15,15 @@ const SESSION: SessionInfo = {
   permissions: [],
 };
 
-function renderShell(route = "/") {
+function renderShell(route = "/", session: SessionInfo = SESSION) {
   const queryClient = createQueryClient();
-  queryClient.setQueryData(SESSION_QUERY_KEY, SESSION);
+  queryClient.setQueryData(SESSION_QUERY_KEY, session);
   return renderWithProviders(
     <Routes>
       <Route element={<AppShellLayout />}>
         <Route index element={<p>Dashboard body</p>} />
         <Route path="reports" element={<p>Reports body</p>} />
+        <Route path="devices/pair" element={<p>Pair body</p>} />
       </Route>
       <Route path="/login" element={<p>Login screen</p>} />
     </Routes>,
@@ -47,6 +48,40 @@ describe("AppShellLayout", () => {
       "Stores",
     ]);
     expect(within(nav).getByRole("link", { name: "Reports" })).toHaveAttribute("href", "/reports");
+  });
+
+  it("shows the sub-entries the employee may use beneath their groups", () => {
+    renderShell("/devices/pair", { ...SESSION, permissions: ["device_manage", "employee_manage", "audit_view"] });
+    const nav = screen.getByRole("navigation", { name: "Main navigation" });
+    const labels = within(nav)
+      .getAllByRole("link")
+      .map((link) => link.textContent);
+    expect(labels).toEqual([
+      "Dashboard",
+      "Reports",
+      "Audit log",
+      "Items",
+      "Employees",
+      "Roles",
+      "Access logs",
+      "Integrations",
+      "Settings",
+      "Stores",
+      "Devices",
+      "Pair device",
+    ]);
+    expect(within(nav).getByRole("link", { name: "Pair device" })).toHaveAttribute("aria-current", "page");
+    expect(within(nav).getByRole("link", { name: "Devices" })).not.toHaveAttribute("aria-current");
+    expect(within(nav).getByRole("link", { name: "Audit log" })).toHaveAttribute("href", "/reports/audit");
+    expect(within(nav).getByRole("link", { name: "Access logs" })).toHaveAttribute("href", "/employees/access-logs");
+  });
+
+  it("hides sub-entries without the permission", () => {
+    renderShell("/", { ...SESSION, permissions: ["audit_view"] });
+    const nav = screen.getByRole("navigation", { name: "Main navigation" });
+    expect(within(nav).getByRole("link", { name: "Audit log" })).toBeInTheDocument();
+    expect(within(nav).queryByRole("link", { name: "Devices" })).not.toBeInTheDocument();
+    expect(within(nav).queryByRole("link", { name: "Roles" })).not.toBeInTheDocument();
   });
 
   it("shows the brand, the signed-in name and the routed page", () => {

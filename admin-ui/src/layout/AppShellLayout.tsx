@@ -12,7 +12,7 @@ import {
 import { useDisclosure } from "@mantine/hooks";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { useLogout, useSession } from "../api/session";
-import { NAV_ITEMS, isNavItemActive } from "./navigation";
+import { activeNavPath, visibleNavItems } from "./navigation";
 
 export function AppShellLayout() {
   const [navbarOpened, { toggle: toggleNavbar, close: closeNavbar }] = useDisclosure(false);
@@ -20,6 +20,7 @@ export function AppShellLayout() {
   const navigate = useNavigate();
   const session = useSession();
   const logoutMutation = useLogout();
+  const activePath = activeNavPath(pathname);
 
   const handleSignOut = () => {
     logoutMutation.mutate(undefined, {
@@ -67,8 +68,8 @@ export function AppShellLayout() {
 
       <AppShell.Navbar p="xs" aria-label="Main navigation">
         <AppShell.Section grow component={ScrollArea}>
-          {NAV_ITEMS.map((item) => {
-            const active = isNavItemActive(item, pathname);
+          {visibleNavItems(session.data?.permissions ?? []).map(({ item, depth }) => {
+            const active = item.path === activePath;
             return (
               <NavLink
                 key={item.path}
@@ -78,6 +79,7 @@ export function AppShellLayout() {
                 active={active}
                 aria-current={active ? "page" : undefined}
                 onClick={closeNavbar}
+                pl={depth > 0 ? "xl" : undefined}
               />
             );
           })}

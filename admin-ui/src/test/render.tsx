@@ -27,18 +27,23 @@ export function renderWithProviders(
   return Object.assign(render(ui, { wrapper }), { queryClient });
 }
 
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** The query string, without "?" ("" when none). */
+  search: string;
+  /** Parsed query string. */
+  query: URLSearchParams;
+  headers: Headers;
+  body: unknown;
+}
+
 export interface MockRoute {
   method: string;
   path: string;
   status: number;
-  body: unknown;
-}
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: Headers;
-  body: unknown;
+  /** The JSON body, or a function computing it from the request (for answers that change over time). */
+  body: unknown | ((request: RecordedRequest) => unknown);
 }
 
 /** A JSON envelope as the API sends it. */
@@ -53,25 +58,34 @@ export function envelope<T>(data: T | null, error: { code: string; message: stri
 
 /**
  * Replaces global fetch with a fake that answers from `routes` and records every request.
- * Unknown routes answer 404 with an error envelope. Undone after each test by the setup file.
+ * Unknown routes answer 404 with an error envelope. Routes are looked up on every request, so a
+ * test may change a route's `status`/`body` between requests. Undone after each test by the setup file.
  */
 export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
   const requests: RecordedRequest[] = [];
   const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const path = new URL(url, "http://localhost").pathname;
+    const parsed = new URL(url, "http://localhost");
+    const path = parsed.pathname;
     const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     const rawBody = init?.body;
-    requests.push({
+    const recorded: RecordedRequest = {
       method,
       path,
+      search: parsed.search.replace(/^\?/, ""),
+      query: parsed.searchParams,
       headers,
       body: typeof rawBody === "string" ? (JSON.parse(rawBody) as unknown) : undefined,
-    });
+    };
+    requests.push(recorded);
     const route = routes.find((r) => r.method === method && r.path === path);
     const status = route?.status ?? 404;
-    const body = route ? route.body : envelope(null, { code: "E_NOT_FOUND", message: "Not found" });
+    const body = route
+      ? typeof route.body === "function"
+        ? (route.body as (request: RecordedRequest) => unknown)(recorded)
+        : route.body
+      : envelope(null, { code: "E_NOT_FOUND", message: "Not found" });
     return new Response(JSON.stringify(body), {
       status,
       headers: { "Content-Type": "application/json" },
@@ -79,4 +93,9 @@ export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
   };
   vi.stubGlobal("fetch", vi.fn(fake));
   return requests;
+}
+
+/** A list page as the API sends it. */
+export function page<T>(items: T[], nextCursor: string | null = null) {
+  return envelope({ items, next_cursor: nextCursor });
 }

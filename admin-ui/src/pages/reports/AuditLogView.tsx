@@ -1,0 +1,254 @@
+import { type FormEvent, Fragment, useState } from "react";
+import { Anchor, Button, Code, Group, Select, SimpleGrid, Stack, Table, Text, TextInput } from "@mantine/core";
+import { Link, useSearchParams } from "react-router-dom";
+import { type AuditEntry, type AuditQuery, type AuditSource, auditCsvHref, useAuditLog } from "../../api/audit";
+import { type Store, useStores } from "../../api/stores";
+import { ErrorAlert, LoadMore, Loading } from "../../components/feedback";
+import { ListTable } from "../../components/ListTable";
+import { DEFAULT_TZ, formatDateTime, startOfDayUtc } from "../../lib/time";
+
+/** The filters as kept in the address bar (dates are calendar days in the store's zone). */
+export interface AuditFilterValues {
+  from: string;
+  to: string;
+  store: string;
+  actor: string;
+  device: string;
+  event: string;
+}
+
+const FILTER_KEYS: (keyof AuditFilterValues)[] = ["from", "to", "store", "actor", "device", "event"];
+
+export function filtersFromParams(params: URLSearchParams): AuditFilterValues {
+  const values = {} as AuditFilterValues;
+  for (const key of FILTER_KEYS) values[key] = params.get(key) ?? "";
+  return values;
+}
+
+/** The zone used to turn the day filters into instants: the chosen store's, else the stores' common one. */
+export function filterTimeZone(storeId: string, stores: readonly Store[]): string {
+  const chosen = stores.find((s) => s.store_id === storeId);
+  if (chosen) return chosen.tz || DEFAULT_TZ;
+  const zones = new Set(stores.map((s) => s.tz).filter(Boolean));
+  return zones.size === 1 ? [...zones][0]! : DEFAULT_TZ;
+}
+
+/** API query for the filters: `from` is the start of the first day, `to` the start of the day after the last. */
+export function toAuditQuery(values: AuditFilterValues, tz: string): AuditQuery {
+  const query: AuditQuery = {};
+  const from = values.from ? startOfDayUtc(values.from, tz) : undefined;
+  const to = values.to ? startOfDayUtc(values.to, tz, 1) : undefined;
+  if (from) query.from = from;
+  if (to) query.to = to;
+  if (values.store) query.store_id = values.store;
+  if (values.actor.trim()) query.actor_id = values.actor.trim();
+  if (values.device.trim()) query.device_id = values.device.trim();
+  if (values.event.trim()) query.event_type = values.event.trim();
+  return query;
+}
+
+function payloadSummary(payload: Record<string, unknown> | null | undefined): string {
+  if (!payload || typeof payload !== "object") return "—";
+  const text = JSON.stringify(payload);
+  if (text === "{}") return "—";
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+function EntryRows({
+  entry,
+  storeMap,
+  expanded,
+  onToggle,
+  columns,
+}: {
+  entry: AuditEntry;
+  storeMap: ReadonlyMap<string, Store>;
+  expanded: boolean;
+  onToggle: () => void;
+  columns: number;
+}) {
+  const store = entry.store_id ? storeMap.get(entry.store_id) : undefined;
+  const detailsId = `audit-details-${entry.audit_id}`;
+  return (
+    <>
+      <Table.Tr>
+        <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(entry.ts, store?.tz)}</Table.Td>
+        <Table.Td>
+          <Code>{entry.event_type}</Code>
+        </Table.Td>
+        <Table.Td>{entry.store_id ? (store?.name ?? entry.store_id) : "—"}</Table.Td>
+        <Table.Td style={{ overflowWrap: "anywhere" }}>{entry.actor_id ?? "—"}</Table.Td>
+        <Table.Td style={{ overflowWrap: "anywhere" }}>
+          {entry.device_id ? (
+            <Anchor component={Link} to={`/devices/${entry.device_id}`} size="sm">
+              {entry.device_id}
+            </Anchor>
+          ) : (
+            "—"
+          )}
+        </Table.Td>
+        <Table.Td>{entry.ip ?? "—"}</Table.Td>
+        <Table.Td>
+          <Group gap="xs" wrap="nowrap">
+            <Text size="xs" ff="monospace" c="dimmed" maw={260} truncate="end">
+              {payloadSummary(entry.payload)}
+            </Text>
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              onClick={onToggle}
+              aria-expanded={expanded}
+              aria-controls={detailsId}
+            >
+              {expanded ? "Hide" : "Show"}
+            </Button>
+          </Group>
+        </Table.Td>
+      </Table.Tr>
+      {expanded && (
+        <Table.Tr id={detailsId}>
+          <Table.Td colSpan={columns}>
+            <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+              {JSON.stringify(entry.payload ?? {}, null, 2)}
+            </Code>
+            <Text size="xs" c="dimmed" mt={4} style={{ overflowWrap: "anywhere" }}>
+              #{entry.seq} · hash {entry.hash}
+            </Text>
+          </Table.Td>
+        </Table.Tr>
+      )}
+    </>
+  );
+}
+
+const HEADERS = ["Time", "Event", "Store", "Actor", "Device", "IP", "Details"];
+
+/** Filters, table, "Load more" and (for the audit log) the CSV export, shared by audit log and access logs. */
+export function AuditLogView({ source, fullFilters }: { source: AuditSource; fullFilters: boolean }) {
+  const [params, setParams] = useSearchParams();
+  const applied = filtersFromParams(params);
+  const [form, setForm] = useState<AuditFilterValues>(applied);
+  const stores = useStores();
+  const storeList = stores.data ?? [];
+  const storeMap = new Map(storeList.map((s) => [s.store_id, s]));
+  // Wait for the stores before querying: the day filters depend on their time zone.
+  const needsZone = Boolean(applied.from || applied.to);
+  const ready = !needsZone || !stores.isPending;
+  const query = toAuditQuery(applied, filterTimeZone(applied.store, storeList));
+  const log = useAuditLog(source, query, ready);
+  const [expanded, setExpanded] = useState<Set<string>>(new Set());
+  const items = log.data?.pages.flatMap((page) => page.items) ?? [];
+
+  const set = (key: keyof AuditFilterValues, value: string) => setForm((old) => ({ ...old, [key]: value }));
+
+  const apply = (values: AuditFilterValues) => {
+    const next = new URLSearchParams();
+    for (const key of FILTER_KEYS) if (values[key].trim()) next.set(key, values[key].trim());
+    setParams(next);
+    setExpanded(new Set());
+  };
+
+  const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    apply(form);
+  };
+
+  const clear = () => {
+    const empty: AuditFilterValues = { from: "", to: "", store: "", actor: "", device: "", event: "" };
+    setForm(empty);
+    apply(empty);
+  };
+
+  const toggle = (id: string) =>
+    setExpanded((old) => {
+      const next = new Set(old);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  const rangeError = form.from && form.to && form.from > form.to ? "The end date is before the start date." : undefined;
+
+  return (
+    <Stack>
+      <form onSubmit={handleSubmit} aria-label="Filters">
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
+            <SimpleGrid cols={2} spacing="sm">
+              <TextInput label="From" type="date" value={form.from} onChange={(e) => set("from", e.currentTarget.value)} />
+              <TextInput
+                label="To"
+                type="date"
+                value={form.to}
+                onChange={(e) => set("to", e.currentTarget.value)}
+                error={rangeError}
+              />
+            </SimpleGrid>
+            <Select
+              label="Store"
+              placeholder="All stores"
+              clearable
+              data={storeList.map((s) => ({ value: s.store_id, label: s.name }))}
+              value={form.store || null}
+              onChange={(v) => set("store", v ?? "")}
+            />
+            {fullFilters && (
+              <>
+                <TextInput label="Actor ID" value={form.actor} onChange={(e) => set("actor", e.currentTarget.value)} />
+                <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
+                <TextInput
+                  label="Event type"
+                  placeholder="e.g. device.approved"
+                  value={form.event}
+                  onChange={(e) => set("event", e.currentTarget.value)}
+                />
+              </>
+            )}
+          </SimpleGrid>
+          <Group gap="xs">
+            <Button type="submit" disabled={Boolean(rangeError)}>
+              Apply filters
+            </Button>
+            <Button variant="default" onClick={clear}>
+              Clear
+            </Button>
+            {source === "/v1/audits" && (
+              <Button component="a" href={auditCsvHref(query)} download variant="light">
+                Export CSV
+              </Button>
+            )}
+          </Group>
+          <Text size="xs" c="dimmed">
+            Dates are whole days in {filterTimeZone(applied.store || form.store, storeList)}.
+          </Text>
+        </Stack>
+      </form>
+
+      <ErrorAlert error={log.error} title="Could not load the log" />
+      {log.isPending ? (
+        <Loading />
+      ) : log.data ? (
+        <>
+          <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={960}>
+            {items.map((entry) => (
+              <Fragment key={entry.audit_id}>
+                <EntryRows
+                  entry={entry}
+                  storeMap={storeMap}
+                  expanded={expanded.has(entry.audit_id)}
+                  onToggle={() => toggle(entry.audit_id)}
+                  columns={HEADERS.length}
+                />
+              </Fragment>
+            ))}
+          </ListTable>
+          <LoadMore
+            hasNextPage={log.hasNextPage}
+            isFetchingNextPage={log.isFetchingNextPage}
+            fetchNextPage={log.fetchNextPage}
+          />
+        </>
+      ) : null}
+    </Stack>
+  );
+}
