@@ -11,8 +11,552 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Service health */
-        get: operations["getHealth"];
+        /** Liveness: the process is up */
+        get: operations["liveness_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and every index is in place */
+        get: operations["readiness_v1_health_ready_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/device/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pair a device with a store's site key; returns its token once */
+        post: operations["register_device_v1_auth_device_register_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/device/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a device token for a 15-minute access token */
+        post: operations["login_device_v1_auth_device_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling device */
+        get: operations["device_me_v1_devices_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stores the caller may see (a device: its own store) */
+        get: operations["list_stores_v1_stores_get"];
+        put?: never;
+        /** Open a store (needs settings_write at every store) */
+        post: operations["create_store_v1_stores_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{store_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One store */
+        get: operations["get_store_v1_stores__store_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a store's details (receipt header/footer, time zone, paper width, ...) */
+        patch: operations["update_store_v1_stores__store_id__patch"];
+        trace?: never;
+    };
+    "/v1/stores/{store_id}/site_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A store's site keys (never the keys themselves) */
+        get: operations["list_site_keys_v1_stores__store_id__site_keys_get"];
+        put?: never;
+        /** Create a site key devices pair with; the key is shown once */
+        post: operations["create_site_key_v1_stores__store_id__site_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site_keys/{site_key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a site key: no more devices pair with it */
+        post: operations["revoke_site_key_v1_site_keys__site_key_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Devices of the stores the caller manages, newest first */
+        get: operations["list_devices_v1_devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One device */
+        get: operations["get_device_v1_devices__device_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename a device, edit its notes or capabilities */
+        patch: operations["update_device_v1_devices__device_id__patch"];
+        trace?: never;
+    };
+    "/v1/devices/{device_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a paired device waiting in pending */
+        post: operations["approve_device_v1_devices__device_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{device_id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend a device: every business call answers E_DEVICE_SUSPENDED */
+        post: operations["suspend_device_v1_devices__device_id__suspend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{device_id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reactivate a suspended device */
+        post: operations["reactivate_device_v1_devices__device_id__reactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{device_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a device for good: it must pair again */
+        post: operations["revoke_device_v1_devices__device_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{device_id}/rotate_token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new device token (shown once); every existing session of the device ends */
+        post: operations["rotate_token_v1_devices__device_id__rotate_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in: {email, password} or {email, pin}; on a device (its bearer token) {pin}
+         * @description Without a bearer token this opens a back-office session. With a device's bearer token it opens a session bound to that device and its store (the employee must belong to the store). Five wrong passwords or PINs within 15 minutes lock the employee for 15 minutes (E_PIN_LOCKED).
+         */
+        post: operations["login_v1_employees_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A fresh access token for a back-office session, up to 12 hours after sign-in
+         * @description Accepts the session's last token even if it has just expired; device sessions log in again.
+         */
+        post: operations["refresh_v1_employees_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in employee and their permissions (at the device's store, on a device) */
+        get: operations["me_v1_employees_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Employees of the stores the caller manages */
+        get: operations["list_employees_v1_employees_get"];
+        put?: never;
+        /** Add an employee with store memberships */
+        post: operations["create_employee_v1_employees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/{employee_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One employee */
+        get: operations["get_employee_v1_employees__employee_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change name, email or password */
+        patch: operations["update_employee_v1_employees__employee_id__patch"];
+        trace?: never;
+    };
+    "/v1/employees/{employee_id}/memberships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace the employee's roles at the stores the caller manages */
+        put: operations["replace_memberships_v1_employees__employee_id__memberships_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/{employee_id}/reset_pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new PIN (also lifts a lockout) */
+        post: operations["reset_pin_v1_employees__employee_id__reset_pin_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/{employee_id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend an employee: their sessions end on the next request */
+        post: operations["suspend_employee_v1_employees__employee_id__suspend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/{employee_id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reactivate a suspended employee */
+        post: operations["reactivate_employee_v1_employees__employee_id__reactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Built-in and custom roles */
+        get: operations["list_roles_v1_roles_get"];
+        put?: never;
+        /** Create a custom role */
+        post: operations["create_role_v1_roles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/roles/{role_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a custom role that nobody holds */
+        delete: operations["delete_role_v1_roles__role_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename a custom role or change its permissions */
+        patch: operations["update_role_v1_roles__role_id__patch"];
+        trace?: never;
+    };
+    "/v1/permissions/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every permission and which roles hold it */
+        get: operations["permission_matrix_v1_permissions_matrix_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/verify_pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A supervisor's PIN → a single-use approval token for one action, store and target
+         * @description Only an employee holding the action's permission at the store can approve. The token lasts five minutes and works once, for the named action, store and target.
+         */
+        post: operations["verify_pin_v1_approvals_verify_pin_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first, filtered by date range, store, actor, device and event type */
+        get: operations["list_audits_v1_audits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access_logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who signed in (or failed to), where, from which device and IP */
+        get: operations["access_logs_v1_access_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audits/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The filtered audit log as CSV (newest first) */
+        get: operations["export_audits_v1_audits_export_csv_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -25,20 +569,893 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ApiErrorBody: {
-            code: string;
-            message: string;
-            details?: unknown;
+        /** ApprovalContext */
+        ApprovalContext: {
+            /** Target Type */
+            target_type?: string | null;
+            /** Target Id */
+            target_id?: string | null;
         };
-        Health: {
-            status: string;
+        /** ApprovalGranted */
+        ApprovalGranted: {
+            /**
+             * Approval Token
+             * @description Single use; bound to action, store and target.
+             */
+            approval_token: string;
+            /** Expires At */
+            expires_at: string;
+            /** Action */
+            action: string;
+            /** Store Id */
+            store_id: string;
+            /** Approver Id */
+            approver_id: string;
+            /** Approver Name */
+            approver_name: string;
         };
-        HealthEnvelope: {
-            /** Format: date-time */
+        /** AuditRead */
+        AuditRead: {
+            /** Audit Id */
+            audit_id: string;
+            /** Seq */
+            seq: number;
+            /** Ts */
+            ts: string;
+            /** Store Id */
+            store_id: string | null;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Device Id */
+            device_id: string | null;
+            /** Event Type */
+            event_type: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Ip */
+            ip: string | null;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Hash */
+            hash: string;
+        };
+        /** Caps */
+        Caps: {
+            /** Can Sell */
+            can_sell: boolean;
+            /** Can Redeem */
+            can_redeem: boolean;
+            /** Kiosk Mode */
+            kiosk_mode: boolean;
+            /** Offline Cap */
+            offline_cap: number;
+        };
+        /** CapsUpdate */
+        CapsUpdate: {
+            /** Can Sell */
+            can_sell?: boolean | null;
+            /** Can Redeem */
+            can_redeem?: boolean | null;
+            /** Kiosk Mode */
+            kiosk_mode?: boolean | null;
+            /** Offline Cap */
+            offline_cap?: number | null;
+        };
+        /** DeviceAction */
+        DeviceAction: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** DeviceLoggedIn */
+        DeviceLoggedIn: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             * @constant
+             */
+            token_type: "bearer";
+            /** Expires At */
+            expires_at: string;
+            device: components["schemas"]["DeviceRead"];
+        };
+        /** DeviceLogin */
+        DeviceLogin: {
+            /** Device Id */
+            device_id: string;
+            /** Device Token */
+            device_token: string;
+        };
+        /** DeviceRead */
+        DeviceRead: {
+            /** Device Id */
+            device_id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Store Id */
+            store_id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "POS" | "GATE" | "KIOSK" | "ADMIN";
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "active" | "suspended" | "revoked";
+            /** Registered At */
+            registered_at: string;
+            /** Registered By */
+            registered_by?: string | null;
+            /** Approved At */
+            approved_at?: string | null;
+            /** Approved By */
+            approved_by?: string | null;
+            /** Suspended At */
+            suspended_at?: string | null;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Last Ip */
+            last_ip?: string | null;
+            /** Token Version */
+            token_version: number;
+            caps: components["schemas"]["Caps"];
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+        };
+        /** DeviceRegister */
+        DeviceRegister: {
+            /** Site Key */
+            site_key: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "POS" | "GATE" | "KIOSK" | "ADMIN";
+            /** Name */
+            name: string;
+            /** Meta */
+            meta?: {
+                [key: string]: string | number | boolean | null;
+            };
+        };
+        /** DeviceRegistered */
+        DeviceRegistered: {
+            /** Device Id */
+            device_id: string;
+            /**
+             * Device Token
+             * @description Shown once; only its hash is stored.
+             */
+            device_token: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "active" | "suspended" | "revoked";
+            /** Tenant Id */
+            tenant_id: string;
+            /** Store Id */
+            store_id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "POS" | "GATE" | "KIOSK" | "ADMIN";
+        };
+        /** DeviceTokenRotated */
+        DeviceTokenRotated: {
+            /** Device Id */
+            device_id: string;
+            /** Device Token */
+            device_token: string;
+            /** Token Version */
+            token_version: number;
+        };
+        /** DeviceUpdate */
+        DeviceUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Notes */
+            notes?: string | null;
+            caps?: components["schemas"]["CapsUpdate"] | null;
+        };
+        /** EmployeeCreate */
+        EmployeeCreate: {
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Password */
+            password?: string | null;
+            /** Pin */
+            pin?: string | null;
+            /** Memberships */
+            memberships?: components["schemas"]["MembershipIn"][];
+        };
+        /**
+         * EmployeeLogin
+         * @description Back office: {email, password} or {email, pin}.
+         *
+         *     On a device (under its bearer token): {pin}, or {email, pin}.
+         */
+        EmployeeLogin: {
+            /** Email */
+            email?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Pin */
+            pin?: string | null;
+        };
+        /** EmployeeRead */
+        EmployeeRead: {
+            /** Employee Id */
+            employee_id: string;
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "suspended";
+            /** Has Pin */
+            has_pin: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Created At */
+            created_at: string;
+            /** Memberships */
+            memberships?: components["schemas"]["MembershipRead"][];
+        };
+        /** EmployeeSession */
+        EmployeeSession: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             * @constant
+             */
+            token_type: "bearer";
+            /** Expires At */
+            expires_at: string;
+            /** Employee Id */
+            employee_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Store Id
+             * @description Set when the session is bound to a device.
+             */
+            store_id?: string | null;
+            /** Device Id */
+            device_id?: string | null;
+        };
+        /** EmployeeUpdate */
+        EmployeeUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Password */
+            password?: string | null;
+        };
+        /** Envelope[ApprovalGranted] */
+        Envelope_ApprovalGranted_: {
+            /** Server Time */
             server_time: string;
+            /** Request Id */
             request_id: string;
-            data: components["schemas"]["Health"] | null;
-            error: components["schemas"]["ApiErrorBody"] | null;
+            data?: components["schemas"]["ApprovalGranted"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[DeviceLoggedIn] */
+        Envelope_DeviceLoggedIn_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["DeviceLoggedIn"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[DeviceRead] */
+        Envelope_DeviceRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["DeviceRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[DeviceRegistered] */
+        Envelope_DeviceRegistered_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["DeviceRegistered"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[DeviceTokenRotated] */
+        Envelope_DeviceTokenRotated_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["DeviceTokenRotated"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[EmployeeRead] */
+        Envelope_EmployeeRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["EmployeeRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[EmployeeSession] */
+        Envelope_EmployeeSession_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["EmployeeSession"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Liveness] */
+        Envelope_Liveness_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Liveness"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Me] */
+        Envelope_Me_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Me"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[AuditRead]] */
+        Envelope_Page_AuditRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_AuditRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[DeviceRead]] */
+        Envelope_Page_DeviceRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_DeviceRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[EmployeeRead]] */
+        Envelope_Page_EmployeeRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_EmployeeRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[RoleRead]] */
+        Envelope_Page_RoleRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_RoleRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[SiteKeyRead]] */
+        Envelope_Page_SiteKeyRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_SiteKeyRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[StoreRead]] */
+        Envelope_Page_StoreRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_StoreRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[PermissionMatrix] */
+        Envelope_PermissionMatrix_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["PermissionMatrix"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Readiness] */
+        Envelope_Readiness_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Readiness"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[RoleRead] */
+        Envelope_RoleRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["RoleRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[SiteKeyCreated] */
+        Envelope_SiteKeyCreated_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SiteKeyCreated"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[SiteKeyRead] */
+        Envelope_SiteKeyRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SiteKeyRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[StoreRead] */
+        Envelope_StoreRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["StoreRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[dict[str, str]] */
+        Envelope_dict_str__str__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            /** Data */
+            data?: {
+                [key: string]: string;
+            } | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** ErrorBody */
+        ErrorBody: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Details */
+            details?: unknown | null;
+        };
+        /**
+         * ErrorEnvelope
+         * @description The failure shape, for OpenAPI `responses=` declarations.
+         */
+        ErrorEnvelope: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            /** Data */
+            data?: null;
+            error: components["schemas"]["ErrorBody"];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+            /** Version */
+            version: string;
+        };
+        /** Me */
+        Me: {
+            /** Employee Id */
+            employee_id: string;
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Store Id
+             * @description The device's store, for a session on a device.
+             */
+            store_id?: string | null;
+            /** Device Id */
+            device_id?: string | null;
+            /**
+             * Store Ids
+             * @description Stores the employee belongs to ("*" = every store).
+             */
+            store_ids: string[];
+            /**
+             * Permissions
+             * @description Permissions at the current store, or anywhere for the back office.
+             */
+            permissions: string[];
+            /**
+             * Grants
+             * @description Permissions per store id (or '*').
+             */
+            grants: {
+                [key: string]: string[];
+            };
+        };
+        /** MembershipIn */
+        MembershipIn: {
+            /**
+             * Store Id
+             * @description A store id, or "*" for every store.
+             */
+            store_id: string;
+            /** Role Ids */
+            role_ids: string[];
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
+        /** MembershipRead */
+        MembershipRead: {
+            /** Store Id */
+            store_id: string;
+            /** Role Ids */
+            role_ids: string[];
+            /** Active */
+            active: boolean;
+        };
+        /** MembershipsReplace */
+        MembershipsReplace: {
+            /** Memberships */
+            memberships: components["schemas"]["MembershipIn"][];
+        };
+        /** Page[AuditRead] */
+        Page_AuditRead_: {
+            /** Items */
+            items: components["schemas"]["AuditRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[DeviceRead] */
+        Page_DeviceRead_: {
+            /** Items */
+            items: components["schemas"]["DeviceRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[EmployeeRead] */
+        Page_EmployeeRead_: {
+            /** Items */
+            items: components["schemas"]["EmployeeRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[RoleRead] */
+        Page_RoleRead_: {
+            /** Items */
+            items: components["schemas"]["RoleRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[SiteKeyRead] */
+        Page_SiteKeyRead_: {
+            /** Items */
+            items: components["schemas"]["SiteKeyRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[StoreRead] */
+        Page_StoreRead_: {
+            /** Items */
+            items: components["schemas"]["StoreRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** PermissionMatrix */
+        PermissionMatrix: {
+            /** Permissions */
+            permissions: string[];
+            /** Roles */
+            roles: components["schemas"]["RoleRead"][];
+        };
+        /** PinReset */
+        PinReset: {
+            /** Pin */
+            pin: string;
+        };
+        /** Readiness */
+        Readiness: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+            /** Version */
+            version: string;
+            /** Db Latency Ms */
+            db_latency_ms: number;
+            /**
+             * Indexes
+             * @constant
+             */
+            indexes: "ok";
+        };
+        /** RoleCreate */
+        RoleCreate: {
+            /** Name */
+            name: string;
+            /** Permissions */
+            permissions: string[];
+        };
+        /** RoleRead */
+        RoleRead: {
+            /** Role Id */
+            role_id: string;
+            /** Name */
+            name: string;
+            /** Permissions */
+            permissions: string[];
+            /** Builtin */
+            builtin: boolean;
+        };
+        /** RoleUpdate */
+        RoleUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Permissions */
+            permissions?: string[] | null;
+        };
+        /** SiteKeyCreate */
+        SiteKeyCreate: {
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+            /**
+             * Expires In Hours
+             * @default 24
+             */
+            expires_in_hours: number;
+            /**
+             * Require Approval
+             * @default true
+             */
+            require_approval: boolean;
+        };
+        /** SiteKeyCreated */
+        SiteKeyCreated: {
+            /** Site Key Id */
+            site_key_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Label */
+            label: string;
+            /** Expires At */
+            expires_at: string;
+            /** Require Approval */
+            require_approval: boolean;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /**
+             * Uses
+             * @default 0
+             */
+            uses: number;
+            /**
+             * Site Key
+             * @description Shown once; only its hash is stored.
+             */
+            site_key: string;
+        };
+        /** SiteKeyRead */
+        SiteKeyRead: {
+            /** Site Key Id */
+            site_key_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Label */
+            label: string;
+            /** Expires At */
+            expires_at: string;
+            /** Require Approval */
+            require_approval: boolean;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /**
+             * Uses
+             * @default 0
+             */
+            uses: number;
+        };
+        /** StoreCreate */
+        StoreCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Address
+             * @default
+             */
+            address: string;
+            /**
+             * Tz
+             * @default Asia/Bangkok
+             */
+            tz: string;
+            /** Tax Id */
+            tax_id?: string | null;
+            /**
+             * Receipt Header
+             * @default
+             */
+            receipt_header: string;
+            /**
+             * Receipt Footer
+             * @default
+             */
+            receipt_footer: string;
+            /** Logo Ref */
+            logo_ref?: string | null;
+            /**
+             * Paper Width
+             * @default 80
+             * @enum {integer}
+             */
+            paper_width: 58 | 80;
+        };
+        /** StoreRead */
+        StoreRead: {
+            /** Store Id */
+            store_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Address
+             * @default
+             */
+            address: string;
+            /** Tz */
+            tz: string;
+            /** Tax Id */
+            tax_id?: string | null;
+            /**
+             * Receipt Header
+             * @default
+             */
+            receipt_header: string;
+            /**
+             * Receipt Footer
+             * @default
+             */
+            receipt_footer: string;
+            /** Logo Ref */
+            logo_ref?: string | null;
+            /**
+             * Paper Width
+             * @default 80
+             * @enum {integer}
+             */
+            paper_width: 58 | 80;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+        };
+        /** StoreUpdate */
+        StoreUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Address */
+            address?: string | null;
+            /** Tz */
+            tz?: string | null;
+            /** Tax Id */
+            tax_id?: string | null;
+            /** Receipt Header */
+            receipt_header?: string | null;
+            /** Receipt Footer */
+            receipt_footer?: string | null;
+            /** Logo Ref */
+            logo_ref?: string | null;
+            /** Paper Width */
+            paper_width?: (58 | 80) | null;
+            /** Active */
+            active?: boolean | null;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
+        };
+        /** VerifyPin */
+        VerifyPin: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "refund" | "reprint" | "manual_discount" | "shift_close" | "settings_write";
+            /** Pin */
+            pin: string;
+            /** Email */
+            email?: string | null;
+            /**
+             * Store Id
+             * @description Required for back-office callers; a device's store otherwise.
+             */
+            store_id?: string | null;
+            context?: components["schemas"]["ApprovalContext"];
         };
     };
     responses: never;
@@ -49,7 +1466,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getHealth: {
+    liveness_v1_health_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -58,13 +1475,2633 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The service is up. */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthEnvelope"];
+                    "application/json": components["schemas"]["Envelope_Liveness_"];
+                };
+            };
+        };
+    };
+    readiness_v1_health_ready_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Readiness_"];
+                };
+            };
+            /** @description E_UNAVAILABLE: database down or indexes missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    register_device_v1_auth_device_register_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRegistered_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    login_device_v1_auth_device_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceLogin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceLoggedIn_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    device_me_v1_devices_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_stores_v1_stores_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_StoreRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_store_v1_stores_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_StoreRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_store_v1_stores__store_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_StoreRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_store_v1_stores__store_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_StoreRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_site_keys_v1_stores__store_id__site_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_SiteKeyRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_site_key_v1_stores__store_id__site_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SiteKeyCreated_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_site_key_v1_site_keys__site_key_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SiteKeyRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_devices_v1_devices_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                store_id?: string | null;
+                status?: ("pending" | "active" | "suspended" | "revoked") | null;
+                type?: ("POS" | "GATE" | "KIOSK" | "ADMIN") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_DeviceRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_device_v1_devices__device_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_device_v1_devices__device_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_device_v1_devices__device_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeviceAction"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    suspend_device_v1_devices__device_id__suspend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeviceAction"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reactivate_device_v1_devices__device_id__reactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeviceAction"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_device_v1_devices__device_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeviceAction"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_token_v1_devices__device_id__rotate_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeviceTokenRotated_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_v1_employees_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmployeeLogin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeSession_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_PIN_LOCKED: too many wrong PINs or passwords; Retry-After says for how long */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    refresh_v1_employees_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeSession_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    me_v1_employees_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Me_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_employees_v1_employees_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_EmployeeRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_employee_v1_employees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmployeeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_employee_v1_employees__employee_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_employee_v1_employees__employee_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmployeeUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_memberships_v1_employees__employee_id__memberships_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembershipsReplace"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_pin_v1_employees__employee_id__reset_pin_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PinReset"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    suspend_employee_v1_employees__employee_id__suspend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reactivate_employee_v1_employees__employee_id__reactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EmployeeRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_roles_v1_roles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_RoleRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_role_v1_roles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RoleRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_role_v1_roles__role_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_role_v1_roles__role_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RoleRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    permission_matrix_v1_permissions_matrix_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PermissionMatrix_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    verify_pin_v1_approvals_verify_pin_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyPin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ApprovalGranted_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_PIN_LOCKED: too many wrong PINs or passwords; Retry-After says for how long */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_audits_v1_audits_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description Inclusive, UTC ISO-8601. */
+                from?: string | null;
+                /** @description Exclusive, UTC ISO-8601. */
+                to?: string | null;
+                store_id?: string | null;
+                actor_id?: string | null;
+                device_id?: string | null;
+                event_type?: string[] | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_AuditRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    access_logs_v1_access_logs_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description Inclusive, UTC ISO-8601. */
+                from?: string | null;
+                /** @description Exclusive, UTC ISO-8601. */
+                to?: string | null;
+                store_id?: string | null;
+                actor_id?: string | null;
+                device_id?: string | null;
+                event_type?: string[] | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_AuditRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_audits_v1_audits_export_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Inclusive, UTC ISO-8601. */
+                from?: string | null;
+                /** @description Exclusive, UTC ISO-8601. */
+                to?: string | null;
+                store_id?: string | null;
+                actor_id?: string | null;
+                device_id?: string | null;
+                event_type?: string[] | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
