@@ -1,0 +1,117 @@
+"""Latency of the identity hot paths, through the real app on the embedded server.
+
+Measures what a device or cashier waits for: device login, an authenticated call (`/v1/devices/me`:
+token check + device status), a PIN login on a device, and one audit append. Prints a table and
+writes bench/results/identity.json. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from boxoffice.app import create_app
+from boxoffice.audit import service as audit
+from boxoffice.config import load_settings
+from boxoffice.core.clock import SystemClock
+from boxoffice.core.db import Database
+from boxoffice.core.deps import Deps
+from boxoffice.core.logging import configure_logging
+from boxoffice.embedded_db import EmbeddedMongo, free_port
+from boxoffice.seed import seed_demo
+
+ROUNDS = 200
+RESULTS = Path(__file__).parent / "results" / "identity.json"
+
+
+async def measure(
+    name: str, action: Callable[[], Awaitable[object]], rounds: int = ROUNDS
+) -> dict[str, float | str]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "name": name,
+        "rounds": rounds,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+        "mean_ms": round(statistics.fmean(samples), 2),
+    }
+
+
+async def main() -> None:
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedMongo("memory", free_port(), Path(tmp))
+        server.start()
+        try:
+            settings = load_settings({"MONGO_URI": server.uri, "VAR_DIR": tmp, "LOG_LEVEL": "WARNING"})
+            db = Database(settings.mongo_uri, settings.mongo_db)
+            await db.ensure_indexes()
+            deps = Deps(db, SystemClock(), settings)
+            demo = await seed_demo(deps)
+            app = create_app(settings, db=db)
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                    results = await run_all(client, deps, demo)
+            await db.close()
+        finally:
+            server.stop()
+    print(f"{'path':<34}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
+    for row in results:
+        print(f"{row['name']:<34}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['mean_ms']:>9}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"rounds": ROUNDS, "results": results}, indent=2) + "\n")
+    print(f"written to {RESULTS}")
+
+
+async def run_all(
+    client: httpx.AsyncClient, deps: Deps, demo: dict[str, object]
+) -> list[dict[str, float | str]]:
+    registered = (
+        await client.post(
+            "/v1/auth/device/register", json={"site_key": demo["site_key"], "type": "POS", "name": "Bench"}
+        )
+    ).json()["data"]
+    credentials = {"device_id": registered["device_id"], "device_token": registered["device_token"]}
+
+    async def device_login() -> str:
+        response = await client.post("/v1/auth/device/login", json=credentials)
+        assert response.status_code == 200, response.text
+        token: str = response.json()["data"]["access_token"]
+        return token
+
+    token = await device_login()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def device_me() -> None:
+        assert (await client.get("/v1/devices/me", headers=headers)).status_code == 200
+
+    async def pin_login() -> None:
+        response = await client.post("/v1/employees/login", json={"pin": "1111"}, headers=headers)
+        assert response.status_code == 200, response.text
+
+    async def append() -> None:
+        await audit.append(deps.db, deps.clock, tenant_id=str(demo["tenant_id"]), event_type="bench.event")
+
+    return [
+        await measure("device login (rate limit + audit)", device_login, 25),  # stays under 30/min
+        await measure("authenticated GET /v1/devices/me", device_me),
+        await measure("PIN login on a device (argon2id)", pin_login, 15),
+        await measure("audit append (chain head + insert)", append),
+    ]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
