@@ -112,6 +112,14 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+def _say(message: str) -> None:
+    """Shutdown messages must not stop the shutdown when the terminal or pipe is already gone."""
+    try:
+        print(message, flush=True)  # noqa: T201
+    except (OSError, ValueError):
+        pass
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     """The embedded database, the seed, the API and the admin; Ctrl-C stops all three in order."""
     from boxoffice.embedded_db import EmbeddedMongo
@@ -162,7 +170,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         sys.stderr.write(f"boxoffice: {exc}\n")
         return 1
     finally:
-        print("stopping...", flush=True)  # noqa: T201
+        _say("stopping...")
         for child in reversed(children):
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
@@ -173,7 +181,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 child.kill()
                 child.wait()
         mongo.stop()
-        print("stopped.", flush=True)  # noqa: T201
+        _say("stopped.")
 
 
 async def _verify_audit(settings: Settings, tenant: str | None) -> int:
