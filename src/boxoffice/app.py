@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from boxoffice import __version__, health
@@ -17,6 +17,7 @@ from boxoffice.core.envelope import install_error_handlers
 from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
+from boxoffice.core.query import reject_repeated_query_params
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
 
@@ -57,7 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, clock=clock, metrics=metrics)
 
-    v1 = APIRouter(prefix="/v1")
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_repeated_query_params)])
     v1.include_router(health.router)
     v1.include_router(tenancy_router)
     v1.include_router(staff_router)

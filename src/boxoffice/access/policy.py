@@ -7,12 +7,12 @@ device's store. Back-office routes are for employee sessions only: no device tok
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 DeviceType = Literal["POS", "GATE", "KIOSK", "ADMIN"]
 DEVICE_TYPES: Final[tuple[DeviceType, ...]] = ("POS", "GATE", "KIOSK", "ADMIN")
 
-PERMISSIONS: Final[tuple[str, ...]] = (
+Permission = Literal[
     "sell",
     "redeem",
     "refund",
@@ -26,7 +26,8 @@ PERMISSIONS: Final[tuple[str, ...]] = (
     "device_manage",
     "catalog_write",
     "audit_view",
-)
+]
+PERMISSIONS: Final[tuple[str, ...]] = get_args(Permission)
 
 #: Built-in roles: fixed permission sets, created for every tenant; custom roles are editable.
 BUILTIN_ROLES: Final[dict[str, tuple[str, ...]]] = {

@@ -41,23 +41,41 @@ CSV_FIELDS = (
 EXPORT_BATCH = 1000
 
 
+DATE_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time"}, "max_length": 40}
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    """ISO-8601 with a zone only: a bare number or a zone-less time is refused, not guessed."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise ValidationFailed(
+            f"{name} must be a date-time with a zone, e.g. 2026-11-26T00:00:00Z.",
+            details=[{"loc": ["query", name], "msg": "not an ISO-8601 date-time with a zone"}],
+        )
+    return parsed
+
+
 class AuditFilters:
     """The query parameters shared by the explorer, the export and the access log."""
 
     def __init__(
         self,
-        from_: Annotated[datetime | None, Query(alias="from", description="Inclusive, UTC ISO-8601.")] = None,
-        to: Annotated[datetime | None, Query(description="Exclusive, UTC ISO-8601.")] = None,
+        from_: Annotated[
+            str | None, Query(alias="from", description="Inclusive, ISO-8601 with a zone.", **DATE_TIME)
+        ] = None,
+        to: Annotated[str | None, Query(description="Exclusive, ISO-8601 with a zone.", **DATE_TIME)] = None,
         store_id: Annotated[str | None, Query(max_length=64)] = None,
         actor_id: Annotated[str | None, Query(max_length=64)] = None,
         device_id: Annotated[str | None, Query(max_length=64)] = None,
         event_type: Annotated[list[str] | None, Query(max_length=20)] = None,
         cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
     ) -> None:
-        for value in (from_, to):
-            if value is not None and value.tzinfo is None:
-                raise ValidationFailed("from/to need a time zone, e.g. 2026-11-26T00:00:00Z.")
-        self.since, self.until = from_, to
+        self.since, self.until = _instant("from", from_), _instant("to", to)
         self.store_id, self.actor_id, self.device_id = store_id, actor_id, device_id
         self.event_types = event_type
         self.cursor = cursor

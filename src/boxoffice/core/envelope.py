@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -96,6 +98,28 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _template_regex(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\{[^}:]+:path\}", ".+", template)
+    pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern)
+    return re.compile(f"^{pattern}$")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Methods of the path's resource: a static route (`/devices/me`) wins over a template
+    (`/devices/{device_id}`) that would also match it."""
+    exact: set[str] = set()
+    templated: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        template = context.path or ""
+        if not context.methods:
+            continue
+        if template == path:
+            exact |= set(context.methods)
+        elif "{" in template and _template_regex(template).match(path):
+            templated |= set(context.methods)
+    return sorted(exact or templated)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure kind the framework can raise onto the envelope."""
 
@@ -111,8 +135,11 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(clock(), ValidationFailed(details=_validation_details(exc)))
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; list every one of the path.
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(app, request.url.path))}
         kind = _HTTP_STATUS_ERRORS.get(exc.status_code)
         if kind is None:
             err: AppError = Internal() if exc.status_code >= 500 else ValidationFailed()

@@ -59,6 +59,7 @@ def _employee(doc: dict[str, Any]) -> E:
         "Five wrong passwords or PINs within 15 minutes lock the employee for 15 minutes (E_PIN_LOCKED)."
     ),
     responses=auth_responses(423, 429),
+    openapi_extra={"security": [{}, {"HTTPBearer": []}]},  # the device's token is optional
 )
 async def login(
     request: Request,

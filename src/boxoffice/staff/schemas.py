@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from boxoffice.access.policy import PERMISSIONS
-from boxoffice.core.schemas import CommandModel, Email, ReadModel, UtcDatetime
+from boxoffice.access.policy import PERMISSIONS, Permission
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, Email, ReadModel, UtcDatetime
 
 PIN_PATTERN = r"^[0-9]{4,8}$"
 
 
-def _known_permissions(values: list[str]) -> list[str]:
-    unknown = sorted(set(values) - set(PERMISSIONS))
-    if unknown:
-        raise ValueError(f"unknown permission(s): {', '.join(unknown)}")
+def _known_permissions(values: list[Permission]) -> list[Permission]:
+    """Each permission once, in a stable order."""
     return sorted(set(values))
 
 
@@ -32,7 +30,7 @@ class MembershipRead(ReadModel):
 
 
 class EmployeeCreate(CommandModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
     email: Email
     password: str | None = Field(default=None, min_length=10, max_length=200)
     pin: str | None = Field(default=None, pattern=PIN_PATTERN)
@@ -40,7 +38,7 @@ class EmployeeCreate(CommandModel):
 
 
 class EmployeeUpdate(CommandModel):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NOT_BLANK)
     email: Email | None = None
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
@@ -65,19 +63,19 @@ class EmployeeRead(ReadModel):
 
 
 class RoleCreate(CommandModel):
-    name: str = Field(min_length=1, max_length=60)
-    permissions: list[str] = Field(max_length=len(PERMISSIONS))
+    name: str = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+    permissions: list[Permission] = Field(max_length=len(PERMISSIONS))
 
     _perms = field_validator("permissions")(_known_permissions)
 
 
 class RoleUpdate(CommandModel):
-    name: str | None = Field(default=None, min_length=1, max_length=60)
-    permissions: list[str] | None = Field(default=None, max_length=len(PERMISSIONS))
+    name: str | None = Field(default=None, min_length=1, max_length=60, pattern=NOT_BLANK)
+    permissions: list[Permission] | None = Field(default=None, max_length=len(PERMISSIONS))
 
     @field_validator("permissions")
     @classmethod
-    def _perms(cls, values: list[str] | None) -> list[str] | None:
+    def _perms(cls, values: list[Permission] | None) -> list[Permission] | None:
         return None if values is None else _known_permissions(values)
 
 
@@ -93,21 +91,21 @@ class PermissionMatrix(ReadModel):
     roles: list[RoleRead]
 
 
-class EmployeeLogin(CommandModel):
-    """Back office: {email, password} or {email, pin}.
+class PasswordLogin(CommandModel):
+    """Back-office sign-in with a password."""
 
-    On a device (under its bearer token): {pin}, or {email, pin}.
-    """
+    email: Email
+    password: str = Field(min_length=1, max_length=200)
+
+
+class PinLogin(CommandModel):
+    """Sign-in with a PIN: with the email in the back office; on a device the PIN alone will do."""
 
     email: Email | None = None
-    password: str | None = Field(default=None, min_length=1, max_length=200)
-    pin: str | None = Field(default=None, pattern=PIN_PATTERN)
+    pin: str = Field(pattern=PIN_PATTERN)
 
-    @model_validator(mode="after")
-    def _one_secret(self) -> EmployeeLogin:
-        if (self.password is None) == (self.pin is None):
-            raise ValueError("give either a password or a PIN")
-        return self
+
+EmployeeLogin = PasswordLogin | PinLogin
 
 
 class EmployeeSession(ReadModel):

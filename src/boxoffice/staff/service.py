@@ -51,6 +51,8 @@ from boxoffice.staff.schemas import (
     EmployeeLogin,
     EmployeeUpdate,
     MembershipIn,
+    PasswordLogin,
+    PinLogin,
     RoleCreate,
     RoleUpdate,
     VerifyPin,
@@ -273,10 +275,10 @@ async def login(
     )
     if device is None and body.email is None:
         raise ValidationFailed("Give the email with the password or PIN.")
-    method = "password" if body.password is not None else "pin"
-    secret = body.password if body.password is not None else body.pin
-    assert secret is not None  # the schema requires one of them
-    employee = await _find_employee(deps, body.email, body.pin, device["tenant_id"] if device else None)
+    method = "password" if isinstance(body, PasswordLogin) else "pin"
+    secret = body.password if isinstance(body, PasswordLogin) else body.pin
+    pin = body.pin if isinstance(body, PinLogin) else None
+    employee = await _find_employee(deps, body.email, pin, device["tenant_id"] if device else None)
     if employee is None:
         await verify_secret(None, secret)
         await _audit_unknown_failure(deps, device, ip, "auth.employee.login_failed")

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from boxoffice.access.policy import DeviceType
-from boxoffice.core.schemas import CommandModel, ReadModel, UtcDatetime
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, TimeZone, UtcDatetime
 
 DeviceStatus = Literal["pending", "active", "suspended", "revoked"]
 PaperWidth = Literal[58, 80]
-
-
-def _check_tz(value: str | None) -> str | None:
-    if value is None:
-        return value
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("must be an IANA time zone such as Asia/Bangkok") from exc
-    return value
 
 
 class TenantRead(ReadModel):
@@ -51,30 +39,26 @@ class StoreRead(ReadModel):
 
 
 class StoreCreate(CommandModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
     address: str = Field(default="", max_length=500)
-    tz: str = "Asia/Bangkok"
+    tz: TimeZone = "Asia/Bangkok"
     tax_id: str | None = Field(default=None, max_length=40)
     receipt_header: str = Field(default="", max_length=500)
     receipt_footer: str = Field(default="", max_length=500)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: PaperWidth = 80
 
-    _tz = field_validator("tz")(_check_tz)
-
 
 class StoreUpdate(CommandModel):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NOT_BLANK)
     address: str | None = Field(default=None, max_length=500)
-    tz: str | None = None
+    tz: TimeZone | None = None
     tax_id: str | None = Field(default=None, max_length=40)
     receipt_header: str | None = Field(default=None, max_length=500)
     receipt_footer: str | None = Field(default=None, max_length=500)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: PaperWidth | None = None
     active: bool | None = None
-
-    _tz = field_validator("tz")(_check_tz)
 
 
 class SiteKeyCreate(CommandModel):
@@ -102,7 +86,7 @@ class SiteKeyCreated(SiteKeyRead):
 class DeviceRegister(CommandModel):
     site_key: str = Field(min_length=8, max_length=200)
     type: DeviceType
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, pattern=NOT_BLANK)
     meta: dict[str, str | int | bool | None] = Field(default_factory=dict, max_length=20)
 
 
@@ -166,7 +150,7 @@ class DeviceLoggedIn(AccessToken):
 
 
 class DeviceUpdate(CommandModel):
-    name: str | None = Field(default=None, min_length=1, max_length=80)
+    name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NOT_BLANK)
     notes: str | None = Field(default=None, max_length=2000)
     caps: CapsUpdate | None = None
 
