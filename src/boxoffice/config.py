@@ -127,13 +127,18 @@ def _development_secrets(var_dir: Path) -> dict[str, str]:
     if missing:
         for name in missing:
             stored[name] = _generate_secret(name)
-        var_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(stored, fh, indent=2)
-        tmp.replace(path)
+        write_private_json(path, stored)
     return stored
+
+
+def write_private_json(path: Path, data: object) -> None:
+    """Readable by this user only, and replaced whole (a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    tmp.replace(path)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -6,12 +6,12 @@ Writes `var/demo-credentials.json` with what a person needs to try the demo.
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from boxoffice.access.principal import Principal
+from boxoffice.config import write_private_json
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
@@ -124,11 +124,6 @@ async def _demo_site_key(deps: Deps) -> str:
 
 
 def write_credentials(var_dir: Path, credentials: dict[str, Any]) -> Path:
-    var_dir.mkdir(parents=True, exist_ok=True)
     path = var_dir / "demo-credentials.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(credentials, fh, indent=2)
-    tmp.replace(path)
+    write_private_json(path, credentials)
     return path

@@ -11,10 +11,12 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from boxoffice.access.principal import Principal
 from boxoffice.audit.chain import GENESIS_HASH, BrokenLink, entry_hash, first_broken_link
 from boxoffice.audit.repository import AuditRepository, iterate_chain
 from boxoffice.core.clock import Clock
 from boxoffice.core.db import Database, Document
+from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 
@@ -69,3 +71,27 @@ async def verify(db: Database, tenant_id: str) -> tuple[int, BrokenLink | None]:
     """(entries checked, the first broken link or None)."""
     entries = [entry async for entry in iterate_chain(db, tenant_id)]
     return len(entries), first_broken_link(entries)
+
+
+async def record(
+    deps: Deps,
+    principal: Principal,
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    store_id: str | None = None,
+    device_id: str | None = None,
+) -> Document:
+    """Audit what a signed-in caller did: actor, IP and (unless a target device is named) device
+    come from the principal."""
+    return await append(
+        deps.db,
+        deps.clock,
+        tenant_id=principal.tenant_id,
+        store_id=store_id,
+        actor_id=principal.actor_id,
+        device_id=device_id or principal.device_id,
+        ip=principal.ip,
+        event_type=event_type,
+        payload=payload,
+    )

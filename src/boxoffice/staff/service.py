@@ -463,14 +463,11 @@ async def create_employee(deps: Deps, principal: Principal, body: EmployeeCreate
         pin=body.pin,
         memberships=body.memberships,
     )
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="employee.created",
-        payload={
+    await audit.record(
+        deps,
+        principal,
+        "employee.created",
+        {
             "employee_id": saved["employee_id"],
             "memberships": [m.model_dump() for m in body.memberships],
         },
@@ -534,15 +531,7 @@ async def _change_employee(
         raise Conflict("That email is already used by another employee.") from exc
     if updated is None:
         raise NotFound("Employee not found.")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type=event_type,
-        payload={"employee_id": employee_id, **payload},
-    )
+    await audit.record(deps, principal, event_type, {"employee_id": employee_id, **payload})
     return await employee_view(deps, Scope(principal.tenant_id), updated)
 
 
@@ -616,14 +605,11 @@ async def replace_memberships(
             upsert=True,
         )
     employee = await EmployeeRepository(deps.db, scope).get({"employee_id": employee_id}, "Employee")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="employee.memberships_changed",
-        payload={"employee_id": employee_id, "memberships": [m.model_dump() for m in memberships]},
+    await audit.record(
+        deps,
+        principal,
+        "employee.memberships_changed",
+        {"employee_id": employee_id, "memberships": [m.model_dump() for m in memberships]},
     )
     return await employee_view(deps, scope, employee)
 
@@ -648,14 +634,11 @@ async def create_role(deps: Deps, principal: Principal, body: RoleCreate) -> Doc
     role = await repo.insert(
         {"role_id": new_id(), "name": body.name, "permissions": body.permissions, "builtin": False}
     )
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="role.created",
-        payload={"role_id": role["role_id"], "name": body.name, "permissions": body.permissions},
+    await audit.record(
+        deps,
+        principal,
+        "role.created",
+        {"role_id": role["role_id"], "name": body.name, "permissions": body.permissions},
     )
     return role
 
@@ -674,14 +657,11 @@ async def update_role(deps: Deps, principal: Principal, role_id: str, body: Role
                 f"You cannot grant permissions you do not hold: {', '.join(sorted(missing))}."
             )
     after = await repo.find_one_and_update({"role_id": role_id}, {"$set": changes}) if changes else before
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="role.updated",
-        payload={"role_id": role_id, "before": {k: before.get(k) for k in changes}, "after": changes},
+    await audit.record(
+        deps,
+        principal,
+        "role.updated",
+        {"role_id": role_id, "before": {k: before.get(k) for k in changes}, "after": changes},
     )
     return after or before
 
@@ -695,15 +675,7 @@ async def delete_role(deps: Deps, principal: Principal, role_id: str) -> None:
     if await MembershipRepository(deps.db, scope).count({"role_ids": role_id}):
         raise Conflict("This role is still assigned; remove it from every employee first.")
     await RoleRepository(deps.db, scope).delete_one({"role_id": role_id})
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="role.deleted",
-        payload={"role_id": role_id, "name": role["name"]},
-    )
+    await audit.record(deps, principal, "role.deleted", {"role_id": role_id, "name": role["name"]})
 
 
 def all_permissions() -> list[str]:
@@ -724,16 +696,13 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
     approver = await _find_employee(deps, body.email, body.pin, principal.tenant_id)
     if approver is None:
         await verify_secret(None, body.pin)
-        await audit.append(
-            deps.db,
-            deps.clock,
-            tenant_id=principal.tenant_id,
+        await audit.record(
+            deps,
+            principal,
+            "approval.pin_failed",
+            {"action": body.action, "reason": "no_match"},
             store_id=store_id,
             device_id=principal.device_id,
-            actor_id=principal.actor_id,
-            ip=principal.ip,
-            event_type="approval.pin_failed",
-            payload={"action": body.action, "reason": "no_match"},
         )
         raise Unauthenticated("That PIN is wrong.")
     now = deps.clock.now()

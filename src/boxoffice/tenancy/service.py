@@ -54,16 +54,7 @@ async def get_store(deps: Deps, scope: Scope, store_id: str) -> Document:
 async def create_store(deps: Deps, principal: Principal, body: StoreCreate) -> Document:
     store = {**body.model_dump(), "store_id": new_id(), "active": True, "created_at": deps.clock.now()}
     saved = await StoreRepository(deps.db, Scope(principal.tenant_id)).insert(store)
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        store_id=saved["store_id"],
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="store.created",
-        payload={"name": saved["name"]},
-    )
+    await audit.record(deps, principal, "store.created", {"name": saved["name"]}, store_id=saved["store_id"])
     return saved
 
 
@@ -78,15 +69,12 @@ async def update_store(
     after = await repo.find_one_and_update({"store_id": store_id}, {"$set": changes})
     if after is None:
         raise NotFound("Store not found.")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
+    await audit.record(
+        deps,
+        principal,
+        "store.updated",
+        {"before": {k: before.get(k) for k in changes}, "after": changes},
         store_id=store_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="store.updated",
-        payload={"before": {k: before.get(k) for k in changes}, "after": changes},
     )
     return after
 
@@ -115,15 +103,12 @@ async def create_site_key(
         "uses": 0,
     }
     saved = await SiteKeyRepository(deps.db, scope).insert(record)
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
+    await audit.record(
+        deps,
+        principal,
+        "site_key.created",
+        {"site_key_id": saved["site_key_id"], "require_approval": body.require_approval},
         store_id=store_id,
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="site_key.created",
-        payload={"site_key_id": saved["site_key_id"], "require_approval": body.require_approval},
     )
     return saved, key
 
@@ -141,15 +126,8 @@ async def revoke_site_key(deps: Deps, principal: Principal, scope: Scope, site_k
     )
     if doc is None:
         return await repo.get({"site_key_id": site_key_id}, "Site key")  # already revoked: idempotent
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
-        store_id=doc["store_id"],
-        actor_id=principal.actor_id,
-        ip=principal.ip,
-        event_type="site_key.revoked",
-        payload={"site_key_id": site_key_id},
+    await audit.record(
+        deps, principal, "site_key.revoked", {"site_key_id": site_key_id}, store_id=doc["store_id"]
     )
     return doc
 
@@ -340,16 +318,13 @@ async def transition_device(
         if current["status"] == target:
             return current  # asked twice: the first request already did it
         raise Conflict(f"The device is {current['status']}; it cannot be changed to {target} from there.")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
+    await audit.record(
+        deps,
+        principal,
+        event_type,
+        {"from": before["status"], "to": target, "reason": reason},
         store_id=before["store_id"],
-        actor_id=principal.actor_id,
         device_id=device_id,
-        ip=principal.ip,
-        event_type=event_type,
-        payload={"from": before["status"], "to": target, "reason": reason},
     )
     return {**before, **changes}
 
@@ -365,16 +340,13 @@ async def rotate_device_token(
     if updated is None:
         current = await get_device(deps, scope, device_id)
         raise Conflict(f"The device is {current['status']}; its token cannot be rotated.")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
+    await audit.record(
+        deps,
+        principal,
+        "device.token_rotated",
+        {"token_version": updated["token_version"]},
         store_id=updated["store_id"],
-        actor_id=principal.actor_id,
         device_id=device_id,
-        ip=principal.ip,
-        event_type="device.token_rotated",
-        payload={"token_version": updated["token_version"]},
     )
     return updated, token
 
@@ -404,15 +376,12 @@ async def update_device(
     after = await repo.find_one_and_update({"device_id": device_id}, {"$set": changes})
     if after is None:
         raise NotFound("Device not found.")
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=principal.tenant_id,
+    await audit.record(
+        deps,
+        principal,
+        "device.updated",
+        {"changes": changes},
         store_id=after["store_id"],
-        actor_id=principal.actor_id,
         device_id=device_id,
-        ip=principal.ip,
-        event_type="device.updated",
-        payload={"changes": changes},
     )
     return after
