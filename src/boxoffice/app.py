@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from boxoffice import __version__, health
 from boxoffice.audit.router import router as audit_router
+from boxoffice.catalog.router import router as catalog_router
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.db import Database
@@ -18,6 +19,7 @@ from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
 from boxoffice.core.query import reject_repeated_query_params
+from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     v1.include_router(tenancy_router)
     v1.include_router(staff_router)
     v1.include_router(audit_router)
+    v1.include_router(catalog_router)
+    v1.include_router(settings_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 

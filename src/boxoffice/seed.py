@@ -1,4 +1,5 @@
-"""The demo tenant that `make run` creates; idempotent, so a second run keeps the data.
+"""The demo tenant that `make run` creates (people, a store, a catalog); idempotent, so a second
+run keeps the data.
 
 Writes `var/demo-credentials.json` with what a person needs to try the demo.
 """
@@ -11,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice.access.principal import Principal
+from boxoffice.catalog import service as catalog
+from boxoffice.catalog.schemas import PackageCreate, RuleCreate
 from boxoffice.config import write_private_json
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import new_secret_token, sha256_hex
+from boxoffice.settings import service as settings_service
 from boxoffice.staff import service as staff
 from boxoffice.staff.repository import employee_by_email_unscoped
 from boxoffice.staff.schemas import EmployeeCreate, MembershipIn
@@ -82,6 +86,7 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
                     memberships=[MembershipIn(store_id=DEMO_STORE_ID, role_ids=[roles[role]])],
                 ),
             )
+    await _demo_catalog(deps, owner)
     site_key = await _demo_site_key(deps)
     return {
         "tenant_id": DEMO_TENANT_ID,
@@ -91,6 +96,83 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
         "supervisor": {k: SUPERVISOR[k] for k in ("email", "pin")},
         "cashier": {k: CASHIER[k] for k in ("email", "pin")},
     }
+
+
+DEMO_ZONES = [
+    {"zone_id": "ball-pit", "name": "Ball Pit"},
+    {"zone_id": "trampoline-a", "name": "Trampoline A"},
+]
+BOTH_ZONES = ["ball-pit", "trampoline-a"]
+
+
+async def _demo_catalog(deps: Deps, owner: Principal) -> None:
+    """Zones, the five demo packages, the weekday-morning price and WELCOME10, each only once."""
+    tenant_level = await settings_service.level(deps, DEMO_TENANT_ID, None)
+    if "zones" not in tenant_level["values"]:
+        await settings_service.put_section(deps, owner, "zones", None, DEMO_ZONES)
+    scope = Scope(DEMO_TENANT_ID)
+    existing = {p["name"]: p for p in await catalog.list_packages(deps, scope, None, include_inactive=True)}
+
+    async def package(name: str, **fields: object) -> str:
+        if name not in existing:
+            existing[name] = await catalog.create_package(
+                deps, owner, PackageCreate.model_validate({"name": name, **fields})
+            )
+        return str(existing[name]["package_id"])
+
+    single = await package("Single Entry", type="single", price=15_000, zones=BOTH_ZONES)
+    await package(
+        "10-Visit Pass",
+        type="multi",
+        price=120_000,
+        quota_or_minutes=10,
+        zones=BOTH_ZONES,
+        validity={"kind": "days_after_sale", "days": 180},
+    )
+    two_hour = await package(
+        "2-Hour Pass", type="timepass", price=25_000, quota_or_minutes=120, zones=BOTH_ZONES
+    )
+    await package(
+        "Play Credit 500",
+        type="credit",
+        price=50_000,
+        quota_or_minutes=500,
+        zones=BOTH_ZONES,
+        validity={"kind": "days_after_sale", "days": 365},
+    )
+    await package(
+        "Family Bundle",
+        type="bundle",
+        price=49_900,
+        components=[{"package_id": single, "qty": 2}, {"package_id": two_hour, "qty": 1}],
+        zones=BOTH_ZONES,
+    )
+    rules = {r["name"] for r in await catalog.list_rules(deps, scope, None)}
+    if "Weekday morning" not in rules:
+        await catalog.create_rule(
+            deps,
+            owner,
+            RuleCreate.model_validate(
+                {
+                    "name": "Weekday morning",
+                    "kind": "time_of_day",
+                    "params": {"package_ids": [single], "price": 12_000, "from": "10:00", "to": "12:00"},
+                    "days_of_week": [0, 1, 2, 3, 4],
+                }
+            ),
+        )
+    if "Welcome 10%" not in rules:
+        await catalog.create_rule(
+            deps,
+            owner,
+            RuleCreate.model_validate(
+                {
+                    "name": "Welcome 10%",
+                    "kind": "promo_code",
+                    "params": {"code": "WELCOME10", "percent_bp": 1_000},
+                }
+            ),
+        )
 
 
 async def _demo_site_key(deps: Deps) -> str:

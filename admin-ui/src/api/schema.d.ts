@@ -565,6 +565,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Packages: for a device, what it may sell now (with an ETag); for staff, the catalog
+         * @description A POS or kiosk gets only active packages inside their window, shown on its device type and not reserved for other devices, for its own store. Send the last ETag in If-None-Match to get 304 Not Modified when nothing changed. Staff with catalog_write or reports_view get every package (add include_inactive=true for archived ones).
+         */
+        get: operations["list_packages_v1_catalog_packages_get"];
+        put?: never;
+        /** Add a package */
+        post: operations["create_package_v1_catalog_packages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/packages/{package_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One package */
+        get: operations["get_package_v1_catalog_packages__package_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a package (kept for the sales that used it; no longer sold) */
+        delete: operations["archive_package_v1_catalog_packages__package_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change a package (price, window, zones, ...) */
+        patch: operations["update_package_v1_catalog_packages__package_id__patch"];
+        trace?: never;
+    };
+    "/v1/pricing/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pricing rules (tenant-wide ones and, with store_id, that store's) */
+        get: operations["list_rules_v1_pricing_rules_get"];
+        put?: never;
+        /** Add a pricing rule; one that would conflict silently is refused with E_RULE_CONFLICT */
+        post: operations["create_rule_v1_pricing_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pricing/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Retire a pricing rule (kept, inactive, for the sales that used it) */
+        delete: operations["delete_rule_v1_pricing_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change a pricing rule (checked for conflicts again) */
+        patch: operations["update_rule_v1_pricing_rules__rule_id__patch"];
+        trace?: never;
+    };
+    "/v1/pricing/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Price a cart exactly as a sale will be priced
+         * @description Base or time-of-day price, line rules, cart rules, promo code, manual discount (with the manual_discount permission or a supervisor's approval_token), never below zero, then taxes per line, half-up to the satang. The admin's preview and POST /v1/sales use this same function.
+         */
+        post: operations["quote_v1_pricing_quote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The settings in force at a store, with a version and an ETag
+         * @description Defaults ← tenant ← store override, per section. Send the last ETag in If-None-Match: 304 when nothing changed. Client contract: a device keeps using the last settings it fetched (and their version) while this endpoint is unreachable, and refetches on its next cycle.
+         */
+        get: operations["effective_v1_settings_effective_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What is set at one level: the tenant defaults, or a store's overrides */
+        get: operations["get_level_v1_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/{section}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace one section at the tenant level or as a store's override (audited, before/after) */
+        put: operations["put_section_v1_settings__section__put"];
+        post?: never;
+        /** Drop a store's override of one section: the tenant default applies again */
+        delete: operations["clear_override_v1_settings__section__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receipts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sample receipt rendered with the store's receipt settings, as the printer prints it */
+        get: operations["receipt_preview_v1_receipts_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -621,6 +789,33 @@ export interface components {
             /** Hash */
             hash: string;
         };
+        /** Billing */
+        Billing: {
+            /**
+             * Plan
+             * @default standard
+             */
+            plan: string;
+            /**
+             * Renews On
+             * @description YYYY-MM-DD, for display
+             */
+            renews_on?: string | null;
+            /**
+             * Seats
+             * @default 5
+             */
+            seats: number;
+        };
+        /** BundleShare */
+        BundleShare: {
+            /** Package Id */
+            package_id: string;
+            /** Qty */
+            qty: number;
+            /** Amount */
+            amount: number;
+        };
         /** Caps */
         Caps: {
             /** Can Sell */
@@ -642,6 +837,26 @@ export interface components {
             kiosk_mode?: boolean | null;
             /** Offline Cap */
             offline_cap?: number | null;
+        };
+        /** Component */
+        Component: {
+            /** Package Id */
+            package_id: string;
+            /** Qty */
+            qty: number;
+        };
+        /** DaysAfterSale */
+        DaysAfterSale: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "days_after_sale";
+            /**
+             * Days
+             * @default 1
+             */
+            days: number;
         };
         /** DeviceAction */
         DeviceAction: {
@@ -778,6 +993,31 @@ export interface components {
             notes?: string | null;
             caps?: components["schemas"]["CapsUpdate"] | null;
         };
+        /** DiscountOut */
+        DiscountOut: {
+            /** Rule Id */
+            rule_id: string | null;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Amount */
+            amount: number;
+        };
+        /** EffectiveSettings */
+        EffectiveSettings: {
+            /** Store Id */
+            store_id: string;
+            /** Version */
+            version: number;
+            /** Etag */
+            etag: string;
+            values: components["schemas"]["Values"];
+            /** Sources */
+            sources: {
+                [key: string]: "default" | "tenant" | "store";
+            };
+        };
         /** EmployeeCreate */
         EmployeeCreate: {
             /** Name */
@@ -891,6 +1131,15 @@ export interface components {
             data?: components["schemas"]["DeviceTokenRotated"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[EffectiveSettings] */
+        Envelope_EffectiveSettings_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["EffectiveSettings"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[EmployeeRead] */
         Envelope_EmployeeRead_: {
             /** Server Time */
@@ -927,6 +1176,15 @@ export interface components {
             data?: components["schemas"]["Me"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[PackageRead] */
+        Envelope_PackageRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["PackageRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Page[AuditRead]] */
         Envelope_Page_AuditRead__: {
             /** Server Time */
@@ -954,6 +1212,15 @@ export interface components {
             data?: components["schemas"]["Page_EmployeeRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[Page[PackageRead]] */
+        Envelope_Page_PackageRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_PackageRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Page[RoleRead]] */
         Envelope_Page_RoleRead__: {
             /** Server Time */
@@ -961,6 +1228,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["Page_RoleRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[RuleRead]] */
+        Envelope_Page_RuleRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_RuleRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[Page[SiteKeyRead]] */
@@ -990,6 +1266,15 @@ export interface components {
             data?: components["schemas"]["PermissionMatrix"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[QuoteOut] */
+        Envelope_QuoteOut_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["QuoteOut"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Readiness] */
         Envelope_Readiness_: {
             /** Server Time */
@@ -999,6 +1284,15 @@ export interface components {
             data?: components["schemas"]["Readiness"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[ReceiptPreview] */
+        Envelope_ReceiptPreview_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ReceiptPreview"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[RoleRead] */
         Envelope_RoleRead_: {
             /** Server Time */
@@ -1006,6 +1300,24 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["RoleRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[RuleRead] */
+        Envelope_RuleRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["RuleRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[SettingsLevel] */
+        Envelope_SettingsLevel_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SettingsLevel"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[SiteKeyCreated] */
@@ -1069,6 +1381,52 @@ export interface components {
             data?: null;
             error: components["schemas"]["ErrorBody"];
         };
+        /** Features */
+        Features: {
+            /**
+             * Kiosk
+             * @default true
+             */
+            kiosk: boolean;
+            /**
+             * Gate Binding
+             * @default false
+             */
+            gate_binding: boolean;
+            /**
+             * Multi Price
+             * @default true
+             */
+            multi_price: boolean;
+            /**
+             * Webhooks
+             * @default false
+             */
+            webhooks: boolean;
+            /**
+             * Require Open Shift
+             * @default true
+             */
+            require_open_shift: boolean;
+        };
+        /** FixedDates */
+        FixedDates: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "fixed";
+            /**
+             * Valid From
+             * Format: date-time
+             */
+            valid_from: string;
+            /**
+             * Valid To
+             * Format: date-time
+             */
+            valid_to: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1083,6 +1441,13 @@ export interface components {
             status: "ok";
             /** Version */
             version: string;
+        };
+        /** ManualDiscountIn */
+        ManualDiscountIn: {
+            /** Amount */
+            amount?: number | null;
+            /** Percent Bp */
+            percent_bp?: number | null;
         };
         /** Me */
         Me: {
@@ -1148,6 +1513,116 @@ export interface components {
             /** Memberships */
             memberships: components["schemas"]["MembershipIn"][];
         };
+        /** PackageCreate */
+        PackageCreate: {
+            /**
+             * Store Id
+             * @description null: sold at every store
+             */
+            store_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "single" | "multi" | "timepass" | "credit" | "bundle";
+            /**
+             * Price
+             * @description Satang, tax as the tax profile says
+             */
+            price: number;
+            /**
+             * Tax Profile Id
+             * @description null: the default profile
+             */
+            tax_profile_id?: string | null;
+            /** Quota Or Minutes */
+            quota_or_minutes?: number | null;
+            /** Components */
+            components?: components["schemas"]["Component"][];
+            /** Zones */
+            zones?: string[];
+            /** Allowed Devices */
+            allowed_devices?: string[] | null;
+            visible_on?: components["schemas"]["VisibleOn"];
+            active_window?: components["schemas"]["Window"] | null;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Validity */
+            validity?: components["schemas"]["DaysAfterSale"] | components["schemas"]["FixedDates"];
+        };
+        /** PackageRead */
+        PackageRead: {
+            /** Package Id */
+            package_id: string;
+            /** Store Id */
+            store_id: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "single" | "multi" | "timepass" | "credit" | "bundle";
+            /** Price */
+            price: number;
+            /** Tax Profile Id */
+            tax_profile_id: string | null;
+            /** Quota Or Minutes */
+            quota_or_minutes: number | null;
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            }[];
+            /** Zones */
+            zones: string[];
+            /** Allowed Devices */
+            allowed_devices: string[] | null;
+            /** Visible On */
+            visible_on: {
+                [key: string]: boolean;
+            };
+            active_window: components["schemas"]["WindowRead"] | null;
+            /** Active */
+            active: boolean;
+            /** Validity */
+            validity: {
+                [key: string]: unknown;
+            };
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** PackageUpdate */
+        PackageUpdate: {
+            /** Store Id */
+            store_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Price */
+            price?: number | null;
+            /** Tax Profile Id */
+            tax_profile_id?: string | null;
+            /** Quota Or Minutes */
+            quota_or_minutes?: number | null;
+            /** Components */
+            components?: components["schemas"]["Component"][] | null;
+            /** Zones */
+            zones?: string[] | null;
+            /** Allowed Devices */
+            allowed_devices?: string[] | null;
+            visible_on?: components["schemas"]["VisibleOn"] | null;
+            active_window?: components["schemas"]["Window"] | null;
+            /** Active */
+            active?: boolean | null;
+            /** Validity */
+            validity?: (components["schemas"]["DaysAfterSale"] | components["schemas"]["FixedDates"]) | null;
+        };
         /** Page[AuditRead] */
         Page_AuditRead_: {
             /** Items */
@@ -1169,10 +1644,24 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[PackageRead] */
+        Page_PackageRead_: {
+            /** Items */
+            items: components["schemas"]["PackageRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[RoleRead] */
         Page_RoleRead_: {
             /** Items */
             items: components["schemas"]["RoleRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[RuleRead] */
+        Page_RuleRead_: {
+            /** Items */
+            items: components["schemas"]["RuleRead"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1200,6 +1689,33 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** PaymentType */
+        PaymentType: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "cash" | "qr" | "card" | "other";
+            /** Name */
+            name: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Fee Bp
+             * @description Surcharge in basis points
+             * @default 0
+             */
+            fee_bp: number;
+            /**
+             * Fee Satang
+             * @description Fixed surcharge in satang
+             * @default 0
+             */
+            fee_satang: number;
+        };
         /** PermissionMatrix */
         PermissionMatrix: {
             /** Permissions */
@@ -1222,6 +1738,104 @@ export interface components {
             /** Pin */
             pin: string;
         };
+        /** PrinterProfile */
+        PrinterProfile: {
+            /** Printer Id */
+            printer_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Paper Width
+             * @default 80
+             * @enum {integer}
+             */
+            paper_width: 58 | 80;
+        };
+        /** QuoteLineIn */
+        QuoteLineIn: {
+            /** Package Id */
+            package_id: string;
+            /** Qty */
+            qty: number;
+        };
+        /** QuoteLineOut */
+        QuoteLineOut: {
+            /** Package Id */
+            package_id: string;
+            /** Name */
+            name: string;
+            /** Qty */
+            qty: number;
+            /** List Price */
+            list_price: number;
+            /** Unit Price */
+            unit_price: number;
+            /** Price Rule Id */
+            price_rule_id: string | null;
+            /** Base Total */
+            base_total: number;
+            /** Discounts */
+            discounts: components["schemas"]["DiscountOut"][];
+            /** Net Total */
+            net_total: number;
+            /** Tax Profile Id */
+            tax_profile_id: string;
+            /** Tax Rate Bp */
+            tax_rate_bp: number;
+            /** Tax Inclusive */
+            tax_inclusive: boolean;
+            /** Tax */
+            tax: number;
+            /** Bundle Shares */
+            bundle_shares: components["schemas"]["BundleShare"][];
+        };
+        /** QuoteOut */
+        QuoteOut: {
+            /** Store Id */
+            store_id: string;
+            /** Tz */
+            tz: string;
+            /** Priced At */
+            priced_at: string;
+            /**
+             * Currency
+             * @default THB
+             * @constant
+             */
+            currency: "THB";
+            /** Lines */
+            lines: components["schemas"]["QuoteLineOut"][];
+            /** Applied Rules */
+            applied_rules: components["schemas"]["DiscountOut"][];
+            /** Subtotal */
+            subtotal: number;
+            /** Discount Total */
+            discount_total: number;
+            /** Tax Total */
+            tax_total: number;
+            /** Grand Total */
+            grand_total: number;
+        };
+        /** QuoteRequest */
+        QuoteRequest: {
+            /** Store Id */
+            store_id: string;
+            /** Lines */
+            lines: components["schemas"]["QuoteLineIn"][];
+            /** Promo Code */
+            promo_code?: string | null;
+            manual_discount?: components["schemas"]["ManualDiscountIn"] | null;
+            /**
+             * Approval Token
+             * @description A supervisor's approval for the manual discount
+             */
+            approval_token?: string | null;
+            /**
+             * At
+             * @description Price as of this moment (default: now)
+             */
+            at?: string | null;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -1238,6 +1852,50 @@ export interface components {
              * @constant
              */
             indexes: "ok";
+        };
+        /** Receipt */
+        Receipt: {
+            /**
+             * Header
+             * @default
+             */
+            header: string;
+            /**
+             * Footer
+             * @default
+             */
+            footer: string;
+            /** Logo Ref */
+            logo_ref?: string | null;
+            /**
+             * Paper Width
+             * @default 80
+             * @enum {integer}
+             */
+            paper_width: 58 | 80;
+            /** Blocks */
+            blocks?: ("header" | "items" | "totals" | "payment" | "qr" | "footer")[];
+        };
+        /** ReceiptPreview */
+        ReceiptPreview: {
+            /**
+             * Paper Width
+             * @enum {integer}
+             */
+            paper_width: 58 | 80;
+            /** Width Chars */
+            width_chars: number;
+            /** Text */
+            text: string;
+        };
+        /** Redemption */
+        Redemption: {
+            /**
+             * Grace Seconds
+             * @description A re-scan at the same gate inside this window is not a new use
+             * @default 30
+             */
+            grace_seconds: number;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -1263,6 +1921,114 @@ export interface components {
             name?: string | null;
             /** Permissions */
             permissions?: ("sell" | "redeem" | "refund" | "reprint" | "manual_discount" | "shift_open" | "shift_close" | "settings_write" | "employee_manage" | "reports_view" | "device_manage" | "catalog_write" | "audit_view")[] | null;
+        };
+        /** RuleCreate */
+        RuleCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Scope
+             * @default tenant
+             * @enum {string}
+             */
+            scope: "tenant" | "store";
+            /** Store Id */
+            store_id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "line_percent" | "line_amount" | "cart_percent" | "cart_amount" | "promo_code" | "bundle" | "time_of_day";
+            /**
+             * Params
+             * @description Depends on kind: see the rule kinds in the README
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            active_window?: components["schemas"]["Window"] | null;
+            /**
+             * Days Of Week
+             * @description 0 = Monday; null = every day
+             */
+            days_of_week?: number[] | null;
+            /**
+             * Priority
+             * @description Higher applies first
+             * @default 0
+             */
+            priority: number;
+            /**
+             * Stackable
+             * @default true
+             */
+            stackable: boolean;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
+        /** RuleRead */
+        RuleRead: {
+            /** Rule Id */
+            rule_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "tenant" | "store";
+            /** Store Id */
+            store_id: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "line_percent" | "line_amount" | "cart_percent" | "cart_amount" | "promo_code" | "bundle" | "time_of_day";
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            active_window: components["schemas"]["WindowRead"] | null;
+            /** Days Of Week */
+            days_of_week: number[] | null;
+            /** Priority */
+            priority: number;
+            /** Stackable */
+            stackable: boolean;
+            /** Active */
+            active: boolean;
+        };
+        /** RuleUpdate */
+        RuleUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            active_window?: components["schemas"]["Window"] | null;
+            /** Days Of Week */
+            days_of_week?: number[] | null;
+            /** Priority */
+            priority?: number | null;
+            /** Stackable */
+            stackable?: boolean | null;
+            /** Active */
+            active?: boolean | null;
+        };
+        /** SettingsLevel */
+        SettingsLevel: {
+            /** Store Id */
+            store_id: string | null;
+            /** Version */
+            version: number;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
         };
         /** SiteKeyCreate */
         SiteKeyCreate: {
@@ -1434,6 +2200,36 @@ export interface components {
             /** Active */
             active?: boolean | null;
         };
+        /** TaxProfileModel */
+        TaxProfileModel: {
+            /** Tax Profile Id */
+            tax_profile_id: string;
+            /** Name */
+            name: string;
+            /** Rate Bp */
+            rate_bp: number;
+            /**
+             * Inclusive
+             * @default true
+             */
+            inclusive: boolean;
+        };
+        /** Taxes */
+        Taxes: {
+            /** Profiles */
+            profiles: components["schemas"]["TaxProfileModel"][];
+            /** Default Profile Id */
+            default_profile_id: string;
+        };
+        /** TicketPrinters */
+        TicketPrinters: {
+            /** Profiles */
+            profiles?: components["schemas"]["PrinterProfile"][];
+            /** By Device */
+            by_device?: {
+                [key: string]: string;
+            };
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -1446,6 +2242,19 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Values */
+        Values: {
+            features: components["schemas"]["Features"];
+            billing: components["schemas"]["Billing"];
+            /** Payment Types */
+            payment_types: components["schemas"]["PaymentType"][];
+            taxes: components["schemas"]["Taxes"];
+            receipt: components["schemas"]["Receipt"];
+            ticket_printers: components["schemas"]["TicketPrinters"];
+            /** Zones */
+            zones: components["schemas"]["Zone"][];
+            redemption: components["schemas"]["Redemption"];
         };
         /** VerifyPin */
         VerifyPin: {
@@ -1464,6 +2273,40 @@ export interface components {
              */
             store_id?: string | null;
             context?: components["schemas"]["ApprovalContext"];
+        };
+        /** VisibleOn */
+        VisibleOn: {
+            /**
+             * Pos
+             * @default true
+             */
+            POS: boolean;
+            /**
+             * Kiosk
+             * @default true
+             */
+            KIOSK: boolean;
+        };
+        /** Window */
+        Window: {
+            /** From */
+            from?: string | null;
+            /** To */
+            to?: string | null;
+        };
+        /** WindowRead */
+        WindowRead: {
+            /** From */
+            from?: string | null;
+            /** To */
+            to?: string | null;
+        };
+        /** Zone */
+        Zone: {
+            /** Zone Id */
+            zone_id: string;
+            /** Name */
+            name: string;
         };
     };
     responses: never;
@@ -4096,6 +4939,1073 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_packages_v1_catalog_packages_get: {
+        parameters: {
+            query?: {
+                /** @description Only what is sold at this store */
+                store_id?: string | null;
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_PackageRead__"];
+                };
+            };
+            /** @description Not modified since the ETag in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_package_v1_catalog_packages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PackageRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_package_v1_catalog_packages__package_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PackageRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    archive_package_v1_catalog_packages__package_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PackageRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_package_v1_catalog_packages__package_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PackageRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules_v1_pricing_rules_get: {
+        parameters: {
+            query?: {
+                /** @description Only what is sold at this store */
+                store_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_RuleRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rule_v1_pricing_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RuleRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_v1_pricing_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RuleRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule_v1_pricing_rules__rule_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RuleRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    quote_v1_pricing_quote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_QuoteOut_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    effective_v1_settings_effective_get: {
+        parameters: {
+            query?: {
+                /** @description Default: the device's store */
+                store_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_EffectiveSettings_"];
+                };
+            };
+            /** @description Not modified since the ETag in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_level_v1_settings_get: {
+        parameters: {
+            query?: {
+                /** @description A store's override; omit for tenant defaults */
+                store_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingsLevel_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_section_v1_settings__section__put: {
+        parameters: {
+            query?: {
+                /** @description A store's override; omit for tenant defaults */
+                store_id?: string | null;
+            };
+            header?: never;
+            path: {
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingsLevel_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    clear_override_v1_settings__section__delete: {
+        parameters: {
+            query: {
+                store_id: string;
+            };
+            header?: never;
+            path: {
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingsLevel_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    receipt_preview_v1_receipts_preview_get: {
+        parameters: {
+            query: {
+                store_id: string;
+                /** @description 58 or 80 mm */
+                paper_width?: 58 | 80;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReceiptPreview_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

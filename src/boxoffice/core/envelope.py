@@ -111,8 +111,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     templated: set[str] = set()
     for context in iter_route_contexts(app.routes):
         template = context.path or ""
-        if not context.methods:
-            continue
+        if not context.methods or not getattr(context.original_route, "include_in_schema", True):
+            continue  # guards such as "PUT /settings/effective is read-only" are not methods of the path
         if template == path:
             exact |= set(context.methods)
         elif "{" in template and _template_regex(template).match(path):

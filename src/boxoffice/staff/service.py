@@ -781,3 +781,17 @@ async def consume_approval(
             "A valid manager approval for this action is required (each approval works once)."
         )
     return used
+
+
+async def approval_is_valid(deps: Deps, *, tenant_id: str, token: str, action: str, store_id: str) -> bool:
+    """For a preview (a quote): would this approval be accepted now? Does not use it up."""
+    found = await ApprovalRepository(deps.db, Scope(tenant_id)).find_one(
+        {
+            "token_hash": sha256_hex(token),
+            "action": action,
+            "store_id": store_id,
+            "used": False,
+            "expires_at": {"$gt": deps.clock.now()},
+        }
+    )
+    return found is not None

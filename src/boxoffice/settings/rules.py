@@ -1,0 +1,63 @@
+"""Resolving settings, pure: built-in defaults ← tenant defaults ← store overrides, per section."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from boxoffice.settings.schemas import SECTIONS
+
+DEFAULTS: dict[str, Any] = {
+    "features": {
+        "kiosk": True,
+        "gate_binding": False,
+        "multi_price": True,
+        "webhooks": False,
+        "require_open_shift": True,
+    },
+    "billing": {"plan": "standard", "renews_on": None, "seats": 5},
+    "payment_types": [
+        {"code": "cash", "name": "Cash", "enabled": True, "fee_bp": 0, "fee_satang": 0},
+        {"code": "qr", "name": "Thai QR (PromptPay)", "enabled": True, "fee_bp": 0, "fee_satang": 0},
+        {"code": "card", "name": "Card", "enabled": True, "fee_bp": 0, "fee_satang": 0},
+        {"code": "other", "name": "Other", "enabled": False, "fee_bp": 0, "fee_satang": 0},
+    ],
+    "taxes": {
+        "profiles": [
+            {"tax_profile_id": "vat7", "name": "VAT 7% (included)", "rate_bp": 700, "inclusive": True}
+        ],
+        "default_profile_id": "vat7",
+    },
+    "receipt": {
+        "header": "",
+        "footer": "",
+        "logo_ref": None,
+        "paper_width": 80,
+        "blocks": ["header", "items", "totals", "payment", "qr", "footer"],
+    },
+    "ticket_printers": {"profiles": [], "by_device": {}},
+    "zones": [],
+    "redemption": {"grace_seconds": 30},
+}
+
+
+def resolve(
+    tenant_values: dict[str, Any], store_values: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each section from the most specific level that sets it (a None means "not set here")."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for section in SECTIONS:
+        if store_values.get(section) is not None:
+            values[section], sources[section] = store_values[section], "store"
+        elif tenant_values.get(section) is not None:
+            values[section], sources[section] = tenant_values[section], "tenant"
+        else:
+            values[section], sources[section] = DEFAULTS[section], "default"
+    return values, sources
+
+
+def etag_of(version: int, values: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f'W/"{version}-{digest[:16]}"'

@@ -1,0 +1,164 @@
+"""The settings sections and their shapes; a section is replaced whole when it is saved."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, TypeAdapter, model_validator
+
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel
+
+Section = Literal[
+    "features", "billing", "payment_types", "taxes", "receipt", "ticket_printers", "zones", "redemption"
+]
+SECTIONS: tuple[str, ...] = (
+    "features",
+    "billing",
+    "payment_types",
+    "taxes",
+    "receipt",
+    "ticket_printers",
+    "zones",
+    "redemption",
+)
+SHORT_ID = r"^[A-Za-z0-9_-]{1,40}$"
+
+
+class Features(CommandModel):
+    kiosk: bool = True
+    gate_binding: bool = False
+    multi_price: bool = True
+    webhooks: bool = False
+    require_open_shift: bool = True
+
+
+class Billing(CommandModel):
+    plan: str = Field(default="standard", max_length=40)
+    renews_on: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD, for display")
+    seats: int = Field(default=5, ge=0, le=10_000)
+
+
+class PaymentType(CommandModel):
+    code: Literal["cash", "qr", "card", "other"]
+    name: str = Field(min_length=1, max_length=40, pattern=NOT_BLANK)
+    enabled: bool = True
+    fee_bp: int = Field(default=0, ge=0, le=10_000, description="Surcharge in basis points")
+    fee_satang: int = Field(default=0, ge=0, le=10_000_000, description="Fixed surcharge in satang")
+
+
+class TaxProfileModel(CommandModel):
+    tax_profile_id: str = Field(pattern=SHORT_ID)
+    name: str = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+    rate_bp: int = Field(ge=0, le=10_000)
+    inclusive: bool = True
+
+
+class Taxes(CommandModel):
+    profiles: list[TaxProfileModel] = Field(min_length=1, max_length=20)
+    default_profile_id: str = Field(pattern=SHORT_ID)
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> Taxes:
+        ids = [p.tax_profile_id for p in self.profiles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("tax profile ids must be unique")
+        if self.default_profile_id not in ids:
+            raise ValueError("default_profile_id must name one of the profiles")
+        return self
+
+
+ReceiptBlock = Literal["header", "items", "totals", "payment", "qr", "footer"]
+
+
+DEFAULT_BLOCKS: tuple[ReceiptBlock, ...] = ("header", "items", "totals", "payment", "qr", "footer")
+
+
+class Receipt(CommandModel):
+    header: str = Field(default="", max_length=500)
+    footer: str = Field(default="", max_length=500)
+    logo_ref: str | None = Field(default=None, max_length=200)
+    paper_width: Literal[58, 80] = 80
+    blocks: list[ReceiptBlock] = Field(default_factory=lambda: list(DEFAULT_BLOCKS), max_length=12)
+
+
+class PrinterProfile(CommandModel):
+    printer_id: str = Field(pattern=SHORT_ID)
+    name: str = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+    paper_width: Literal[58, 80] = 80
+
+
+class TicketPrinters(CommandModel):
+    profiles: list[PrinterProfile] = Field(default_factory=list, max_length=50)
+    by_device: dict[str, str] = Field(default_factory=dict, max_length=500)
+
+    @model_validator(mode="after")
+    def _mapped_printers_exist(self) -> TicketPrinters:
+        known = {p.printer_id for p in self.profiles}
+        unknown = sorted(set(self.by_device.values()) - known)
+        if unknown:
+            raise ValueError(f"by_device names unknown printers: {', '.join(unknown)}")
+        return self
+
+
+class Zone(CommandModel):
+    zone_id: str = Field(pattern=SHORT_ID)
+    name: str = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+
+
+class Redemption(CommandModel):
+    grace_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="A re-scan at the same gate inside this window is not a new use",
+    )
+
+
+SECTION_TYPES: dict[str, Any] = {
+    "features": Features,
+    "billing": Billing,
+    "payment_types": list[PaymentType],
+    "taxes": Taxes,
+    "receipt": Receipt,
+    "ticket_printers": TicketPrinters,
+    "zones": list[Zone],
+    "redemption": Redemption,
+}
+ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}
+
+
+def validate_section(section: str, value: Any) -> Any:
+    """The section's value as plain JSON data, validated (raises pydantic.ValidationError)."""
+    adapter = ADAPTERS[section]
+    return adapter.dump_python(adapter.validate_python(value), mode="json")
+
+
+class Values(ReadModel):
+    features: Features
+    billing: Billing
+    payment_types: list[PaymentType]
+    taxes: Taxes
+    receipt: Receipt
+    ticket_printers: TicketPrinters
+    zones: list[Zone]
+    redemption: Redemption
+
+
+class EffectiveSettings(ReadModel):
+    store_id: str
+    version: int
+    etag: str
+    values: Values
+    sources: dict[str, Literal["default", "tenant", "store"]]
+
+
+class SettingsLevel(ReadModel):
+    store_id: str | None
+    version: int
+    values: dict[str, Any]
+
+
+class ReceiptPreview(ReadModel):
+    paper_width: Literal[58, 80]
+    width_chars: int
+    text: str

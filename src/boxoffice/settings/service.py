@@ -1,0 +1,110 @@
+"""Read the effective settings of a store; change one section at the tenant or a store level.
+
+Every change bumps that level's version, so the effective version (tenant + store) only grows and
+a device's cached ETag stops matching on the next fetch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+
+from boxoffice.access.principal import ALL_STORES, Principal
+from boxoffice.audit import service as audit
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import PermissionDenied, ValidationFailed
+from boxoffice.core.repository import Scope
+from boxoffice.settings.repository import TENANT_LEVEL, SettingsRepository
+from boxoffice.settings.rules import etag_of, resolve
+from boxoffice.settings.schemas import validate_section
+
+
+async def _level(deps: Deps, tenant_id: str, store_id: str) -> tuple[int, dict[str, Any]]:
+    doc = await SettingsRepository(deps.db, Scope(tenant_id)).find_one({"store_id": store_id})
+    if doc is None:
+        return 0, {}
+    return int(doc.get("version", 0)), dict(doc.get("values") or {})
+
+
+async def effective(deps: Deps, tenant_id: str, store_id: str) -> dict[str, Any]:
+    """The caller must already have checked that it may see `store_id`."""
+    tenant_version, tenant_values = await _level(deps, tenant_id, TENANT_LEVEL)
+    store_version, store_values = await _level(deps, tenant_id, store_id)
+    values, sources = resolve(tenant_values, store_values)
+    version = tenant_version + store_version
+    return {
+        "store_id": store_id,
+        "version": version,
+        "etag": etag_of(version, values),
+        "values": values,
+        "sources": sources,
+    }
+
+
+async def level(deps: Deps, tenant_id: str, store_id: str | None) -> dict[str, Any]:
+    version, values = await _level(deps, tenant_id, store_id or TENANT_LEVEL)
+    return {
+        "store_id": store_id,
+        "version": version,
+        "values": {k: v for k, v in values.items() if v is not None},
+    }
+
+
+def _require_write(principal: Principal, store_id: str | None) -> None:
+    if store_id is None:
+        if "settings_write" not in principal.grants.get(ALL_STORES, frozenset()):
+            raise PermissionDenied("Tenant defaults need settings_write at every store.")
+    else:
+        principal.require_at("settings_write", store_id)
+
+
+async def put_section(
+    deps: Deps, principal: Principal, section: str, store_id: str | None, value: Any
+) -> dict[str, Any]:
+    _require_write(principal, store_id)
+    try:
+        clean = validate_section(section, value)
+    except pydantic.ValidationError as exc:
+        details = [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed(f"The {section} settings are not valid.", details=details) from exc
+    return await _write(deps, principal, section, store_id, clean)
+
+
+async def clear_override(deps: Deps, principal: Principal, section: str, store_id: str) -> dict[str, Any]:
+    """Back to the tenant default (stored as None: filters and updates never rely on $unset)."""
+    _require_write(principal, store_id)
+    return await _write(deps, principal, section, store_id, None)
+
+
+async def _write(
+    deps: Deps, principal: Principal, section: str, store_id: str | None, value: Any
+) -> dict[str, Any]:
+    level_id = store_id or TENANT_LEVEL
+    _, before_values = await _level(deps, principal.tenant_id, level_id)
+    repo = SettingsRepository(deps.db, Scope(principal.tenant_id))
+    await repo.update_one(
+        {"store_id": level_id},
+        {
+            "$set": {
+                f"values.{section}": value,
+                "updated_at": deps.clock.now(),
+                "updated_by": principal.actor_id,
+            },
+            "$inc": {"version": 1},
+        },
+        upsert=True,
+    )
+    await audit.record(
+        deps,
+        principal,
+        "settings.changed",
+        {
+            "section": section,
+            "level": store_id or "tenant",
+            "before": before_values.get(section),
+            "after": value,
+        },
+        store_id=store_id,
+    )
+    return await level(deps, principal.tenant_id, store_id)
