@@ -273,3 +273,21 @@ async def test_quote_refuses_what_is_not_for_sale(
     assert (
         await quote(client, pos.access_token, other.store_id, [(foreign["package_id"], 1)])
     ).status_code == 404
+
+
+async def test_a_pos_reads_its_active_rules_to_price_offline(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    await demo_catalog(client, world)
+    retired = data(await add_rule(client, world, name="Old", kind="cart_amount", params={"amount": 100}), 201)
+    data(await client.delete(f"/v1/pricing/rules/{retired['rule_id']}", headers=await admin(client, world)))
+    pos = await pair_device(client, world)
+    names = [
+        r["name"]
+        for r in data(await client.get("/v1/pricing/rules", headers=bearer(pos.access_token)))["items"]
+    ]
+    assert sorted(names) == ["Weekday morning", "Welcome"]
+    elsewhere = await client.get(
+        "/v1/pricing/rules", params={"store_id": world.other_store_id}, headers=bearer(pos.access_token)
+    )
+    assert elsewhere.status_code == 404

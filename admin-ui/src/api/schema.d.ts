@@ -612,7 +612,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pricing rules (tenant-wide ones and, with store_id, that store's) */
+        /** Pricing rules: a device gets the active ones of its store (to price offline); staff all */
         get: operations["list_rules_v1_pricing_rules_get"];
         put?: never;
         /** Add a pricing rule; one that would conflict silently is refused with E_RULE_CONFLICT */

@@ -134,16 +134,25 @@ async def archive_package(request: Request, deps: AppDeps, package_id: str, prin
     "/pricing/rules",
     tags=["pricing"],
     response_model=Envelope[Page[RuleRead]],
-    summary="Pricing rules (tenant-wide ones and, with store_id, that store's)",
+    summary="Pricing rules: a device gets the active ones of its store (to price offline); staff all",
     responses=auth_responses(404),
 )
 async def list_rules(
     request: Request,
     deps: AppDeps,
-    principal: Annotated[Principal, staff_with(None)],
+    principal: Annotated[Principal, device_route("catalog.read")],
     store_id: StoreQuery = None,
 ) -> E:
-    rules = await service.list_rules(deps, service.readable_scope(principal), store_id)
+    if principal.device is not None:
+        if store_id is not None and store_id != principal.device["store_id"]:
+            raise NotFound("Store not found.")
+        rules = [
+            r
+            for r in await service.list_rules(deps, principal.visible_scope(), principal.device["store_id"])
+            if r["active"]
+        ]
+    else:
+        rules = await service.list_rules(deps, service.readable_scope(principal), store_id)
     return ok(
         request,
         Page[RuleRead](items=[RuleRead.model_validate(r) for r in rules]).model_dump(
