@@ -11,6 +11,10 @@ import { EmployeesListPage } from "./pages/employees/EmployeesListPage";
 import { RolesPage } from "./pages/employees/RolesPage";
 import { IntegrationsPage } from "./pages/integrations/IntegrationsPage";
 import { ItemsPage } from "./pages/items/ItemsPage";
+import { PackageEditorPage } from "./pages/items/PackageEditorPage";
+import { PackagesListPage } from "./pages/items/PackagesListPage";
+import { PricingRulesPage } from "./pages/items/PricingRulesPage";
+import { ZonesPage } from "./pages/items/ZonesPage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AuditLogPage } from "./pages/reports/AuditLogPage";
@@ -32,7 +36,15 @@ export function AppRoutes() {
             <Route path="audit" element={<AuditLogPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
-          <Route path="items/*" element={<ItemsPage />} />
+          <Route path="items">
+            <Route index element={<ItemsPage />} />
+            <Route path="packages" element={<PackagesListPage />} />
+            <Route path="packages/new" element={<PackageEditorPage />} />
+            <Route path="packages/:packageId" element={<PackageEditorPage />} />
+            <Route path="pricing" element={<PricingRulesPage />} />
+            <Route path="zones" element={<ZonesPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
           <Route path="employees">
             <Route index element={<EmployeesListPage />} />
             <Route path="roles" element={<RolesPage />} />
@@ -41,7 +53,7 @@ export function AppRoutes() {
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="integrations/*" element={<IntegrationsPage />} />
-          <Route path="settings/*" element={<SettingsPage />} />
+          <Route path="settings" element={<SettingsPage />} />
           <Route path="stores">
             <Route index element={<StoresListPage />} />
             <Route path=":storeId" element={<StoreDetailPage />} />

@@ -137,3 +137,36 @@ async def test_only_settings_writers_change_settings(client: httpx.AsyncClient, 
         "/v1/settings/effective", params={"store_id": world.other_store_id}, headers=bearer(pos.access_token)
     )
     assert annex.status_code == 404
+
+
+async def test_catalog_editors_may_change_zones_and_read_tenant_defaults(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    owner = await admin(client, world)
+    role = data(
+        await client.post(
+            "/v1/roles", json={"name": "Catalog editor", "permissions": ["catalog_write"]}, headers=owner
+        ),
+        201,
+    )
+    body = {
+        "name": "Cat",
+        "email": "cat@staff.test",
+        "password": "catalog-password",
+        "memberships": [{"store_id": "*", "role_ids": [role["role_id"]]}],
+    }
+    data(await client.post("/v1/employees", json=body, headers=owner), 201)
+    editor = bearer(await login_password(client, "cat@staff.test", "catalog-password"))
+    zones = [{"zone_id": "ball-pit", "name": "Ball Pit"}]
+    data(await client.put("/v1/settings/zones", json=zones, headers=editor))
+    refused = await client.put("/v1/settings/features", json={}, headers=editor)
+    assert refused.status_code == 403  # other sections stay with settings_write
+    manager = await add_employee(client, world, role="Manager", pin="5555", password="manager-password")
+    store_manager = bearer(await login_password(client, manager["email"], "manager-password"))
+    assert (
+        await client.put("/v1/settings/zones", json=zones, headers=store_manager)
+    ).status_code == 403  # one store only
+    tenant = data(await client.get("/v1/settings/effective", headers=owner))
+    assert tenant["store_id"] is None
+    assert tenant["sources"]["zones"] == "tenant"
+    assert tenant["values"]["zones"] == zones

@@ -140,3 +140,13 @@ export function useRotateDeviceToken(deviceId: string) {
     },
   });
 }
+
+/** Every device matching `filters` (for pickers); off unless `enabled`. */
+export function useAllDevices(filters: DeviceFilters, enabled = true) {
+  return useQuery({
+    queryKey: [...deviceKeys.lists(), "all", filters] as const,
+    queryFn: ({ signal }) => listAllDevices(filters, signal),
+    enabled,
+    retry: false,
+  });
+}

@@ -1006,8 +1006,11 @@ export interface components {
         };
         /** EffectiveSettings */
         EffectiveSettings: {
-            /** Store Id */
-            store_id: string;
+            /**
+             * Store Id
+             * @description null: the tenant defaults (back office only)
+             */
+            store_id: string | null;
             /** Version */
             version: number;
             /** Etag */
@@ -5672,7 +5675,7 @@ export interface operations {
     effective_v1_settings_effective_get: {
         parameters: {
             query?: {
-                /** @description Default: the device's store */
+                /** @description Default: the device's store; staff may omit it for tenant defaults */
                 store_id?: string | null;
             };
             header?: never;

@@ -73,3 +73,30 @@ export function LoadMore({
     </Group>
   );
 }
+
+/** Why a page shows nothing: the signed-in employee lacks the permission it needs. */
+export function NoPermission({ what }: { what: string }) {
+  return (
+    <Alert color="yellow" title="Not available">
+      {`You need the ${what} permission to use this page. Ask the owner to add it to your role.`}
+    </Alert>
+  );
+}
+
+/** "Saved" after a settings change, with the settings version it produced. */
+export function SavedAlert({ version, note, onClose }: { version?: number | null; note?: string; onClose?: () => void }) {
+  const parts = [note, version !== undefined && version !== null ? `Settings version ${version}.` : null].filter(Boolean);
+  return (
+    <Alert
+      color="green"
+      title="Saved"
+      role="status"
+      data-testid="saved-alert"
+      withCloseButton={Boolean(onClose)}
+      onClose={onClose}
+      closeButtonLabel="Dismiss"
+    >
+      {parts.join(" ")}
+    </Alert>
+  );
+}

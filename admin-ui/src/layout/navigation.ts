@@ -16,7 +16,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     path: "/reports",
     children: [{ label: "Audit log", path: "/reports/audit", permission: "audit_view" }],
   },
-  { label: "Items", path: "/items" },
+  {
+    label: "Items",
+    path: "/items",
+    children: [
+      { label: "Packages", path: "/items/packages", permission: "catalog_write" },
+      { label: "Pricing rules", path: "/items/pricing", permission: "catalog_write" },
+      { label: "Access zones", path: "/items/zones", permission: "catalog_write" },
+    ],
+  },
   {
     label: "Employees",
     path: "/employees",

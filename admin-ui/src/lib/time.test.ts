@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDateTime, startOfDayUtc } from "./time";
+import { formatDateTime, localDateTimeToUtc, startOfDayUtc, utcToLocalDate, utcToLocalDateTime } from "./time";
 
 describe("formatDateTime", () => {
   it("shows UTC instants in Bangkok time by default", () => {
@@ -29,5 +29,16 @@ describe("startOfDayUtc", () => {
 
   it("rejects malformed dates", () => {
     expect(startOfDayUtc("10/03/2025")).toBeUndefined();
+  });
+});
+
+describe("wall-clock conversions", () => {
+  it("round-trips datetime-local values through UTC in the store's zone", () => {
+    expect(localDateTimeToUtc("2025-01-02T09:30", "Asia/Bangkok")).toBe("2025-01-02T02:30:00Z");
+    expect(localDateTimeToUtc("", "Asia/Bangkok")).toBeUndefined();
+    expect(utcToLocalDateTime("2025-01-02T02:30:00Z", "Asia/Bangkok")).toBe("2025-01-02T09:30");
+    expect(utcToLocalDate("2025-01-01T17:00:00Z", "Asia/Bangkok")).toBe("2025-01-02");
+    expect(utcToLocalDate("2025-01-01T17:00:00Z", "Asia/Bangkok", -1)).toBe("2025-01-01");
+    expect(utcToLocalDate("2025-03-31")).toBe("2025-03-31");
   });
 });

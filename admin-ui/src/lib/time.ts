@@ -108,3 +108,64 @@ export function startOfDayUtc(date: string, tz: string = DEFAULT_TZ, addDays = 0
   if (corrected !== utc) utc = corrected;
   return toIsoUtc(utc);
 }
+
+const LOCAL_DATE_TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * The UTC instant of wall-clock time `value` ("YYYY-MM-DDTHH:MM", as a datetime-local field gives
+ * it) in `tz`. Undefined for an empty or malformed value.
+ */
+export function localDateTimeToUtc(value: string, tz: string = DEFAULT_TZ): string | undefined {
+  const match = LOCAL_DATE_TIME_PATTERN.exec(value);
+  if (!match) return undefined;
+  const zone = isValidTimeZone(tz) ? tz : DEFAULT_TZ;
+  const wallClock = Date.UTC(
+    Number(match[1]),
+    Number(match[2]) - 1,
+    Number(match[3]),
+    Number(match[4]),
+    Number(match[5]),
+    Number(match[6] ?? 0),
+  );
+  let utc = wallClock - zoneOffsetMs(wallClock, zone);
+  const corrected = wallClock - zoneOffsetMs(utc, zone);
+  if (corrected !== utc) utc = corrected;
+  return toIsoUtc(utc);
+}
+
+function wallClockParts(iso: string, tz: string): Record<string, string> | undefined {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return undefined;
+  const zone = isValidTimeZone(tz) ? tz : DEFAULT_TZ;
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).formatToParts(date);
+  const out: Record<string, string> = {};
+  for (const part of parts) out[part.type] = part.value;
+  return out;
+}
+
+/** A UTC instant as the "YYYY-MM-DDTHH:MM" a datetime-local field shows, in `tz` ("" for none). */
+export function utcToLocalDateTime(iso: string | null | undefined, tz: string = DEFAULT_TZ): string {
+  if (!iso) return "";
+  const p = wallClockParts(iso, tz);
+  if (!p) return "";
+  return `${p.year}-${p.month}-${p.day}T${String(Number(p.hour) % 24).padStart(2, "0")}:${p.minute}`;
+}
+
+/** The calendar day ("YYYY-MM-DD") a UTC instant falls on in `tz`, plus `addDays` ("" for none). */
+export function utcToLocalDate(iso: string | null | undefined, tz: string = DEFAULT_TZ, addDays = 0): string {
+  if (!iso) return "";
+  if (DATE_PATTERN.test(iso) && addDays === 0) return iso;
+  const source = DATE_PATTERN.test(iso) ? `${iso}T00:00:00Z` : iso;
+  const p = wallClockParts(source, DATE_PATTERN.test(iso) ? "UTC" : tz);
+  if (!p) return "";
+  const day = new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day) + addDays));
+  return day.toISOString().slice(0, 10);
+}

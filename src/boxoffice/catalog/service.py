@@ -78,7 +78,7 @@ def readable_scope(principal: Principal) -> Scope:
 
 
 async def _tenant_settings(deps: Deps, tenant_id: str) -> dict[str, Any]:
-    values: dict[str, Any] = (await settings_service.effective(deps, tenant_id, EVERY_STORE))["values"]
+    values: dict[str, Any] = (await settings_service.effective(deps, tenant_id, None))["values"]
     return values
 
 

@@ -42,12 +42,16 @@ async def effective(
     response: Response,
     deps: AppDeps,
     principal: Annotated[Principal, device_route("settings.read")],
-    store_id: Annotated[str | None, Query(max_length=64, description="Default: the device's store")] = None,
+    store_id: Annotated[
+        str | None,
+        Query(
+            max_length=64, description="Default: the device's store; staff may omit it for tenant defaults"
+        ),
+    ] = None,
 ) -> Response | E:
     store = store_id or principal.device_store_id
-    if store is None:
-        raise ValidationFailed("store_id is required.")
-    await get_store(deps, principal.visible_scope(), store)
+    if store is not None:
+        await get_store(deps, principal.visible_scope(), store)
     result = await service.effective(deps, principal.tenant_id, store)
     if request.headers.get("if-none-match") == result["etag"]:
         return Response(status_code=304, headers={"ETag": result["etag"]})
@@ -90,7 +94,9 @@ async def put_section(
     request: Request,
     deps: AppDeps,
     section: Section,
-    principal: SettingsWriter,
+    principal: Annotated[
+        Principal, staff_with(None)
+    ],  # the service checks per section (zones: catalog_write too)
     value: Annotated[Any, Body(description="The section's value; see the Values schema")],
     store_id: LevelQuery = None,
 ) -> E:

@@ -145,7 +145,7 @@ class Values(ReadModel):
 
 
 class EffectiveSettings(ReadModel):
-    store_id: str
+    store_id: str | None = Field(description="null: the tenant defaults (back office only)")
     version: int
     etag: str
     values: Values

@@ -27,10 +27,10 @@ async def _level(deps: Deps, tenant_id: str, store_id: str) -> tuple[int, dict[s
     return int(doc.get("version", 0)), dict(doc.get("values") or {})
 
 
-async def effective(deps: Deps, tenant_id: str, store_id: str) -> dict[str, Any]:
-    """The caller must already have checked that it may see `store_id`."""
+async def effective(deps: Deps, tenant_id: str, store_id: str | None) -> dict[str, Any]:
+    """The caller must already have checked that it may see `store_id` (None: tenant defaults)."""
     tenant_version, tenant_values = await _level(deps, tenant_id, TENANT_LEVEL)
-    store_version, store_values = await _level(deps, tenant_id, store_id)
+    store_version, store_values = await _level(deps, tenant_id, store_id) if store_id else (0, {})
     values, sources = resolve(tenant_values, store_values)
     version = tenant_version + store_version
     return {
@@ -51,18 +51,26 @@ async def level(deps: Deps, tenant_id: str, store_id: str | None) -> dict[str, A
     }
 
 
-def _require_write(principal: Principal, store_id: str | None) -> None:
-    if store_id is None:
-        if "settings_write" not in principal.grants.get(ALL_STORES, frozenset()):
-            raise PermissionDenied("Tenant defaults need settings_write at every store.")
-    else:
-        principal.require_at("settings_write", store_id)
+#: Access zones tag packages, so catalog editors may change them too.
+WRITERS: dict[str, tuple[str, ...]] = {"zones": ("settings_write", "catalog_write")}
+
+
+def _require_write(principal: Principal, section: str, store_id: str | None) -> None:
+    permissions = WRITERS.get(section, ("settings_write",))
+    held = (
+        principal.grants.get(ALL_STORES, frozenset())
+        if store_id is None
+        else principal.permissions_at(store_id)
+    )
+    if not any(p in held for p in permissions):
+        where = "every store (tenant defaults)" if store_id is None else "this store"
+        raise PermissionDenied(f"Changing {section} needs {' or '.join(permissions)} at {where}.")
 
 
 async def put_section(
     deps: Deps, principal: Principal, section: str, store_id: str | None, value: Any
 ) -> dict[str, Any]:
-    _require_write(principal, store_id)
+    _require_write(principal, section, store_id)
     try:
         clean = validate_section(section, value)
     except pydantic.ValidationError as exc:
@@ -73,7 +81,7 @@ async def put_section(
 
 async def clear_override(deps: Deps, principal: Principal, section: str, store_id: str) -> dict[str, Any]:
     """Back to the tenant default (stored as None: filters and updates never rely on $unset)."""
-    _require_write(principal, store_id)
+    _require_write(principal, section, store_id)
     return await _write(deps, principal, section, store_id, None)
 
 

@@ -1,0 +1,83 @@
+import { Card, Loader, Stack, Text, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useReceiptPreview } from "../../api/settings";
+import type { PaperWidth } from "../../api/stores";
+import { ErrorAlert } from "../../components/feedback";
+
+export const PREVIEW_DEBOUNCE_MS = 300;
+
+/**
+ * The sample receipt the printer would print for `storeId` with the SAVED settings, as plain
+ * monospace text on a paper-like strip. Follows the paper width chosen in the form (debounced).
+ */
+export function ReceiptPreviewPanel({
+  storeId,
+  storeName,
+  paperWidth,
+  unsaved,
+}: {
+  storeId: string | null;
+  storeName: string | null;
+  paperWidth: PaperWidth;
+  unsaved: boolean;
+}) {
+  const [width] = useDebouncedValue(paperWidth, PREVIEW_DEBOUNCE_MS);
+  const preview = useReceiptPreview(storeId, width);
+  const chars = preview.data?.width_chars ?? (width === 58 ? 32 : 48);
+
+  return (
+    <Card withBorder padding="md" bg="gray.1" component="section" aria-labelledby="receipt-preview-title">
+      <Stack gap="sm">
+        <div>
+          <Title order={3} size="h5" id="receipt-preview-title">
+            Receipt preview
+          </Title>
+          <Text size="xs" c="dimmed">
+            {storeName ? `A sample receipt for ${storeName}, as saved.` : "A sample receipt, as saved."}
+            {unsaved ? " Save to see your changes." : ""}
+          </Text>
+        </div>
+        {!storeId ? (
+          <Text size="sm" c="dimmed">
+            Add a store to see a preview.
+          </Text>
+        ) : (
+          <>
+            <ErrorAlert error={preview.error} title="Could not load the preview" />
+            {preview.isPending ? (
+              <Loader size="sm" aria-label="Loading the preview" />
+            ) : preview.data ? (
+              <div style={{ overflowX: "auto", maxWidth: "100%" }}>
+                <pre
+                  data-testid="receipt-preview"
+                  aria-label="Receipt preview"
+                  style={{
+                    margin: "0 auto",
+                    width: `calc(${chars}ch + 24px)`,
+                    padding: "16px 12px 24px",
+                    background: "#fff",
+                    color: "#1a1a1a",
+                    fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
+                    // Shrinks on a phone so a whole line of the receipt fits on screen.
+                    fontSize: `min(12px, calc((100vw - 120px) / ${(chars * 0.6).toFixed(1)}))`,
+                    lineHeight: 1.4,
+                    whiteSpace: "pre",
+                    boxShadow: "0 1px 4px rgba(0, 0, 0, 0.2)",
+                    borderTop: "1px dashed #bbb",
+                    borderBottom: "1px dashed #bbb",
+                    opacity: preview.isFetching ? 0.6 : 1,
+                  }}
+                >
+                  {preview.data.text}
+                </pre>
+              </div>
+            ) : null}
+            <Text size="xs" c="dimmed">
+              {`${width} mm paper, ${chars} characters a line.`}
+            </Text>
+          </>
+        )}
+      </Stack>
+    </Card>
+  );
+}
