@@ -446,3 +446,21 @@ async def test_memberships_give_different_roles_per_store(
     annex_perms = data(await client.get("/v1/employees/me", headers=bearer(annex)))["permissions"]
     assert "refund" not in main_perms
     assert "refund" in annex_perms
+
+
+async def test_verify_pin_takes_a_top_level_target(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps
+) -> None:
+    device = await pair_device(client, world)
+    await add_employee(client, world, role="Supervisor", pin="9999")
+    granted = data(
+        await client.post(
+            "/v1/approvals/verify_pin",
+            json={"action": "reprint", "pin": "9999", "target_id": "T1"},
+            headers=bearer(device.access_token),
+        )
+    )
+    common = {"tenant_id": world.tenant_id, "token": granted["approval_token"], "store_id": world.store_id}
+    with pytest.raises(ApprovalRequired):
+        await consume_approval(deps, **common, action="reprint", target_id="T2")
+    await consume_approval(deps, **common, action="reprint", target_id="T1")

@@ -41,3 +41,12 @@ def test_blocks_follow_the_settings_order() -> None:
     text = render(SAMPLE, header="H", footer="F", paper_width=80, blocks=["totals", "header"])
     assert text.index("TOTAL") < text.index("Bangkok Central")
     assert "Cash" not in text
+
+
+def test_escpos_bytes_start_with_init_and_end_with_a_cut() -> None:
+    from boxoffice.settings.receipt import to_escpos
+
+    raw = to_escpos("TOTAL ฿300.00\n")
+    assert raw.startswith(b"\x1b@\x1bt\x15")
+    assert raw.endswith(b"\x1dV\x01")
+    assert b"\xdf300.00" in raw  # ฿ in code page 874

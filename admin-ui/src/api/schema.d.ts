@@ -1890,6 +1890,11 @@ export interface components {
             width_chars: number;
             /** Text */
             text: string;
+            /**
+             * Escpos Base64
+             * @description The same receipt as ESC/POS printer bytes (code page 874), base64
+             */
+            escpos_base64: string;
         };
         /** Redemption */
         Redemption: {
@@ -2276,6 +2281,11 @@ export interface components {
              */
             store_id?: string | null;
             context?: components["schemas"]["ApprovalContext"];
+            /**
+             * Target Id
+             * @description Shorthand for context.target_id
+             */
+            target_id?: string | null;
         };
         /** VisibleOn */
         VisibleOn: {

@@ -79,3 +79,13 @@ def render(data: ReceiptData, *, header: str, footer: str, paper_width: int, blo
             for text in footer.splitlines():
                 out.extend(_center(text, width))
     return "\n".join(out) + "\n"
+
+
+ESC_INIT = b"\x1b@"  # ESC @: reset the printer
+ESC_THAI_CODEPAGE = b"\x1bt\x15"  # ESC t 21: code page 874 (Thai), which has ฿
+FEED_AND_CUT = b"\n\n\n\x1dV\x01"  # feed, then GS V 1: partial cut
+
+
+def to_escpos(text: str) -> bytes:
+    """The bytes an ESC/POS printer takes for `text`: init, Thai code page, the lines, cut."""
+    return ESC_INIT + ESC_THAI_CODEPAGE + text.encode("cp874", errors="replace") + FEED_AND_CUT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -14,7 +15,7 @@ from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import MethodNotAllowed, ValidationFailed
 from boxoffice.settings import service
-from boxoffice.settings.receipt import WIDTH_CHARS, ReceiptData, ReceiptLine, render
+from boxoffice.settings.receipt import WIDTH_CHARS, ReceiptData, ReceiptLine, render, to_escpos
 from boxoffice.settings.schemas import EffectiveSettings, ReceiptPreview, Section, SettingsLevel
 from boxoffice.tenancy.service import get_store
 
@@ -169,4 +170,8 @@ async def receipt_preview(
         paper_width=width,
         blocks=receipt["blocks"],
     )
-    return ok(request, {"paper_width": width, "width_chars": WIDTH_CHARS[width], "text": text})
+    escpos = base64.b64encode(to_escpos(text)).decode()
+    return ok(
+        request,
+        {"paper_width": width, "width_chars": WIDTH_CHARS[width], "text": text, "escpos_base64": escpos},
+    )

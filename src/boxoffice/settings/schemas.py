@@ -162,3 +162,6 @@ class ReceiptPreview(ReadModel):
     paper_width: Literal[58, 80]
     width_chars: int
     text: str
+    escpos_base64: str = Field(
+        description="The same receipt as ESC/POS printer bytes (code page 874), base64"
+    )

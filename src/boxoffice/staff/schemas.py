@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from boxoffice.access.policy import PERMISSIONS, Permission
 from boxoffice.core.schemas import NOT_BLANK, CommandModel, Email, ReadModel, UtcDatetime
@@ -145,6 +145,15 @@ class VerifyPin(CommandModel):
         default=None, description="Required for back-office callers; a device's store otherwise."
     )
     context: ApprovalContext = Field(default_factory=ApprovalContext)
+    target_id: str | None = Field(default=None, max_length=64, description="Shorthand for context.target_id")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> VerifyPin:
+        if self.target_id is not None:
+            if self.context.target_id not in (None, self.target_id):
+                raise ValueError("target_id and context.target_id differ")
+            self.context = ApprovalContext(target_type=self.context.target_type, target_id=self.target_id)
+        return self
 
 
 class ApprovalGranted(ReadModel):
