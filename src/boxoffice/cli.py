@@ -208,6 +208,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(_verify_audit(_settings(), args.tenant))
 
 
+async def _rotate_keys(settings: Settings) -> str:
+    from boxoffice.tickets.keys import rotate
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    try:
+        await db.ensure_indexes()
+        return await rotate(db, settings, SystemClock())
+    finally:
+        await db.close()
+
+
+def cmd_keys(_: argparse.Namespace) -> int:
+    key_id = asyncio.run(_rotate_keys(_settings()))
+    print(f"QR signing key {key_id} is now current; earlier keys keep verifying.")  # noqa: T201
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken link")
     verify.add_argument("--tenant", help="one tenant id (default: every tenant)")
     verify.set_defaults(func=cmd_audit)
+    keys = sub.add_parser("keys", help="QR signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("rotate", help="make a new QR signing key current").set_defaults(func=cmd_keys)
     openapi = sub.add_parser("openapi", help="print the OpenAPI schema")
     openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
     openapi.set_defaults(func=cmd_openapi)

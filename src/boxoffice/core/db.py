@@ -130,6 +130,8 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.PIN_INDEX, "tenant_id", "employee_id"),
     _ix(C.SITE_KEYS, "tenant_id", "store_id"),
     _ix(C.SETTINGS, "tenant_id", "store_id", unique=True),
+    _ix(C.SECRETS, "tenant_id", "kind", "key_id", unique=True),
+    _ix(C.SECRETS, "tenant_id", "kind", "seq", unique=True),
     _ix(C.PACKAGES, "package_id", unique=True),
     _ix(C.PACKAGES, "tenant_id", "store_id"),
     _ix(C.PRICING_RULES, "rule_id", unique=True),

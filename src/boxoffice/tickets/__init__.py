@@ -1,0 +1,1 @@
+"""Tickets: QR signing and the key store (issuance and redemption build on these)."""
