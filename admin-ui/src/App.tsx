@@ -19,6 +19,12 @@ import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AuditLogPage } from "./pages/reports/AuditLogPage";
 import { ReportsPage } from "./pages/reports/ReportsPage";
+import { SaleDetailPage } from "./pages/reports/SaleDetailPage";
+import { SalesPage } from "./pages/reports/SalesPage";
+import { ShiftDetailPage } from "./pages/reports/ShiftDetailPage";
+import { ShiftsPage } from "./pages/reports/ShiftsPage";
+import { TicketDetailPage } from "./pages/reports/TicketDetailPage";
+import { TicketsPage } from "./pages/reports/TicketsPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 import { StoreDetailPage } from "./pages/stores/StoreDetailPage";
 import { StoresListPage } from "./pages/stores/StoresListPage";
@@ -33,6 +39,12 @@ export function AppRoutes() {
           <Route index element={<DashboardPage />} />
           <Route path="reports">
             <Route index element={<ReportsPage />} />
+            <Route path="sales" element={<SalesPage />} />
+            <Route path="sales/:saleId" element={<SaleDetailPage />} />
+            <Route path="tickets" element={<TicketsPage />} />
+            <Route path="tickets/:ticketId" element={<TicketDetailPage />} />
+            <Route path="shifts" element={<ShiftsPage />} />
+            <Route path="shifts/:shiftId" element={<ShiftDetailPage />} />
             <Route path="audit" element={<AuditLogPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -19,9 +19,12 @@ from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
 from boxoffice.core.query import reject_repeated_query_params
+from boxoffice.sales.router import router as sales_router
 from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
+from boxoffice.tickets.keys import KeyCache
+from boxoffice.tickets.router import router as tickets_router
 
 log = get_logger(__name__)
 
@@ -36,6 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
         own_db = db is None
         database = db or Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
         app.state.db = database
+        app.state.qr_keys = KeyCache(database, settings)
         if not database.indexes_ready:
             await database.try_ensure_indexes()
         log.info("api_started", version=__version__, environment=settings.environment)
@@ -67,6 +71,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     v1.include_router(audit_router)
     v1.include_router(catalog_router)
     v1.include_router(settings_router)
+    v1.include_router(sales_router)
+    v1.include_router(tickets_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 

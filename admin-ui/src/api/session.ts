@@ -28,6 +28,7 @@ export type Permission =
   | "settings_write"
   | "audit_view"
   | "reports_view"
+  | "shift_close"
   | "catalog_write"
   | (string & {});
 

@@ -1,6 +1,9 @@
 import { Badge, type BadgeProps } from "@mantine/core";
 import type { DeviceStatus } from "../api/devices";
 import type { EmployeeStatus } from "../api/employees";
+import type { SaleStatus } from "../api/sales";
+import type { ShiftStatus } from "../api/shifts";
+import type { TicketStatus } from "../api/tickets";
 
 const DEVICE_COLORS: Record<DeviceStatus, string> = {
   pending: "yellow",
@@ -33,6 +36,41 @@ export function ActiveBadge({ active }: { active: boolean }) {
   return (
     <Badge color={active ? "green" : "gray"} variant="light" tt="none" miw="max-content">
       {active ? "active" : "inactive"}
+    </Badge>
+  );
+}
+
+type BadgeExtras = BadgeProps & { "data-testid"?: string };
+
+const SALE_COLORS: Record<SaleStatus, string> = { pending: "yellow", completed: "green" };
+
+export function SaleStatusBadge({ status, ...props }: { status: SaleStatus } & BadgeExtras) {
+  return (
+    <Badge color={SALE_COLORS[status] ?? "gray"} variant="light" tt="none" miw="max-content" {...props}>
+      {status}
+    </Badge>
+  );
+}
+
+const TICKET_COLORS: Record<TicketStatus, string> = {
+  active: "green",
+  cancelled: "red",
+  refunded: "orange",
+  expired: "gray",
+};
+
+export function TicketStatusBadge({ status, ...props }: { status: TicketStatus } & BadgeExtras) {
+  return (
+    <Badge color={TICKET_COLORS[status] ?? "gray"} variant="light" tt="none" miw="max-content" {...props}>
+      {status}
+    </Badge>
+  );
+}
+
+export function ShiftStatusBadge({ status, ...props }: { status: ShiftStatus } & BadgeExtras) {
+  return (
+    <Badge color={status === "open" ? "blue" : "gray"} variant="light" tt="none" miw="max-content" {...props}>
+      {status}
     </Badge>
   );
 }

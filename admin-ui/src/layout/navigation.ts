@@ -14,7 +14,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
   {
     label: "Reports",
     path: "/reports",
-    children: [{ label: "Audit log", path: "/reports/audit", permission: "audit_view" }],
+    children: [
+      { label: "Sales", path: "/reports/sales", permission: "reports_view" },
+      { label: "Tickets", path: "/reports/tickets", permission: "reports_view" },
+      { label: "Shifts", path: "/reports/shifts", permission: "reports_view" },
+      { label: "Audit log", path: "/reports/audit", permission: "audit_view" },
+    ],
   },
   {
     label: "Items",

@@ -3,6 +3,9 @@ import type { Package } from "../api/catalog";
 import type { PricingRule, Quote } from "../api/pricing";
 import { DEFAULT_SETTINGS, type EffectiveSettings, type LevelSettings, type SettingsValues } from "../api/settings";
 import type { Device } from "../api/devices";
+import type { Sale } from "../api/sales";
+import type { Shift } from "../api/shifts";
+import type { Ticket } from "../api/tickets";
 import type { Employee, Role } from "../api/employees";
 import { SESSION_QUERY_KEY, type SessionInfo } from "../api/session";
 import type { Store } from "../api/stores";
@@ -188,6 +191,110 @@ export function makeEffective(
     sources[key] = key in storeSections ? "store" : key in TENANT_SETTINGS.values ? "tenant" : "default";
   }
   return { store_id: "st_1", version: 7, etag: "W/\"7\"", values, sources, ...overrides };
+}
+
+/** A completed cash sale of ฿1,200.50: two day passes with a discount and a bundle. */
+export function makeSale(overrides: Partial<Sale> = {}): Sale {
+  return {
+    sale_id: "01JPSALE0000000000000000S1",
+    short_ref: "S-0042",
+    store_id: "st_1",
+    device_id: "dev_1",
+    issued_by: "emp_1",
+    shift_id: "shift_1",
+    status: "completed",
+    created_at: "2025-03-10T12:30:00Z",
+    completed_at: "2025-03-10T12:31:00Z",
+    lines: [
+      {
+        package_id: "pkg_1",
+        name: "Day pass",
+        qty: 2,
+        unit_price: 50000,
+        base_total: 100000,
+        discounts: [{ rule_id: "rule_1", kind: "line_percent", name: "Weekday 10%", amount: 10000 }],
+        net_total: 90000,
+        tax: 5888,
+        bundle_shares: [],
+      },
+      {
+        package_id: "pkg_family",
+        name: "Family bundle",
+        qty: 1,
+        unit_price: 30050,
+        base_total: 30050,
+        discounts: [],
+        net_total: 30050,
+        tax: 1966,
+        bundle_shares: [{ package_id: "pkg_kids", qty: 2, amount: 30050 }],
+      },
+    ],
+    subtotal: 130050,
+    discount_total: 10000,
+    tax_total: 7854,
+    grand_total: 120050,
+    payment_method: "cash",
+    amount_tendered: 150000,
+    change: 29950,
+    ticket_ids: ["01JPTICKET00000000000000T1", "01JPTICKET00000000000000T2"],
+    ...overrides,
+  };
+}
+
+export function makeTicket(overrides: Partial<Ticket> = {}): Ticket {
+  return {
+    ticket_id: "01JPTICKET00000000000000T1",
+    sale_id: "01JPSALE0000000000000000S1",
+    store_id: "st_1",
+    package_id: "pkg_1",
+    name: "Day pass",
+    type: "multi",
+    quota_or_minutes: 5,
+    used: 2,
+    status: "active",
+    valid_from: "2025-03-10T12:30:00Z",
+    valid_to: "2025-04-09T16:59:59Z",
+    short_code: "ABCD2345",
+    qr_token: "k1.01JPTICKET00000000000000T1.bWFjbWFjbWFjbWFjbWFj",
+    price: 45000,
+    payment_method: "cash",
+    printed_count: 1,
+    zones: ["zone_jump"],
+    shift_id: "shift_1",
+    issued_by: "emp_1",
+    created_at: "2025-03-10T12:31:00Z",
+    ...overrides,
+  };
+}
+
+/** A closed shift whose drawer is ฿50.00 short. */
+export function makeShift(overrides: Partial<Shift> = {}): Shift {
+  return {
+    shift_id: "shift_1",
+    store_id: "st_1",
+    device_id: "dev_1",
+    opened_by: "emp_1",
+    open_at: "2025-03-10T02:00:00Z",
+    cash_open: 200000,
+    status: "closed",
+    closed_by: "emp_1",
+    close_at: "2025-03-10T14:00:00Z",
+    cash_expected: 500000,
+    cash_counted: 495000,
+    cash_diff: -5000,
+    totals: {
+      sales_count: 12,
+      sales_total: 650000,
+      refunds_total: 20000,
+      cash_sales: 320000,
+      cash_refunds: 10000,
+      pay_ins: 5000,
+      pay_outs: 15000,
+      by_payment_type: { cash: 320000, qr: 250000, card: 80000, other: 0 },
+    },
+    snapshots: [],
+    ...overrides,
+  };
 }
 
 /** Renders the whole app at `route` with a signed-in session (no /session request needed). */

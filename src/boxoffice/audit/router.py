@@ -44,7 +44,7 @@ EXPORT_BATCH = 1000
 DATE_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time"}, "max_length": 40}
 
 
-def _instant(name: str, value: str | None) -> datetime | None:
+def parse_instant(name: str, value: str | None) -> datetime | None:
     """ISO-8601 with a zone only: a bare number or a zone-less time is refused, not guessed."""
     if value is None:
         return None
@@ -75,7 +75,7 @@ class AuditFilters:
         event_type: Annotated[list[str] | None, Query(max_length=20)] = None,
         cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
     ) -> None:
-        self.since, self.until = _instant("from", from_), _instant("to", to)
+        self.since, self.until = parse_instant("from", from_), parse_instant("to", to)
         self.store_id, self.actor_id, self.device_id = store_id, actor_id, device_id
         self.event_types = event_type
         self.cursor = cursor

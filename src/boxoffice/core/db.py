@@ -87,6 +87,8 @@ class C:
     TICKETS = "tickets"
     REDEMPTIONS = "redemptions"
     SHIFTS = "shifts"
+    CASH_MOVEMENTS = "cash_movements"
+    SHIFT_SNAPSHOTS = "shift_snapshots"
     REFUNDS = "refunds"
     REPRINTS = "reprints"
     AUDITS = "audits"
@@ -136,6 +138,14 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.PACKAGES, "tenant_id", "store_id"),
     _ix(C.PRICING_RULES, "rule_id", unique=True),
     _ix(C.PRICING_RULES, "tenant_id", "store_id"),
+    _ix(C.SHIFTS, "shift_id", unique=True),
+    _ix(C.SHIFTS, "tenant_id", "open_slot", unique=True),
+    _ix(C.SHIFTS, "tenant_id", "store_id", "open_at"),
+    _ix(C.CASH_MOVEMENTS, "tenant_id", "shift_id"),
+    _ix(C.SHIFT_SNAPSHOTS, "tenant_id", "shift_id", "version", unique=True),
+    _ix(C.SALES, "sale_id", unique=True),
+    _ix(C.SALES, "tenant_id", "shift_id"),
+    _ix(C.TICKETS, "tenant_id", "sale_id"),
     _ix(C.TICKETS, "ticket_id", unique=True),
     _ix(C.TICKETS, "qr_token", unique=True),
     _ix(C.TICKETS, "tenant_id", "short_code", unique=True),

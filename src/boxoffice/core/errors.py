@@ -126,3 +126,33 @@ class PinLocked(AppError):
     code = "E_PIN_LOCKED"
     status = 423
     default_message = "Too many wrong attempts; this account is locked for a while."
+
+
+class NoOpenShift(AppError):
+    code = "E_NO_OPEN_SHIFT"
+    status = 409
+    default_message = "Open a shift on this device first."
+
+
+class ShiftClosed(AppError):
+    code = "E_SHIFT_CLOSED"
+    status = 409
+    default_message = "This shift is closed; nothing more can be added to it."
+
+
+class IdempotencyMismatch(AppError):
+    code = "E_IDEMPOTENCY_MISMATCH"
+    status = 409
+    default_message = "This Idempotency-Key was used for a different request."
+
+
+class InProgress(AppError):
+    code = "E_IN_PROGRESS"
+    status = 409
+    default_message = "The first request with this Idempotency-Key is still running; retry shortly."
+
+
+class InvalidSig(AppError):
+    code = "E_INVALID_SIG"
+    status = 400
+    default_message = "This QR code is not a valid ticket of ours."

@@ -98,6 +98,15 @@ class ScopedRepository:
         await self.collection.insert_one(encode(stamped))
         return stamped
 
+    async def insert_many(self, docs: list[Document]) -> None:
+        """Unordered: every document is tried; BulkWriteError names the ones that failed."""
+        stamped = []
+        for doc in docs:
+            if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
+                raise NotFound("Store not found.")
+            stamped.append(encode({**doc, "tenant_id": self.scope.tenant_id}))
+        await self.collection.insert_many(stamped, ordered=False)
+
     async def update_one(
         self, filters: dict[str, Any], update: dict[str, Any], *, upsert: bool = False
     ) -> bool:

@@ -1,5 +1,40 @@
-import { PlaceholderPage } from "../../components/PlaceholderPage";
+import { Card, SimpleGrid, Text } from "@mantine/core";
+import { Link } from "react-router-dom";
+import { usePermissions } from "../../api/session";
+import { EmptyState } from "../../components/feedback";
+import { PageHeader } from "../../components/PageHeader";
+import { NAV_ITEMS } from "../../layout/navigation";
 
+const DESCRIPTIONS: Record<string, string> = {
+  "/reports/sales": "Every sale, with its lines, totals and tickets. Export to CSV.",
+  "/reports/tickets": "Find a ticket by its short code, QR code or ID.",
+  "/reports/shifts": "Cash drawers: expected, counted and the difference.",
+  "/reports/audit": "Who changed what, and when.",
+};
+
+/** The report pages the signed-in employee may open. */
 export function ReportsPage() {
-  return <PlaceholderPage title="Reports" />;
+  const { permissions } = usePermissions();
+  const entries = (NAV_ITEMS.find((item) => item.path === "/reports")?.children ?? []).filter(
+    (item) => !item.permission || permissions.includes(item.permission),
+  );
+  return (
+    <>
+      <PageHeader title="Reports" />
+      {entries.length === 0 ? (
+        <EmptyState />
+      ) : (
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
+          {entries.map((item) => (
+            <Card key={item.path} component={Link} to={item.path} withBorder padding="md">
+              <Text fw={600}>{item.label}</Text>
+              <Text size="sm" c="dimmed">
+                {DESCRIPTIONS[item.path] ?? ""}
+              </Text>
+            </Card>
+          ))}
+        </SimpleGrid>
+      )}
+    </>
+  );
 }

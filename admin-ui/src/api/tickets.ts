@@ -1,0 +1,114 @@
+import { useQuery } from "@tanstack/react-query";
+import { ApiError } from "./client";
+import { type Page, apiGet, seg } from "./http";
+import type { PaymentMethod } from "./sales";
+
+export const TICKET_TYPES = ["single", "multi", "timepass", "credit"] as const;
+export type TicketType = (typeof TICKET_TYPES)[number];
+
+export const TICKET_TYPE_LABELS: Record<TicketType, string> = {
+  single: "Single entry",
+  multi: "Multi-visit",
+  timepass: "Time pass",
+  credit: "Credit",
+};
+
+export const ticketTypeLabel = (type: string) => TICKET_TYPE_LABELS[type as TicketType] ?? type;
+
+export const TICKET_STATUSES = ["active", "cancelled", "refunded", "expired"] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export interface Ticket {
+  ticket_id: string;
+  sale_id: string;
+  store_id: string;
+  package_id: string;
+  name: string;
+  type: TicketType;
+  quota_or_minutes: number | null;
+  used: number;
+  status: TicketStatus;
+  valid_from: string;
+  valid_to: string;
+  /** 8 characters; people read it as XXXX-XXXX. */
+  short_code: string;
+  qr_token: string;
+  /** The ticket's share of its sale, in satang. */
+  price: number;
+  payment_method: PaymentMethod;
+  printed_count: number;
+  zones: string[];
+  shift_id: string | null;
+  issued_by: string;
+  created_at: string;
+}
+
+/** What the search box was given: a short code, a QR token or a ticket id. */
+export type TicketLookup =
+  | { kind: "short_code"; value: string }
+  | { kind: "qr_token"; value: string }
+  | { kind: "ticket_id"; value: string };
+
+const TICKET_ID_LENGTH = 26;
+
+/**
+ * Reads what a person typed or scanned: a value with two dots is a QR token, 26 characters is a
+ * ticket id, anything else a short code (dashes and spaces dropped, upper case). Null when empty.
+ */
+export function parseTicketSearch(text: string): TicketLookup | null {
+  const trimmed = text.trim();
+  if (!trimmed) return null;
+  if (trimmed.split(".").length === 3) return { kind: "qr_token", value: trimmed };
+  const compact = trimmed.replace(/[\s-]+/g, "");
+  if (!compact) return null;
+  if (compact.length === TICKET_ID_LENGTH) return { kind: "ticket_id", value: compact.toUpperCase() };
+  return { kind: "short_code", value: compact.toUpperCase() };
+}
+
+/** "ABCD-EFGH" for the 8-character short code (other lengths are shown as they are). */
+export function formatShortCode(code: string | null | undefined): string {
+  if (!code) return "—";
+  return code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+}
+
+export const ticketKeys = {
+  all: ["tickets"] as const,
+  search: (lookup: TicketLookup | null) => ["tickets", "search", lookup] as const,
+  detail: (ticketId: string) => ["tickets", "detail", ticketId] as const,
+};
+
+export const getTicket = (ticketId: string, signal?: AbortSignal) =>
+  apiGet<Ticket>(`/v1/tickets/${seg(ticketId)}`, undefined, signal);
+
+/** The tickets a lookup finds (a ticket id that does not exist finds none). */
+export async function findTickets(lookup: TicketLookup, signal?: AbortSignal): Promise<Ticket[]> {
+  if (lookup.kind === "ticket_id") {
+    try {
+      return [await getTicket(lookup.value, signal)];
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return [];
+      throw error;
+    }
+  }
+  const page = await apiGet<Page<Ticket>>("/v1/tickets", { [lookup.kind]: lookup.value }, signal);
+  return page.items;
+}
+
+export function useTicketSearch(lookup: TicketLookup | null, enabled = true) {
+  return useQuery({
+    enabled: enabled && lookup !== null,
+    queryKey: ticketKeys.search(lookup),
+    queryFn: ({ signal }) => findTickets(lookup!, signal),
+  });
+}
+
+export function useTicket(ticketId: string, enabled = true) {
+  return useQuery({
+    enabled,
+    queryKey: ticketKeys.detail(ticketId),
+    queryFn: ({ signal }) => getTicket(ticketId, signal),
+  });
+}
+
+/** A forged or foreign QR code. */
+export const isInvalidSignature = (error: unknown) => error instanceof ApiError && error.code === "E_INVALID_SIG";

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { activeNavPath, visibleNavItems } from "./navigation";
+
+describe("reports navigation", () => {
+  it("shows Sales, Tickets and Shifts under Reports with reports_view", () => {
+    const labels = visibleNavItems(["reports_view"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    expect(labels.slice(0, 5)).toEqual(["0:Dashboard", "0:Reports", "1:Sales", "1:Tickets", "1:Shifts"]);
+    expect(labels).not.toContain("1:Audit log");
+  });
+
+  it("hides them without reports_view", () => {
+    const labels = visibleNavItems(["audit_view"]).map(({ item }) => item.label);
+    expect(labels).toContain("Audit log");
+    expect(labels).not.toContain("Sales");
+    expect(labels).not.toContain("Tickets");
+    expect(labels).not.toContain("Shifts");
+  });
+
+  it("marks the report a detail page belongs to", () => {
+    expect(activeNavPath("/reports/sales/01JPSALE0000000000000000S1")).toBe("/reports/sales");
+    expect(activeNavPath("/reports/tickets/01JPTICKET00000000000000T1")).toBe("/reports/tickets");
+    expect(activeNavPath("/reports/shifts/shift_1")).toBe("/reports/shifts");
+  });
+});

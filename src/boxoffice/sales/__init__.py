@@ -1,0 +1,1 @@
+"""Sales, shifts and (later) refunds: the money, reconciled to the satang."""

@@ -1,0 +1,408 @@
+"""HTTP for shifts (on the POS, and in the back office) and sales."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from boxoffice.access.dependencies import auth_responses, device_route, staff_with
+from boxoffice.access.principal import Principal
+from boxoffice.audit.router import DATE_TIME, parse_instant
+from boxoffice.core.clock import isoformat_z
+from boxoffice.core.deps import AppDeps
+from boxoffice.core.envelope import Envelope, ok
+from boxoffice.core.errors import NotFound
+from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
+from boxoffice.core.repository import Scope
+from boxoffice.core.schemas import Page
+from boxoffice.sales import service, shifts
+from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
+from boxoffice.sales.schemas import (
+    CashMovementIn,
+    PaymentMethod,
+    SaleCreate,
+    SaleRead,
+    SaleWithTickets,
+    ShiftClose,
+    ShiftCorrection,
+    ShiftOpen,
+    ShiftRead,
+)
+from boxoffice.tickets.keys import KeyCache
+
+router = APIRouter()
+E = dict[str, Any]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        description="One per sale attempt; reuse it to retry",
+    ),
+]
+
+
+def _shift(doc: dict[str, Any]) -> E:
+    return ShiftRead.model_validate(doc).model_dump(mode="json")
+
+
+# ---- shifts on the POS ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/shifts/open",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    status_code=201,
+    summary="Open a shift on this POS with its cash float",
+    responses=auth_responses(409),
+)
+async def open_shift(
+    request: Request,
+    deps: AppDeps,
+    body: ShiftOpen,
+    principal: Annotated[Principal, device_route("shifts.open", staff=False)],
+) -> E:
+    return ok(request, _shift(await shifts.open_shift(deps, principal, body.cash_open)))
+
+
+@router.get(
+    "/shifts/current",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="This POS's open shift with its running totals",
+    responses=auth_responses(409),
+)
+async def current_shift(
+    request: Request, deps: AppDeps, principal: Annotated[Principal, device_route("shifts.open", staff=False)]
+) -> E:
+    shift = await shifts.require_open(deps, principal)
+    return ok(request, _shift(await shifts.view(deps, principal.tenant_id, shift)))
+
+
+@router.post(
+    "/shifts/close",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="Close this POS's shift with the counted cash: totals are frozen in a snapshot",
+    responses=auth_responses(409),
+)
+async def close_shift(
+    request: Request,
+    deps: AppDeps,
+    body: ShiftClose,
+    principal: Annotated[Principal, device_route("shifts.close", staff=False)],
+) -> E:
+    return ok(request, _shift(await shifts.close_shift(deps, principal, body.cash_counted)))
+
+
+@router.post(
+    "/shifts/pay_in",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="Cash put into the drawer (with a reason)",
+    responses=auth_responses(409),
+)
+async def pay_in(
+    request: Request,
+    deps: AppDeps,
+    body: CashMovementIn,
+    principal: Annotated[Principal, device_route("shifts.close", staff=False)],
+) -> E:
+    return ok(
+        request, _shift(await shifts.cash_movement(deps, principal, "pay_in", body.amount, body.reason))
+    )
+
+
+@router.post(
+    "/shifts/pay_out",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="Cash taken out of the drawer (with a reason)",
+    responses=auth_responses(409),
+)
+async def pay_out(
+    request: Request,
+    deps: AppDeps,
+    body: CashMovementIn,
+    principal: Annotated[Principal, device_route("shifts.close", staff=False)],
+) -> E:
+    return ok(
+        request, _shift(await shifts.cash_movement(deps, principal, "pay_out", body.amount, body.reason))
+    )
+
+
+# ---- shifts in the back office --------------------------------------------------------------------
+
+
+@router.get(
+    "/shifts",
+    tags=["shifts"],
+    response_model=Envelope[Page[ShiftRead]],
+    summary="Shifts of the stores the caller reports on, newest first",
+    responses=auth_responses(),
+)
+async def list_shifts(
+    request: Request,
+    deps: AppDeps,
+    principal: Annotated[Principal, staff_with("reports_view")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    store_id: Annotated[str | None, Query(max_length=64)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    from_: Annotated[str | None, Query(alias="from", description="Opened at or after", **DATE_TIME)] = None,
+    to: Annotated[str | None, Query(description="Opened before", **DATE_TIME)] = None,
+) -> E:
+    filters: dict[str, Any] = page_filter("shift_id", cursor)
+    opened = {
+        op: at
+        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
+        if at is not None
+    }
+    if opened:
+        filters["open_at"] = opened
+    for field, value in (("store_id", store_id), ("device_id", device_id), ("status", status)):
+        if value is not None:
+            filters[field] = value
+    docs = await ShiftRepository(deps.db, principal.scope_with("reports_view")).find_many(
+        filters, sort=[("shift_id", -1)], limit=limit + 1
+    )
+    items, next_cursor = page_of(docs, "shift_id", limit)
+    views = [ShiftRead.model_validate(await shifts.view(deps, principal.tenant_id, d)) for d in items]
+    return ok(request, Page[ShiftRead](items=views, next_cursor=next_cursor).model_dump(mode="json"))
+
+
+@router.get(
+    "/shifts/{shift_id}",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="One shift with its snapshot history",
+    responses=auth_responses(404),
+)
+async def get_shift(
+    request: Request,
+    deps: AppDeps,
+    shift_id: str,
+    principal: Annotated[Principal, staff_with("reports_view")],
+) -> E:
+    shift = await ShiftRepository(deps.db, principal.scope_with("reports_view")).get(
+        {"shift_id": shift_id}, "Shift"
+    )
+    return ok(request, _shift(await shifts.view(deps, principal.tenant_id, shift)))
+
+
+@router.post(
+    "/shifts/{shift_id}/correct",
+    tags=["shifts"],
+    response_model=Envelope[ShiftRead],
+    summary="Correct a closed shift's counted cash (audited; earlier snapshots are kept)",
+    responses=auth_responses(404, 409),
+)
+async def correct_shift(
+    request: Request,
+    deps: AppDeps,
+    shift_id: str,
+    body: ShiftCorrection,
+    principal: Annotated[Principal, staff_with("shift_close")],
+) -> E:
+    return ok(
+        request, _shift(await shifts.correct_count(deps, principal, shift_id, body.cash_counted, body.reason))
+    )
+
+
+# ---- sales ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/sales",
+    tags=["sales"],
+    response_model=Envelope[SaleWithTickets],
+    status_code=201,
+    summary="Sell: price the cart, take payment, issue signed tickets — once per Idempotency-Key",
+    description=(
+        "Same key and same body: the first answer again, with `Idempotent-Replayed: true`. Same key, "
+        "other body: 409 E_IDEMPOTENCY_MISMATCH. Same key while the first is still running: 409 "
+        "E_IN_PROGRESS with Retry-After. A client_total that differs from the server's price: 409 "
+        "E_CONFLICT with the server's quote in details. Keys are kept with their sales, for good."
+    ),
+    responses=auth_responses(404, 409),
+)
+async def create_sale(
+    request: Request,
+    response: Response,
+    deps: AppDeps,
+    body: SaleCreate,
+    key: IdempotencyKey,
+    principal: Annotated[Principal, device_route("sales.create", staff=False)],
+) -> E:
+    cache: KeyCache = request.app.state.qr_keys
+    sale, is_new = await service.begin_sale(deps, principal, key, body, await cache.ring())
+    result, replayed = await service.settle(deps, principal, sale, body, is_new)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        response.status_code = 200
+    return ok(request, SaleWithTickets.model_validate(result).model_dump(mode="json"))
+
+
+def _sales_scope(principal: Principal) -> Scope:
+    if principal.device is not None:
+        return principal.visible_scope()
+    return principal.scope_with("reports_view")
+
+
+SalesReader = Annotated[Principal, device_route("sales.read")]
+
+
+def sales_filters(
+    from_: Annotated[
+        str | None, Query(alias="from", description="Inclusive, ISO-8601 with a zone.", **DATE_TIME)
+    ] = None,
+    to: Annotated[str | None, Query(description="Exclusive, ISO-8601 with a zone.", **DATE_TIME)] = None,
+    store_id: Annotated[str | None, Query(max_length=64)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    employee_id: Annotated[str | None, Query(max_length=64)] = None,
+    payment_method: PaymentMethod | None = None,
+) -> dict[str, Any]:
+    """The sales query: date range on created_at, then equality filters."""
+    query: dict[str, Any] = {}
+    created = {
+        op: at
+        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
+        if at is not None
+    }
+    if created:
+        query["created_at"] = created
+    for field, value in (
+        ("store_id", store_id),
+        ("device_id", device_id),
+        ("issued_by", employee_id),
+        ("payment_method", payment_method),
+    ):
+        if value is not None:
+            query[field] = value
+    return query
+
+
+SalesQuery = Annotated[dict[str, Any], Depends(sales_filters)]
+
+
+async def _search_sales(
+    deps: AppDeps, principal: Principal, query: dict[str, Any], cursor: str | None, limit: int
+) -> list[dict[str, Any]]:
+    query = {**query, **page_filter("sale_id", cursor)}
+    if principal.device is not None:
+        query["device_id"] = principal.device_id  # a device sees its own sales
+    return await SaleRepository(deps.db, _sales_scope(principal)).find_many(
+        query, sort=[("sale_id", -1)], limit=limit
+    )
+
+
+@router.get(
+    "/sales",
+    tags=["sales"],
+    response_model=Envelope[Page[SaleRead]],
+    summary="Sales, newest first, by date range, store, device, staff and payment type",
+    responses=auth_responses(),
+)
+async def list_sales(
+    request: Request,
+    deps: AppDeps,
+    principal: SalesReader,
+    query: SalesQuery,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> E:
+    items, next_cursor = page_of(
+        await _search_sales(deps, principal, query, cursor, limit + 1), "sale_id", limit
+    )
+    page = Page[SaleRead](
+        items=[SaleRead.model_validate(service.sale_view(d)) for d in items], next_cursor=next_cursor
+    )
+    return ok(request, page.model_dump(mode="json"))
+
+
+@router.get(
+    "/sales/export.csv",
+    tags=["sales"],
+    summary="The filtered sales as CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "CSV with a header row"},
+        **auth_responses(),
+    },
+)
+async def export_sales(deps: AppDeps, principal: SalesReader, query: SalesQuery) -> StreamingResponse:
+    docs = await _search_sales(deps, principal, query, None, 0)
+
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "sale_id",
+                "short_ref",
+                "created_at",
+                "store_id",
+                "device_id",
+                "issued_by",
+                "shift_id",
+                "status",
+                "payment_method",
+                "subtotal",
+                "discount_total",
+                "tax_total",
+                "grand_total",
+                "tickets",
+            ]
+        )
+        for d in docs:
+            writer.writerow(
+                [
+                    d["sale_id"],
+                    d["short_ref"],
+                    isoformat_z(d["created_at"]),
+                    d["store_id"],
+                    d["device_id"],
+                    d.get("issued_by") or "",
+                    d.get("shift_id") or "",
+                    d["status"],
+                    d["payment_method"],
+                    d["subtotal"],
+                    d["discount_total"],
+                    d["tax_total"],
+                    d["grand_total"],
+                    len(d["ticket_ids"]),
+                ]
+            )
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="sales.csv"'},
+    )
+
+
+@router.get(
+    "/sales/{sale_id}",
+    tags=["sales"],
+    response_model=Envelope[SaleWithTickets],
+    summary="One sale with its tickets",
+    responses=auth_responses(404),
+)
+async def get_sale(request: Request, deps: AppDeps, sale_id: str, principal: SalesReader) -> E:
+    sale = await SaleRepository(deps.db, _sales_scope(principal)).get({"sale_id": sale_id}, "Sale")
+    if principal.device is not None and sale["device_id"] != principal.device_id:
+        raise NotFound("Sale not found.")
+    tickets = await TicketRepository(deps.db, Scope(principal.tenant_id)).find_many(
+        {"sale_id": sale_id}, sort=[("ticket_id", 1)]
+    )
+    body = {"sale": service.sale_view(sale), "tickets": [service.ticket_view(t) for t in tickets]}
+    return ok(request, SaleWithTickets.model_validate(body).model_dump(mode="json"))

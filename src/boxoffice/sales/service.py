@@ -1,0 +1,359 @@
+"""Sales: price with the one engine, take payment, issue signed tickets — exactly once per key.
+
+Write discipline (no transactions): the sale is inserted first, pending, keyed by its
+Idempotency-Key and carrying the tickets it will issue (ids, codes, tokens, prices); then the
+tickets are inserted (duplicates ignored); then the sale is marked complete with the response it
+answered. A retry with the same key and body replays that response; a retry after a crash (the
+lease ran out) finishes the same plan, so nothing is issued twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from boxoffice.access.principal import Principal
+from boxoffice.audit import service as audit
+from boxoffice.catalog import service as catalog
+from boxoffice.catalog.repository import PackageRepository
+from boxoffice.catalog.schemas import QuoteRequest
+from boxoffice.core.db import Document
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import (
+    Conflict,
+    IdempotencyMismatch,
+    InProgress,
+    NoOpenShift,
+    PermissionDenied,
+    ValidationFailed,
+)
+from boxoffice.core.ids import new_id
+from boxoffice.core.money import allocate
+from boxoffice.core.repository import Scope
+from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
+from boxoffice.sales.schemas import SaleCreate
+from boxoffice.settings import service as settings_service
+from boxoffice.staff.service import consume_approval
+from boxoffice.tickets.keys import KeyRing
+from boxoffice.tickets.qr import new_short_code, sign
+
+LEASE = timedelta(seconds=30)
+
+
+def fingerprint(store_id: str, device_id: str, body: SaleCreate) -> str:
+    """Same key + same body → replay; the body is compared by this digest."""
+    canonical = json.dumps(
+        [store_id, device_id, body.model_dump(mode="json")], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _valid_until(validity: dict[str, Any], sold_at: datetime, tz: str) -> tuple[datetime, datetime]:
+    """Days after sale count whole local days: 1 day = until midnight at the store, today."""
+    if validity.get("kind") == "fixed":
+        return validity["valid_from"], validity["valid_to"]
+    local_day = sold_at.astimezone(ZoneInfo(tz)).date() + timedelta(days=int(validity.get("days", 1)))
+    return sold_at, datetime.combine(local_day, time.min, ZoneInfo(tz))
+
+
+def _plan_tickets(
+    quote: dict[str, Any], packages: dict[str, Document], sold_at: datetime, tz: str, ring: KeyRing
+) -> list[dict[str, Any]]:
+    """One ticket per unit (a bundle: one per component unit), each with its share of the money."""
+    plan: list[dict[str, Any]] = []
+
+    def add(package: Document, price: int) -> None:
+        ticket_id = new_id()
+        valid_from, valid_to = _valid_until(package.get("validity") or {}, sold_at, tz)
+        plan.append(
+            {
+                "ticket_id": ticket_id,
+                "package_id": package["package_id"],
+                "name": package["name"],
+                "type": package["type"],
+                "quota_or_minutes": package.get("quota_or_minutes"),
+                "zones": list(package.get("zones") or []),
+                "price": price,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "short_code": new_short_code(),
+                "qr_token": sign(ring.current_id, ring.current_secret, ticket_id),
+            }
+        )
+
+    for line in quote["lines"]:
+        package = packages[line["package_id"]]
+        if line["bundle_shares"]:
+            for share in line["bundle_shares"]:
+                for part in allocate(share["amount"], [1] * share["qty"]):
+                    add(packages[share["package_id"]], part)
+        else:
+            for part in allocate(line["net_total"], [1] * line["qty"]):
+                add(package, part)
+    return plan
+
+
+async def _shift_for_sale(deps: Deps, principal: Principal, device: Document) -> str | None:
+    features = (await settings_service.effective(deps, principal.tenant_id, device["store_id"]))["values"][
+        "features"
+    ]
+    shift = await ShiftRepository(deps.db, Scope(principal.tenant_id)).open_for(device["device_id"])
+    if shift is None and device["type"] == "POS" and features["require_open_shift"]:
+        raise NoOpenShift("Open a shift on this POS before selling.")
+    return str(shift["shift_id"]) if shift else None
+
+
+def _payment(body: SaleCreate, grand_total: int) -> tuple[int, int]:
+    if body.payment_method != "cash":
+        return grand_total, 0
+    if body.amount_tendered is None or body.amount_tendered < grand_total:
+        raise ValidationFailed(
+            "Cash tendered must cover the total.",
+            details=[{"loc": ["body", "amount_tendered"], "msg": f"at least {grand_total} satang"}],
+        )
+    return body.amount_tendered, body.amount_tendered - grand_total
+
+
+async def begin_sale(
+    deps: Deps, principal: Principal, key: str, body: SaleCreate, ring: KeyRing
+) -> tuple[Document, bool]:
+    """Insert the pending sale with its ticket plan, or find the one this key already made.
+    Returns (sale, is_new)."""
+    device = principal.device
+    if device is None:
+        raise PermissionDenied("Sales are made on a POS or kiosk.")
+    store_id = str(device["store_id"])
+    repo = SaleRepository(deps.db, Scope(principal.tenant_id, frozenset({store_id})))
+    digest = fingerprint(store_id, str(device["device_id"]), body)
+    existing = await repo.find_one({"idempotency_key": key})
+    if existing is not None:
+        return existing, False
+
+    shift_id = await _shift_for_sale(deps, principal, device)
+    request = QuoteRequest(
+        store_id=store_id,
+        lines=body.lines,
+        promo_code=body.promo_code,
+        manual_discount=body.manual_discount,
+        approval_token=body.approval_token,
+    )
+    quote = await catalog.quote_cart(deps, principal, request)
+    if body.client_total is not None and body.client_total != quote["grand_total"]:
+        raise Conflict(
+            "The device's total differs from the server's; show the server's quote and confirm again.",
+            details={"client_total": body.client_total, "quote": _jsonable(quote)},
+        )
+    tendered, change = _payment(body, quote["grand_total"])
+    packages = {
+        p["package_id"]: p
+        for p in await PackageRepository(deps.db, Scope(principal.tenant_id)).for_store(
+            store_id, active_only=False
+        )
+    }
+    now = deps.clock.now()
+    plan = _plan_tickets(quote, packages, now, quote["tz"], ring)
+    sale = {
+        "sale_id": new_id(),
+        "short_ref": new_short_code(),
+        "idempotency_key": key,
+        "fingerprint": digest,
+        "store_id": store_id,
+        "device_id": device["device_id"],
+        "issued_by": principal.actor_id,
+        "shift_id": shift_id,
+        "status": "pending",
+        "lease_until": now + LEASE,
+        "created_at": now,
+        "completed_at": None,
+        "lines": quote["lines"],
+        "applied_rules": quote["applied_rules"],
+        "subtotal": quote["subtotal"],
+        "discount_total": quote["discount_total"],
+        "tax_total": quote["tax_total"],
+        "grand_total": quote["grand_total"],
+        "payment_method": body.payment_method,
+        "amount_tendered": tendered,
+        "change": change,
+        "ticket_ids": [t["ticket_id"] for t in plan],
+        "ticket_plan": plan,
+        "response": None,
+    }
+    try:
+        saved = await repo.insert(sale)
+    except DuplicateKeyError:
+        raced = await repo.find_one({"idempotency_key": key})
+        if raced is None:
+            raise
+        return raced, False
+    if (
+        body.manual_discount is not None
+        and body.approval_token
+        and "manual_discount" not in principal.permissions_at(store_id)
+    ):
+        await consume_approval(
+            deps,
+            tenant_id=principal.tenant_id,
+            token=body.approval_token,
+            action="manual_discount",
+            store_id=store_id,
+            target_id=None,
+        )
+    return saved, True
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+async def settle(
+    deps: Deps, principal: Principal, sale: Document, body: SaleCreate, is_new: bool
+) -> tuple[Document, bool]:
+    """Answer for a sale this key made: finish it, replay it, or say it is still running.
+    Returns (response data, replayed)."""
+    digest = fingerprint(str(sale["store_id"]), str(sale["device_id"]), body)
+    if sale["fingerprint"] != digest:
+        raise IdempotencyMismatch()
+    if sale["status"] == "completed":
+        return sale["response"], True
+    repo = SaleRepository(deps.db, Scope(principal.tenant_id))
+    now = deps.clock.now()
+    if not is_new:
+        if sale["lease_until"] > now:
+            wait = max(1, int((sale["lease_until"] - now).total_seconds()))
+            raise InProgress(headers={"Retry-After": str(wait)})
+        taken = await repo.find_one_and_update(
+            {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
+            {"$set": {"lease_until": now + LEASE}},
+        )
+        if taken is None:
+            raise InProgress(headers={"Retry-After": "2"})
+        sale = taken
+    return await finish_sale(deps, principal, sale), not is_new
+
+
+async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Document:
+    """Insert the planned tickets (again, if a first attempt died midway) and complete the sale."""
+    tickets = [
+        {
+            **planned,
+            "sale_id": sale["sale_id"],
+            "store_id": sale["store_id"],
+            "device_id": sale["device_id"],
+            "shift_id": sale["shift_id"],
+            "issued_by": sale["issued_by"],
+            "payment_method": sale["payment_method"],
+            "lot_no": sale["short_ref"],
+            "status": "active",
+            "used": 0,
+            "printed_count": 1,
+            "created_at": sale["created_at"],
+        }
+        for planned in sale["ticket_plan"]
+    ]
+    repo = TicketRepository(deps.db, Scope(principal.tenant_id))
+    if tickets:
+        try:
+            await repo.insert_many(tickets)
+        except BulkWriteError as exc:
+            # Tickets a previous attempt already wrote are fine (the error may name either of their
+            # unique indexes); anything else, such as a short code taken by another ticket, is not.
+            errors = exc.details["writeErrors"]
+            failed = [e["op"]["ticket_id"] for e in errors]
+            present = await repo.find_many({"ticket_id": {"$in": failed}, "sale_id": sale["sale_id"]})
+            if len(present) != len(failed) or any(e.get("code") != 11000 for e in errors):
+                raise
+    response = {
+        "sale": _sale_view(sale, completed_at=deps.clock.now()),
+        "tickets": [_ticket_view(t) for t in tickets],
+    }
+    done = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
+        {"sale_id": sale["sale_id"], "status": "pending"},
+        {"$set": {"status": "completed", "completed_at": deps.clock.now(), "response": response}},
+    )
+    if done is None:  # another attempt finished it first: answer what it answered
+        current = await SaleRepository(deps.db, Scope(principal.tenant_id)).get(
+            {"sale_id": sale["sale_id"]}, "Sale"
+        )
+        stored: Document = current["response"]
+        return stored
+    await audit.record(
+        deps,
+        principal,
+        "sale.completed",
+        {
+            "sale_id": sale["sale_id"],
+            "grand_total": sale["grand_total"],
+            "payment_method": sale["payment_method"],
+            "tickets": len(tickets),
+        },
+        store_id=sale["store_id"],
+    )
+    return response
+
+
+SALE_FIELDS = (
+    "sale_id",
+    "short_ref",
+    "store_id",
+    "device_id",
+    "issued_by",
+    "shift_id",
+    "status",
+    "created_at",
+    "lines",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "grand_total",
+    "payment_method",
+    "amount_tendered",
+    "change",
+    "ticket_ids",
+)
+TICKET_FIELDS = (
+    "ticket_id",
+    "sale_id",
+    "store_id",
+    "package_id",
+    "name",
+    "type",
+    "quota_or_minutes",
+    "used",
+    "status",
+    "valid_from",
+    "valid_to",
+    "short_code",
+    "qr_token",
+    "price",
+    "payment_method",
+    "printed_count",
+    "zones",
+    "shift_id",
+    "issued_by",
+    "lot_no",
+    "created_at",
+)
+
+
+def _sale_view(sale: Document, *, completed_at: datetime | None = None) -> Document:
+    view = {k: sale.get(k) for k in SALE_FIELDS}
+    view["status"] = "completed" if completed_at else sale["status"]
+    view["completed_at"] = completed_at or sale.get("completed_at")
+    return view
+
+
+def _ticket_view(ticket: Document) -> Document:
+    return {k: ticket.get(k) for k in TICKET_FIELDS}
+
+
+def sale_view(sale: Document) -> Document:
+    return _sale_view(sale)
+
+
+def ticket_view(ticket: Document) -> Document:
+    return _ticket_view(ticket)

@@ -1,0 +1,73 @@
+"""Shift cash math, pure: what the drawer should hold and how far the count is off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+PAYMENT_METHODS = ("cash", "qr", "card", "other")
+
+
+@dataclass(frozen=True)
+class SaleFigure:
+    payment_method: str
+    grand_total: int
+
+
+@dataclass(frozen=True)
+class RefundFigure:
+    method: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    kind: str  # "pay_in" | "pay_out"
+    amount: int
+
+
+@dataclass(frozen=True)
+class ShiftTotals:
+    sales_count: int = 0
+    sales_total: int = 0
+    refunds_total: int = 0
+    cash_sales: int = 0
+    cash_refunds: int = 0
+    pay_ins: int = 0
+    pay_outs: int = 0
+    by_payment_type: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PAYMENT_METHODS, 0))
+
+
+def totals(
+    sales: Iterable[SaleFigure], refunds: Iterable[RefundFigure], movements: Iterable[Movement]
+) -> ShiftTotals:
+    by_type = dict.fromkeys(PAYMENT_METHODS, 0)
+    count = total = cash_sales = 0
+    for sale in sales:
+        count += 1
+        total += sale.grand_total
+        by_type[sale.payment_method] += sale.grand_total
+        if sale.payment_method == "cash":
+            cash_sales += sale.grand_total
+    refund_list = list(refunds)
+    moves = list(movements)
+    return ShiftTotals(
+        sales_count=count,
+        sales_total=total,
+        refunds_total=sum(r.amount for r in refund_list),
+        cash_sales=cash_sales,
+        cash_refunds=sum(r.amount for r in refund_list if r.method == "cash"),
+        pay_ins=sum(m.amount for m in moves if m.kind == "pay_in"),
+        pay_outs=sum(m.amount for m in moves if m.kind == "pay_out"),
+        by_payment_type=by_type,
+    )
+
+
+def expected_cash(cash_open: int, figures: ShiftTotals) -> int:
+    """Opening float + cash sales - cash refunds + pay-ins - pay-outs."""
+    return cash_open + figures.cash_sales - figures.cash_refunds + figures.pay_ins - figures.pay_outs
+
+
+def cash_difference(counted: int, expected: int) -> int:
+    """Negative: the drawer is short; positive: over."""
+    return counted - expected

@@ -1,0 +1,231 @@
+"""Shifts: open, pay in/out, close with a frozen snapshot, and corrections kept as history.
+
+One open shift per device: the open shift holds `open_slot = device_id` under a unique index, so
+two opens on one device cannot both succeed; closing moves the slot to the shift's own id.
+Totals are computed from the sales (and refunds) at close time and frozen in a snapshot. A device
+serializes its own sales and its close, so no sale of the device can slip in while it closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from boxoffice.access.principal import Principal
+from boxoffice.audit import service as audit
+from boxoffice.core.db import Document
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import Conflict, NoOpenShift, NotFound, ShiftClosed
+from boxoffice.core.ids import new_id
+from boxoffice.core.repository import Scope
+from boxoffice.sales import shift_math
+from boxoffice.sales.repository import MovementRepository, SaleRepository, ShiftRepository, SnapshotRepository
+
+
+def _totals_dict(figures: shift_math.ShiftTotals) -> dict[str, Any]:
+    return {
+        "sales_count": figures.sales_count,
+        "sales_total": figures.sales_total,
+        "refunds_total": figures.refunds_total,
+        "cash_sales": figures.cash_sales,
+        "cash_refunds": figures.cash_refunds,
+        "pay_ins": figures.pay_ins,
+        "pay_outs": figures.pay_outs,
+        "by_payment_type": figures.by_payment_type,
+    }
+
+
+async def compute_totals(deps: Deps, tenant_id: str, shift_id: str) -> shift_math.ShiftTotals:
+    """From the records: the shift's sales (pending ones too: their money was taken), refunds and
+    cash movements."""
+    scope = Scope(tenant_id)
+    sales = await SaleRepository(deps.db, scope).find_many(
+        {"shift_id": shift_id}, projection={"_id": 0, "payment_method": 1, "grand_total": 1}
+    )
+    movements = await MovementRepository(deps.db, scope).find_many({"shift_id": shift_id})
+    return shift_math.totals(
+        (shift_math.SaleFigure(s["payment_method"], int(s["grand_total"])) for s in sales),
+        (),  # refunds land with the refunds work
+        (shift_math.Movement(m["kind"], int(m["amount"])) for m in movements),
+    )
+
+
+def _device(principal: Principal) -> Document:
+    if principal.device is None:
+        raise Conflict("Shifts are opened and closed on a POS device.")
+    return principal.device
+
+
+async def current(deps: Deps, principal: Principal) -> Document | None:
+    device = _device(principal)
+    return await ShiftRepository(deps.db, Scope(principal.tenant_id)).open_for(device["device_id"])
+
+
+async def view(deps: Deps, tenant_id: str, shift: Document) -> Document:
+    """The shift with its totals (running while open, frozen once closed) and snapshot history."""
+    totals = shift.get("totals") if shift["status"] == "closed" else None
+    if totals is None:
+        totals = _totals_dict(await compute_totals(deps, tenant_id, shift["shift_id"]))
+    snapshots = await SnapshotRepository(deps.db, Scope(tenant_id)).find_many(
+        {"shift_id": shift["shift_id"]}, sort=[("version", 1)]
+    )
+    return {**shift, "totals": totals, "snapshots": snapshots}
+
+
+async def open_shift(deps: Deps, principal: Principal, cash_open: int) -> Document:
+    device = _device(principal)
+    shift = {
+        "shift_id": new_id(),
+        "store_id": device["store_id"],
+        "device_id": device["device_id"],
+        "open_slot": device["device_id"],
+        "status": "open",
+        "opened_by": principal.actor_id,
+        "open_at": deps.clock.now(),
+        "cash_open": cash_open,
+        "closed_by": None,
+        "close_at": None,
+        "cash_expected": None,
+        "cash_counted": None,
+        "cash_diff": None,
+    }
+    repo = ShiftRepository(deps.db, Scope(principal.tenant_id, frozenset({device["store_id"]})))
+    try:
+        saved = await repo.insert(shift)
+    except DuplicateKeyError as exc:
+        existing = await repo.open_for(device["device_id"])
+        raise Conflict(
+            "A shift is already open on this device; close it first.",
+            details={"shift_id": existing["shift_id"] if existing else None},
+        ) from exc
+    await audit.record(
+        deps,
+        principal,
+        "shift.opened",
+        {"shift_id": saved["shift_id"], "cash_open": cash_open},
+        store_id=saved["store_id"],
+    )
+    return await view(deps, principal.tenant_id, saved)
+
+
+async def require_open(deps: Deps, principal: Principal) -> Document:
+    shift = await current(deps, principal)
+    if shift is None:
+        raise NoOpenShift()
+    return shift
+
+
+async def cash_movement(deps: Deps, principal: Principal, kind: str, amount: int, reason: str) -> Document:
+    shift = await require_open(deps, principal)
+    await MovementRepository(deps.db, Scope(principal.tenant_id)).insert(
+        {
+            "movement_id": new_id(),
+            "shift_id": shift["shift_id"],
+            "store_id": shift["store_id"],
+            "kind": kind,
+            "amount": amount,
+            "reason": reason,
+            "at": deps.clock.now(),
+            "by": principal.actor_id,
+        }
+    )
+    await audit.record(
+        deps,
+        principal,
+        f"shift.{kind}",
+        {"shift_id": shift["shift_id"], "amount": amount, "reason": reason},
+        store_id=shift["store_id"],
+    )
+    return await view(deps, principal.tenant_id, shift)
+
+
+async def _snapshot(
+    deps: Deps, principal: Principal, shift: Document, version: int, counted: int, reason: str
+) -> dict[str, Any]:
+    figures = await compute_totals(deps, principal.tenant_id, shift["shift_id"])
+    expected = shift_math.expected_cash(int(shift["cash_open"]), figures)
+    snapshot = {
+        "shift_id": shift["shift_id"],
+        "store_id": shift["store_id"],
+        "version": version,
+        "at": deps.clock.now(),
+        "by": principal.actor_id,
+        "reason": reason,
+        "cash_counted": counted,
+        "cash_expected": expected,
+        "cash_diff": shift_math.cash_difference(counted, expected),
+        "totals": _totals_dict(figures),
+    }
+    await SnapshotRepository(deps.db, Scope(principal.tenant_id)).insert(snapshot)
+    return snapshot
+
+
+async def close_shift(deps: Deps, principal: Principal, counted: int) -> Document:
+    shift = await require_open(deps, principal)
+    repo = ShiftRepository(deps.db, Scope(principal.tenant_id))
+    now = deps.clock.now()
+    closed = await repo.find_one_and_update(
+        {"shift_id": shift["shift_id"], "status": "open"},
+        {
+            "$set": {
+                "status": "closed",
+                "open_slot": shift["shift_id"],
+                "closed_by": principal.actor_id,
+                "close_at": now,
+            }
+        },
+    )
+    if closed is None:
+        raise ShiftClosed()
+    snapshot = await _snapshot(deps, principal, closed, 1, counted, "close")
+    frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
+    final = await repo.find_one_and_update({"shift_id": shift["shift_id"]}, {"$set": frozen})
+    assert final is not None
+    await audit.record(
+        deps,
+        principal,
+        "shift.closed",
+        {
+            "shift_id": shift["shift_id"],
+            "cash_counted": counted,
+            "cash_expected": snapshot["cash_expected"],
+            "cash_diff": snapshot["cash_diff"],
+        },
+        store_id=shift["store_id"],
+    )
+    return await view(deps, principal.tenant_id, final)
+
+
+async def correct_count(
+    deps: Deps, principal: Principal, shift_id: str, counted: int, reason: str
+) -> Document:
+    """A manager fixes a miscounted drawer: a new snapshot version; the earlier ones stay."""
+    repo = ShiftRepository(deps.db, principal.scope_with("shift_close"))
+    shift = await repo.get({"shift_id": shift_id}, "Shift")
+    principal.require_at("shift_close", shift["store_id"])
+    if shift["status"] != "closed":
+        raise Conflict("Only a closed shift's count can be corrected; close it first.")
+    latest = await SnapshotRepository(deps.db, Scope(principal.tenant_id)).find_one(
+        {"shift_id": shift_id}, sort=[("version", -1)]
+    )
+    version = (int(latest["version"]) + 1) if latest else 1
+    snapshot = await _snapshot(deps, principal, shift, version, counted, reason)
+    frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
+    final = await repo.find_one_and_update({"shift_id": shift_id}, {"$set": frozen})
+    if final is None:
+        raise NotFound("Shift not found.")
+    await audit.record(
+        deps,
+        principal,
+        "shift.count_corrected",
+        {
+            "shift_id": shift_id,
+            "version": version,
+            "before": shift.get("cash_counted"),
+            "after": counted,
+            "reason": reason,
+        },
+        store_id=shift["store_id"],
+    )
+    return await view(deps, principal.tenant_id, final)
