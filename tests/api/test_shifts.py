@@ -122,7 +122,9 @@ async def test_a_day_of_sales_reconciles_three_ways(
         method = rng.choice(["cash", "qr", "card"])
         extra = {"amount_tendered": 1_000_000} if method == "cash" else {}
         promo = {"promo_code": "WELCOME10"} if rng.random() < 0.3 else {}
-        response = await sell(client, till, f"day-sale-{n:03d}", lines, payment_method=method, **extra, **promo)
+        response = await sell(
+            client, till, f"day-sale-{n:03d}", lines, payment_method=method, **extra, **promo
+        )
         assert response.status_code == 201, response.text
     snapshots = [
         data(await client.post("/v1/shifts/close", json={"cash_counted": 0}, headers=bearer(t.cashier)))
