@@ -88,7 +88,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def app(settings: Settings, clean_db: Database, clock: FixedClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, clock=clock, db=clean_db)
+    application = create_app(settings, clock=clock, db=clean_db, background=False)
     async with application.router.lifespan_context(application):
         yield application
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,12 +16,14 @@ from boxoffice.catalog.router import router as catalog_router
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.db import Database
+from boxoffice.core.deps import Deps
 from boxoffice.core.envelope import install_error_handlers
 from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
 from boxoffice.core.query import reject_repeated_query_params
 from boxoffice.sales.router import router as sales_router
+from boxoffice.sales.service import sweep_stale_sales
 from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
@@ -29,8 +33,26 @@ from boxoffice.tickets.router import router as tickets_router
 log = get_logger(__name__)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> FastAPI:
-    """Build the API. A database handed in is used as is (tests); otherwise one is opened."""
+SWEEP_SECONDS = 30.0
+
+
+async def _sweeper(deps: Deps) -> None:
+    """Finish half-done sales whose requester died; every replica runs one, leases keep them apart."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            finished = await sweep_stale_sales(deps)
+            if finished:
+                log.info("stale_sales_finished", count=finished)
+        except Exception:  # the loop must outlive a bad pass (database down, one odd sale)
+            log.exception("sweeper_failed")
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, db: Database | None = None, background: bool = True
+) -> FastAPI:
+    """Build the API. A database handed in is used as is (tests); otherwise one is opened.
+    `background=False` leaves out the sweeper, for tests that drive it themselves."""
     clock = clock or SystemClock()
     metrics = Metrics()
 
@@ -43,9 +65,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
         if not database.indexes_ready:
             await database.try_ensure_indexes()
         log.info("api_started", version=__version__, environment=settings.environment)
+        sweeper = asyncio.create_task(_sweeper(Deps(database, clock, settings))) if background else None
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             if own_db:
                 await database.close()
 

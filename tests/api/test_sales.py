@@ -183,3 +183,27 @@ async def test_tickets_are_found_by_short_code_and_qr_across_a_key_rotation(
     response = await client.get("/v1/tickets", params={"qr_token": forged}, headers=owner)
     assert response.status_code == 400
     assert error_code(response) == "E_INVALID_SIG"
+
+
+async def test_the_sweeper_finishes_a_sale_whose_requester_died(
+    client: httpx.AsyncClient, till: Till, deps: Deps, app: FastAPI, clock: FixedClock
+) -> None:
+    body = SaleCreate.model_validate(
+        {"lines": [{"package_id": till.ids["two_hour"], "qty": 2}], "payment_method": "card"}
+    )
+    principal = await _principal(client, till, deps, app)
+    sale, _ = await service.begin_sale(
+        deps, principal, "key-sweep-1", body, await keys.load(deps.db, deps.settings)
+    )
+    assert await service.sweep_stale_sales(deps) == 0  # its lease still runs
+    clock.advance(timedelta(seconds=31))
+    assert await service.sweep_stale_sales(deps) == 1
+    assert await service.sweep_stale_sales(deps) == 0
+    stored = await deps.db[C.SALES].find_one({"sale_id": sale["sale_id"]})
+    assert stored is not None
+    assert stored["status"] == "completed"
+    assert await deps.db[C.TICKETS].count_documents({"sale_id": sale["sale_id"]}) == 2
+    till.cashier = await _relogin(client, till)
+    replay = await sell(client, till, "key-sweep-1", [("two_hour", 2)])
+    assert replay.status_code == 200
+    assert sorted(t["ticket_id"] for t in data(replay)["tickets"]) == sorted(sale["ticket_ids"])

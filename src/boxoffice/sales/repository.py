@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from boxoffice.core.db import C, Document
+from datetime import datetime
+
+from boxoffice.core.db import C, Database, Document, decode, encode
 from boxoffice.core.repository import ScopedRepository
 
 
@@ -27,3 +29,12 @@ class SaleRepository(ScopedRepository):
 
 class TicketRepository(ScopedRepository):
     collection_name = C.TICKETS
+
+
+async def stale_pending_sales_unscoped(db: Database, now: datetime, limit: int) -> list[Document]:
+    """Pending sales whose lease ran out, in every tenant: the sweeper's work list."""
+    cursor = (
+        db[C.SALES].find({"status": "pending", "lease_until": {"$lt": encode(now)}}, {"_id": 0}).limit(limit)
+    )
+    docs: list[Document] = decode(await cursor.to_list())
+    return docs

@@ -35,7 +35,12 @@ from boxoffice.core.errors import (
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope
-from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
+from boxoffice.sales.repository import (
+    SaleRepository,
+    ShiftRepository,
+    TicketRepository,
+    stale_pending_sales_unscoped,
+)
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.settings import service as settings_service
 from boxoffice.staff.service import consume_approval
@@ -357,3 +362,22 @@ def sale_view(sale: Document) -> Document:
 
 def ticket_view(ticket: Document) -> Document:
     return _ticket_view(ticket)
+
+
+async def sweep_stale_sales(deps: Deps, limit: int = 50) -> int:
+    """Finish sales whose requester died after writing them (their lease ran out). Each is claimed
+    with a conditional lease update first, so two replicas never work on the same one."""
+    finished = 0
+    now = deps.clock.now()
+    for sale in await stale_pending_sales_unscoped(deps.db, now, limit):
+        repo = SaleRepository(deps.db, Scope(sale["tenant_id"]))
+        claimed = await repo.find_one_and_update(
+            {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
+            {"$set": {"lease_until": now + LEASE}},
+        )
+        if claimed is None:
+            continue
+        system = Principal(tenant_id=sale["tenant_id"], ip=None)
+        await finish_sale(deps, system, claimed)
+        finished += 1
+    return finished
