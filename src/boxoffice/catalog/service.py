@@ -7,6 +7,7 @@ sales all call it, and it calls the pure engine in pricing.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -369,7 +370,23 @@ async def _check_manual_discount(deps: Deps, principal: Principal, store_id: str
     raise PermissionDenied("This needs the manual_discount permission at this store.")
 
 
+@dataclass(frozen=True)
+class PricingContext:
+    """What pricing loaded, handed on so a sale does not read it all again."""
+
+    store: Document
+    settings: dict[str, Any]
+    packages: dict[str, Document]
+
+
 async def quote_cart(deps: Deps, principal: Principal, body: QuoteRequest) -> dict[str, Any]:
+    quote, _ = await price_cart(deps, principal, body)
+    return quote
+
+
+async def price_cart(
+    deps: Deps, principal: Principal, body: QuoteRequest
+) -> tuple[dict[str, Any], PricingContext]:
     store = await get_store(deps, principal.visible_scope(), body.store_id)
     if not store.get("active", True):
         raise ValidationFailed("This store is closed.")
@@ -428,7 +445,8 @@ async def quote_cart(deps: Deps, principal: Principal, body: QuoteRequest) -> di
         result = pricing.quote(cart, catalog, rules, taxes, settings["taxes"]["default_profile_id"])
     except pricing.PricingError as exc:
         raise ValidationFailed(exc.message, details=[{"loc": ["body"], "msg": exc.kind}]) from exc
-    return _quote_view(body.store_id, store["tz"], at, result)
+    context = PricingContext(store, settings, {d["package_id"]: d for d in every})
+    return _quote_view(body.store_id, store["tz"], at, result), context
 
 
 def _quote_view(store_id: str, tz: str, at: datetime, result: pricing.Quote) -> dict[str, Any]:

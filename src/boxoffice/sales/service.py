@@ -20,7 +20,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.repository import PackageRepository
 from boxoffice.catalog.schemas import QuoteRequest
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
@@ -42,7 +41,6 @@ from boxoffice.sales.repository import (
     stale_pending_sales_unscoped,
 )
 from boxoffice.sales.schemas import SaleCreate
-from boxoffice.settings import service as settings_service
 from boxoffice.staff.service import consume_approval
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import new_short_code, sign
@@ -103,10 +101,9 @@ def _plan_tickets(
     return plan
 
 
-async def _shift_for_sale(deps: Deps, principal: Principal, device: Document) -> str | None:
-    features = (await settings_service.effective(deps, principal.tenant_id, device["store_id"]))["values"][
-        "features"
-    ]
+async def _shift_for_sale(
+    deps: Deps, principal: Principal, device: Document, features: dict[str, Any]
+) -> str | None:
     shift = await ShiftRepository(deps.db, Scope(principal.tenant_id)).open_for(device["device_id"])
     if shift is None and device["type"] == "POS" and features["require_open_shift"]:
         raise NoOpenShift("Open a shift on this POS before selling.")
@@ -139,7 +136,6 @@ async def begin_sale(
     if existing is not None:
         return existing, False
 
-    shift_id = await _shift_for_sale(deps, principal, device)
     request = QuoteRequest(
         store_id=store_id,
         lines=body.lines,
@@ -147,19 +143,15 @@ async def begin_sale(
         manual_discount=body.manual_discount,
         approval_token=body.approval_token,
     )
-    quote = await catalog.quote_cart(deps, principal, request)
+    quote, context = await catalog.price_cart(deps, principal, request)
+    shift_id = await _shift_for_sale(deps, principal, device, context.settings["features"])
     if body.client_total is not None and body.client_total != quote["grand_total"]:
         raise Conflict(
             "The device's total differs from the server's; show the server's quote and confirm again.",
             details={"client_total": body.client_total, "quote": _jsonable(quote)},
         )
     tendered, change = _payment(body, quote["grand_total"])
-    packages = {
-        p["package_id"]: p
-        for p in await PackageRepository(deps.db, Scope(principal.tenant_id)).for_store(
-            store_id, active_only=False
-        )
-    }
+    packages = context.packages
     now = deps.clock.now()
     plan = _plan_tickets(quote, packages, now, quote["tz"], ring)
     sale = {
