@@ -207,3 +207,31 @@ async def test_the_sweeper_finishes_a_sale_whose_requester_died(
     replay = await sell(client, till, "key-sweep-1", [("two_hour", 2)])
     assert replay.status_code == 200
     assert sorted(t["ticket_id"] for t in data(replay)["tickets"]) == sorted(sale["ticket_ids"])
+
+
+async def test_a_short_code_taken_by_another_ticket_is_drawn_again(
+    client: httpx.AsyncClient, till: Till, deps: Deps, app: FastAPI, clock: FixedClock, world: TenantWorld
+) -> None:
+    body = SaleCreate.model_validate(
+        {"lines": [{"package_id": till.ids["single"], "qty": 2}], "payment_method": "card"}
+    )
+    principal = await _principal(client, till, deps, app)
+    sale, _ = await service.begin_sale(
+        deps, principal, "key-collide-1", body, await keys.load(deps.db, deps.settings)
+    )
+    taken = sale["ticket_plan"][0]["short_code"]
+    # Another sale's ticket already holds that code.
+    await TicketRepository(deps.db, Scope(world.tenant_id)).insert_many(
+        [{"ticket_id": "01OTHERTICKET0000000000000", "short_code": taken, "sale_id": "other"}]
+    )
+    clock.advance(timedelta(seconds=31))
+    till.cashier = await _relogin(client, till)
+    done = await sell(client, till, "key-collide-1", [("single", 2)])
+    assert done.status_code == 200
+    codes = [t["short_code"] for t in data(done)["tickets"]]
+    assert taken not in codes
+    assert len(set(codes)) == 2
+    stored = await deps.db[C.TICKETS].find({"sale_id": sale["sale_id"]}).to_list()
+    assert sorted(t["short_code"] for t in stored) == sorted(codes)
+    replay = await sell(client, till, "key-collide-1", [("single", 2)])
+    assert [t["short_code"] for t in data(replay)["tickets"]] == codes

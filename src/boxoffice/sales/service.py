@@ -233,9 +233,8 @@ async def settle(
     return await finish_sale(deps, principal, sale), not is_new
 
 
-async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Document:
-    """Insert the planned tickets (again, if a first attempt died midway) and complete the sale."""
-    tickets = [
+def _ticket_docs(sale: Document) -> list[Document]:
+    return [
         {
             **planned,
             "sale_id": sale["sale_id"],
@@ -252,18 +251,52 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
         }
         for planned in sale["ticket_plan"]
     ]
+
+
+async def _insert_tickets(deps: Deps, principal: Principal, sale: Document) -> Document:
+    """Insert the planned tickets. Ones a previous attempt wrote are skipped (the error may name
+    either of their unique indexes); a short code already taken by another ticket is drawn again,
+    in the sale's plan first, so every later attempt issues the same codes."""
     repo = TicketRepository(deps.db, Scope(principal.tenant_id))
-    if tickets:
+    todo = _ticket_docs(sale)
+    for _ in range(5):
+        if not todo:
+            return sale
         try:
-            await repo.insert_many(tickets)
+            await repo.insert_many(todo)
+            return sale
         except BulkWriteError as exc:
-            # Tickets a previous attempt already wrote are fine (the error may name either of their
-            # unique indexes); anything else, such as a short code taken by another ticket, is not.
             errors = exc.details["writeErrors"]
-            failed = [e["op"]["ticket_id"] for e in errors]
-            present = await repo.find_many({"ticket_id": {"$in": failed}, "sale_id": sale["sale_id"]})
-            if len(present) != len(failed) or any(e.get("code") != 11000 for e in errors):
+            if any(e.get("code") != 11000 for e in errors):
                 raise
+            failed = {e["op"]["ticket_id"] for e in errors}
+            mine = {
+                t["ticket_id"]
+                for t in await repo.find_many(
+                    {"ticket_id": {"$in": sorted(failed)}, "sale_id": sale["sale_id"]}
+                )
+            }
+            collided = failed - mine
+            if not collided:
+                return sale
+            plan = [
+                {**t, "short_code": new_short_code()} if t["ticket_id"] in collided else t
+                for t in sale["ticket_plan"]
+            ]
+            updated = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
+                {"sale_id": sale["sale_id"], "status": "pending"}, {"$set": {"ticket_plan": plan}}
+            )
+            if updated is None:
+                return sale  # finished by another attempt meanwhile
+            sale = updated
+            todo = [t for t in _ticket_docs(sale) if t["ticket_id"] in collided]
+    raise RuntimeError(f"sale {sale['sale_id']}: could not find free short codes")
+
+
+async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Document:
+    """Insert the planned tickets (again, if a first attempt died midway) and complete the sale."""
+    sale = await _insert_tickets(deps, principal, sale)
+    tickets = _ticket_docs(sale)
     response = {
         "sale": _sale_view(sale, completed_at=deps.clock.now()),
         "tickets": [_ticket_view(t) for t in tickets],
