@@ -30,7 +30,7 @@ export interface Ticket {
   status: TicketStatus;
   valid_from: string;
   valid_to: string;
-  /** 8 characters; people read it as XXXX-XXXX. */
+  /** 8 characters, shown and read aloud in two groups of four, e.g. 7KD2-QX41. */
   short_code: string;
   qr_token: string;
   /** The ticket's share of its sale, in satang. */

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from boxoffice.access.policy import DEVICE_ROUTES, device_route_denial
 from boxoffice.access.principal import Principal
 from boxoffice.core.context import current_context
-from boxoffice.core.deps import AppDeps, client_ip
+from boxoffice.core.deps import AppDeps, Deps, client_ip
 from boxoffice.core.errors import PermissionDenied, Unauthenticated
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import decode_access_token
@@ -43,8 +43,13 @@ Claims = Annotated[dict[str, Any], Depends(token_claims)]
 
 
 async def current_principal(request: Request, deps: AppDeps, claims: Claims) -> Principal:
+    return await principal_from_claims(deps, claims, client_ip(request))
+
+
+async def principal_from_claims(deps: Deps, claims: dict[str, Any], ip: str | None) -> Principal:
+    """Who verified claims belong to, checked against the database now (device status, token
+    version, employee status, current grants)."""
     tenant_id = str(claims["tid"])
-    ip = client_ip(request)
     ctx = current_context()
     if ctx is not None:
         ctx.tenant_id = tenant_id
@@ -72,26 +77,26 @@ async def current_principal(request: Request, deps: AppDeps, claims: Claims) -> 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def check_device_route(principal: Principal, route: str) -> None:
+    """A device may call `route` if its type and caps allow it and, with an employee signed in on
+    it, that employee holds the route's permission at the device's store."""
+    assert principal.device is not None
+    denial = device_route_denial(route, str(principal.device["type"]), principal.device.get("caps", {}))
+    if denial:
+        raise PermissionDenied(denial)
+    _, _, permission = DEVICE_ROUTES[route]
+    store = str(principal.device["store_id"])
+    if principal.employee is not None and permission and permission not in principal.permissions_at(store):
+        raise PermissionDenied(f"This needs the {permission} permission.")
+
+
 def device_route(route: str, *, staff: bool = True) -> Any:
     """A business route: devices per DEVICE_ROUTES; back-office staff too unless `staff=False`."""
-    _, _, permission = DEVICE_ROUTES[route]
 
     async def guard(principal: CurrentPrincipal) -> Principal:
         if principal.device is not None:
-            denial = device_route_denial(
-                route, str(principal.device["type"]), principal.device.get("caps", {})
-            )
-            if denial:
-                raise PermissionDenied(denial)
-            store = str(principal.device["store_id"])
-            if (
-                principal.employee is not None
-                and permission
-                and permission not in principal.permissions_at(store)
-            ):
-                raise PermissionDenied(f"This needs the {permission} permission.")
-            return principal
-        if not staff:
+            check_device_route(principal, route)
+        elif not staff:
             raise PermissionDenied("Only a device can call this endpoint.")
         return principal
 

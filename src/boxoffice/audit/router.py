@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,8 +18,8 @@ from boxoffice.audit.schemas import AuditRead
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
-from boxoffice.core.errors import ValidationFailed
 from boxoffice.core.pagination import Limit
+from boxoffice.core.query import DATE_TIME, parse_instant
 from boxoffice.core.schemas import Page
 
 router = APIRouter(tags=["audit"])
@@ -39,25 +38,6 @@ CSV_FIELDS = (
     "hash",
 )
 EXPORT_BATCH = 1000
-
-
-DATE_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time"}, "max_length": 40}
-
-
-def parse_instant(name: str, value: str | None) -> datetime | None:
-    """ISO-8601 with a zone only: a bare number or a zone-less time is refused, not guessed."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
-        raise ValidationFailed(
-            f"{name} must be a date-time with a zone, e.g. 2026-11-26T00:00:00Z.",
-            details=[{"loc": ["query", name], "msg": "not an ISO-8601 date-time with a zone"}],
-        )
-    return parsed
 
 
 class AuditFilters:

@@ -1,4 +1,4 @@
-"""A query parameter that takes one value, given twice, is an error rather than a silent pick."""
+"""Query-string rules shared by every router: instants with a zone, and no silently repeated parameters."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import types
 import typing
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -44,3 +45,22 @@ async def reject_repeated_query_params(request: Request) -> None:
             f"Give {', '.join(single)} once.",
             details=[{"loc": ["query", key], "msg": "given more than once"} for key in single],
         )
+
+
+DATE_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time"}, "max_length": 40}
+
+
+def parse_instant(name: str, value: str | None) -> datetime | None:
+    """ISO-8601 with a zone only: a bare number or a zone-less time is refused, not guessed."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise ValidationFailed(
+            f"{name} must be a date-time with a zone, e.g. 2026-11-26T00:00:00Z.",
+            details=[{"loc": ["query", name], "msg": "not an ISO-8601 date-time with a zone"}],
+        )
+    return parsed

@@ -12,12 +12,12 @@ from fastapi.responses import Response, StreamingResponse
 
 from boxoffice.access.dependencies import auth_responses, device_route, staff_with
 from boxoffice.access.principal import Principal
-from boxoffice.audit.router import DATE_TIME, parse_instant
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import NotFound
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
+from boxoffice.core.query import DATE_TIME, parse_instant
 from boxoffice.core.repository import Scope
 from boxoffice.core.schemas import Page
 from boxoffice.sales import service, shifts
@@ -175,7 +175,7 @@ async def list_shifts(
         filters, sort=[("shift_id", -1)], limit=limit + 1
     )
     items, next_cursor = page_of(docs, "shift_id", limit)
-    views = [ShiftRead.model_validate(await shifts.view(deps, principal.tenant_id, d)) for d in items]
+    views = [ShiftRead.model_validate(v) for v in await shifts.views(deps, principal.tenant_id, items)]
     return ok(request, Page[ShiftRead](items=views, next_cursor=next_cursor).model_dump(mode="json"))
 
 

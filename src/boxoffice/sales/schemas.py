@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from boxoffice.catalog.schemas import MAX_SATANG, ManualDiscountIn, QuoteLineIn
-from boxoffice.core.schemas import CommandModel, ReadModel, UtcDatetime
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
 
 PaymentMethod = Literal["cash", "qr", "card", "other"]
 
@@ -22,12 +22,12 @@ class ShiftClose(CommandModel):
 
 class CashMovementIn(CommandModel):
     amount: int = Field(ge=1, le=MAX_SATANG)
-    reason: str = Field(min_length=3, max_length=200, pattern=r"[^ \t\n\r\f\v]")
+    reason: str = Field(min_length=3, max_length=200, pattern=NOT_BLANK)
 
 
 class ShiftCorrection(CommandModel):
     cash_counted: int = Field(ge=0, le=MAX_SATANG)
-    reason: str = Field(min_length=3, max_length=200, pattern=r"[^ \t\n\r\f\v]")
+    reason: str = Field(min_length=3, max_length=200, pattern=NOT_BLANK)
 
 
 class Totals(ReadModel):

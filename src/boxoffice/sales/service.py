@@ -298,8 +298,8 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
     sale = await _insert_tickets(deps, principal, sale)
     tickets = _ticket_docs(sale)
     response = {
-        "sale": _sale_view(sale, completed_at=deps.clock.now()),
-        "tickets": [_ticket_view(t) for t in tickets],
+        "sale": sale_view(sale, completed_at=deps.clock.now()),
+        "tickets": [ticket_view(t) for t in tickets],
     }
     done = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
         {"sale_id": sale["sale_id"], "status": "pending"},
@@ -370,23 +370,16 @@ TICKET_FIELDS = (
 )
 
 
-def _sale_view(sale: Document, *, completed_at: datetime | None = None) -> Document:
+def sale_view(sale: Document, *, completed_at: datetime | None = None) -> Document:
+    """What the API shows of a sale (never its key, fingerprint, lease or ticket plan)."""
     view = {k: sale.get(k) for k in SALE_FIELDS}
     view["status"] = "completed" if completed_at else sale["status"]
     view["completed_at"] = completed_at or sale.get("completed_at")
     return view
 
 
-def _ticket_view(ticket: Document) -> Document:
-    return {k: ticket.get(k) for k in TICKET_FIELDS}
-
-
-def sale_view(sale: Document) -> Document:
-    return _sale_view(sale)
-
-
 def ticket_view(ticket: Document) -> Document:
-    return _ticket_view(ticket)
+    return {k: ticket.get(k) for k in TICKET_FIELDS}
 
 
 async def sweep_stale_sales(deps: Deps, limit: int = 50) -> int:

@@ -64,13 +64,25 @@ async def current(deps: Deps, principal: Principal) -> Document | None:
 
 async def view(deps: Deps, tenant_id: str, shift: Document) -> Document:
     """The shift with its totals (running while open, frozen once closed) and snapshot history."""
-    totals = shift.get("totals") if shift["status"] == "closed" else None
-    if totals is None:
-        totals = _totals_dict(await compute_totals(deps, tenant_id, shift["shift_id"]))
-    snapshots = await SnapshotRepository(deps.db, Scope(tenant_id)).find_many(
-        {"shift_id": shift["shift_id"]}, sort=[("version", 1)]
-    )
-    return {**shift, "totals": totals, "snapshots": snapshots}
+    return (await views(deps, tenant_id, [shift]))[0]
+
+
+async def views(deps: Deps, tenant_id: str, shifts: list[Document]) -> list[Document]:
+    """Several shifts in one snapshot query; only open shifts need their totals computed."""
+    ids = [s["shift_id"] for s in shifts]
+    history: dict[str, list[Document]] = {shift_id: [] for shift_id in ids}
+    if ids:
+        for snap in await SnapshotRepository(deps.db, Scope(tenant_id)).find_many(
+            {"shift_id": {"$in": ids}}, sort=[("version", 1)]
+        ):
+            history[snap["shift_id"]].append(snap)
+    shown = []
+    for shift in shifts:
+        totals = shift.get("totals") if shift["status"] == "closed" else None
+        if totals is None:
+            totals = _totals_dict(await compute_totals(deps, tenant_id, shift["shift_id"]))
+        shown.append({**shift, "totals": totals, "snapshots": history[shift["shift_id"]]})
+    return shown
 
 
 async def open_shift(deps: Deps, principal: Principal, cash_open: int) -> Document:

@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from boxoffice.access.dependencies import (
     auth_responses,
     bearer,
-    current_principal,
+    check_device_route,
     device_route,
+    principal_from_claims,
     staff_with,
     token_claims,
 )
@@ -72,8 +73,8 @@ async def login(
         claims = await token_claims(deps, credentials)
         if claims["typ"] != "device":
             raise PermissionDenied("PIN login on a device needs the device's own token.")
-        principal = await current_principal(request, deps, claims)
-        await device_route("employees.pin_login").dependency(principal)
+        principal = await principal_from_claims(deps, claims, client_ip(request))
+        check_device_route(principal, "employees.pin_login")
         device = principal.device
     employee, token, expires_at = await service.login(deps, body, ip=client_ip(request), device=device)
     session = EmployeeSession(
