@@ -3,6 +3,7 @@ nothing of tenant B, nor of a store they do not belong to (404, never 200)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import httpx
@@ -23,6 +24,8 @@ from tests.factories.identity import (
 )
 from tests.helpers import error_code
 
+TARGET_PINS = (f"{n:04d}" for n in itertools.count(7000))  # PINs are unique per tenant
+
 
 @dataclass
 class Targets:
@@ -36,9 +39,7 @@ class Targets:
 async def targets_in(client: httpx.AsyncClient, world: TenantWorld, store_id: str) -> Targets:
     admin = bearer(await owner_token(client, world))
     device = await pair_device(client, world, store_id=store_id)
-    employee = await add_employee(
-        client, world, role="Cashier", pin=f"{7000 + len(world.tokens)}", store_id=store_id
-    )
+    employee = await add_employee(client, world, role="Cashier", pin=next(TARGET_PINS), store_id=store_id)
     role = data(
         await client.post(
             "/v1/roles", json={"name": f"Custom {store_id[-4:]}", "permissions": ["sell"]}, headers=admin
@@ -46,7 +47,6 @@ async def targets_in(client: httpx.AsyncClient, world: TenantWorld, store_id: st
         201,
     )
     key = data(await client.post(f"/v1/stores/{store_id}/site_keys", json={}, headers=admin), 201)
-    world.tokens[f"n{len(world.tokens)}"] = "x"
     return Targets(store_id, device.device_id, employee["employee_id"], role["role_id"], key["site_key_id"])
 
 

@@ -9,10 +9,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from boxoffice.access.dependencies import principal_from_claims
+from boxoffice.access.principal import Principal
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
+from boxoffice.core.security import decode_access_token
 from boxoffice.sales import service
 from boxoffice.sales.repository import TicketRepository
 from boxoffice.sales.schemas import SaleCreate
@@ -113,17 +116,10 @@ async def test_a_crash_between_sale_and_tickets_is_finished_by_the_retry(
     assert await deps.db[C.SALES].count_documents({}) == 1
 
 
-async def _principal(client: httpx.AsyncClient, till: Till, deps: Deps, app: object) -> object:
-    """The cashier-on-device principal, built the way the API builds it."""
-    from boxoffice.access.dependencies import current_principal
-    from boxoffice.core.security import decode_access_token
-
+async def _principal(client: httpx.AsyncClient, till: Till, deps: Deps, app: object) -> Principal:
+    """The cashier-on-device principal, built from the session token the way the API builds it."""
     claims = decode_access_token(deps.settings.jwt_secret, till.cashier, now=deps.clock.now())
-
-    class _Request:
-        client = None
-
-    return await current_principal(_Request(), deps, claims)  # type: ignore[arg-type]
+    return await principal_from_claims(deps, claims, "127.0.0.1")
 
 
 async def _relogin(client: httpx.AsyncClient, till: Till) -> str:

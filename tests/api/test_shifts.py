@@ -69,15 +69,16 @@ async def test_close_freezes_a_snapshot_with_the_cash_difference(
     assert events == ["shift.opened", "shift.pay_in", "shift.pay_out", "shift.closed"]
 
 
-async def test_one_open_shift_per_device(client: httpx.AsyncClient, till: Till) -> None:
+async def test_one_open_shift_per_device(client: httpx.AsyncClient, till: Till, deps: Deps) -> None:
+    cashier = bearer(till.cashier)
+    data(await client.post("/v1/shifts/close", json={"cash_counted": 200_000}, headers=cashier))
     responses = await asyncio.gather(
-        *(
-            client.post("/v1/shifts/open", json={"cash_open": 0}, headers=bearer(till.cashier))
-            for _ in range(10)
-        )
+        *(client.post("/v1/shifts/open", json={"cash_open": 0}, headers=cashier) for _ in range(10))
     )
-    assert all(r.status_code == 409 for r in responses)  # the till already has one
-    assert all(r.json()["error"]["details"]["shift_id"] for r in responses)
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9  # ten taps, one shift
+    winner = next(r for r in responses if r.status_code == 201).json()["data"]["shift_id"]
+    assert all(r.json()["error"]["details"]["shift_id"] == winner for r in responses if r.status_code == 409)
+    assert await deps.db[C.SHIFTS].count_documents({"status": "open"}) == 1
 
 
 async def test_a_manager_corrects_the_count_and_history_is_kept(
