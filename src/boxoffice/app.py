@@ -22,12 +22,14 @@ from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.middleware import RequestMiddleware
 from boxoffice.core.query import reject_repeated_query_params
+from boxoffice.offline.router import router as offline_router
 from boxoffice.sales.router import router as sales_router
 from boxoffice.sales.service import sweep_stale_sales
 from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
 from boxoffice.tickets.keys import KeyCache
+from boxoffice.tickets.refunds import sweep_stale_refunds
 from boxoffice.tickets.router import router as tickets_router
 
 log = get_logger(__name__)
@@ -37,13 +39,17 @@ SWEEP_SECONDS = 30.0
 
 
 async def _sweeper(deps: Deps) -> None:
-    """Finish half-done sales whose requester died; every replica runs one, leases keep them apart."""
+    """Finish half-done sales and refunds whose requester died; every replica runs one, leases keep
+    them apart."""
     while True:
         await asyncio.sleep(SWEEP_SECONDS)
         try:
             finished = await sweep_stale_sales(deps)
             if finished:
                 log.info("stale_sales_finished", count=finished)
+            refunded = await sweep_stale_refunds(deps)
+            if refunded:
+                log.info("stale_refunds_finished", count=refunded)
         except Exception:  # the loop must outlive a bad pass (database down, one odd sale)
             log.exception("sweeper_failed")
 
@@ -100,6 +106,7 @@ def create_app(
     v1.include_router(settings_router)
     v1.include_router(sales_router)
     v1.include_router(tickets_router)
+    v1.include_router(offline_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 

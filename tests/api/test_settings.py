@@ -157,7 +157,7 @@ async def test_catalog_editors_may_change_zones_and_read_tenant_defaults(
     }
     data(await client.post("/v1/employees", json=body, headers=owner), 201)
     editor = bearer(await login_password(client, "cat@staff.test", "catalog-password"))
-    zones = [{"zone_id": "ball-pit", "name": "Ball Pit"}]
+    zones = [{"zone_id": "ball-pit", "name": "Ball Pit", "credit_price": 0}]
     data(await client.put("/v1/settings/zones", json=zones, headers=editor))
     refused = await client.put("/v1/settings/features", json={}, headers=editor)
     assert refused.status_code == 403  # other sections stay with settings_write

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from tests.factories.identity import TenantWorld, add_employee, bearer, data, login_password, make_tenant
-from tests.factories.sales import Till, open_till, sell
+from tests.factories.sales import Till, approval, open_till, refund, sell
 from tests.helpers import error_code
 
 
@@ -107,13 +108,15 @@ async def test_a_manager_corrects_the_count_and_history_is_kept(
     assert audit["payload"]["before"] == 150_000
 
 
-async def test_a_day_of_sales_reconciles_three_ways(
+async def test_a_day_of_sales_and_refunds_reconciles_three_ways(
     client: httpx.AsyncClient, world: TenantWorld, deps: Deps
 ) -> None:
-    """Sales list, shift snapshots and tickets agree to the satang."""
+    """Sales list less refunds, shift snapshots and tickets agree to the satang."""
     rng = random.Random(20310314)
     first = await open_till(client, world, cash_open=100_000, pin="1111")
     tills = [first, await open_till(client, world, cash_open=100_000, pin="2222", ids=first.ids)]
+    await add_employee(client, world, role="Supervisor", pin="9999")
+    sold: list[tuple[Till, dict[str, Any]]] = []
     for n in range(24):
         till = rng.choice(tills)
         lines = [
@@ -126,20 +129,32 @@ async def test_a_day_of_sales_reconciles_three_ways(
         response = await sell(
             client, till, f"day-sale-{n:03d}", lines, payment_method=method, **extra, **promo
         )
-        assert response.status_code == 201, response.text
+        sold.append((till, data(response, 201)))
+    for n, (till, sale) in enumerate(rng.sample(sold, 8)):  # some whole, some a few tickets
+        sale_id = sale["sale"]["sale_id"]
+        token = await approval(client, till, "refund", "9999", target_id=sale_id)
+        ticket_ids = [t["ticket_id"] for t in sale["tickets"]]
+        chosen = {"ticket_ids": rng.sample(ticket_ids, rng.randint(1, len(ticket_ids)))} if n % 2 else {}
+        data(await refund(client, till, f"day-refund-{n:03d}", sale_id, token, **chosen), 201)
     snapshots = [
         data(await client.post("/v1/shifts/close", json={"cash_counted": 0}, headers=bearer(t.cashier)))
         for t in tills
     ]
     owner = bearer(await login_password(client, world.owner_email, world.owner_password))
     sales = data(await client.get("/v1/sales", params={"limit": 200}, headers=owner))["items"]
+    refunds = data(await client.get("/v1/refunds", params={"limit": 200}, headers=owner))["items"]
     tickets = await deps.db[C.TICKETS].find({"tenant_id": world.tenant_id}).to_list()
 
-    by_sales = sum(s["grand_total"] for s in sales)
-    by_shifts = sum(s["totals"]["sales_total"] for s in snapshots)
-    by_tickets = sum(t["price"] for t in tickets)
+    by_sales = sum(s["grand_total"] for s in sales) - sum(r["amount"] for r in refunds)
+    by_shifts = sum(s["totals"]["sales_total"] - s["totals"]["refunds_total"] for s in snapshots)
+    by_tickets = sum(t["price"] - t.get("refunded_amount", 0) for t in tickets)
     assert len(sales) == 24
+    assert len(refunds) == 8
     assert by_sales == by_shifts == by_tickets
+    assert sum(r["amount"] for r in refunds) == sum(t.get("refunded_amount", 0) for t in tickets) > 0
     cash = sum(s["grand_total"] for s in sales if s["payment_method"] == "cash")
+    cash_back = sum(r["amount"] for r in refunds if r["method"] == "cash")
     assert sum(s["totals"]["by_payment_type"]["cash"] for s in snapshots) == cash
-    assert sum(-s["cash_diff"] for s in snapshots) == 2 * 100_000 + cash  # counted 0: short by everything
+    assert sum(s["totals"]["cash_refunds"] for s in snapshots) == cash_back
+    # counted 0: short by everything the drawers should hold
+    assert sum(-s["cash_diff"] for s in snapshots) == 2 * 100_000 + cash - cash_back

@@ -271,3 +271,71 @@ async def test_compare_and_set_on_flags_and_versions(clean_db: Database) -> None
     )
     assert sum(r is not None for r in results) == 1
     assert await coll.count_documents({"tenant_id": "A", "used": True, "version": 1}) == 1
+
+
+async def test_record_once_by_compare_and_set_with_a_dotted_key(clean_db: Database) -> None:
+    """A reprint counts on its ticket once. `$nin`/`$ne` against arrays match wrongly on the
+    embedded server and `$addToSet` on a missing field does nothing there, so: read the ticket,
+    stop if the reprint's key is recorded, else compare-and-set the count while `$set`ting a
+    dotted key `reprints.<id>`."""
+    tickets = clean_db["tickets"]
+    await tickets.insert_one({"ticket_id": "T1", "printed_count": 1})
+
+    async def record_once(reprint_id: str) -> None:
+        while True:
+            doc = await tickets.find_one({"ticket_id": "T1"})
+            assert doc is not None
+            if reprint_id in doc.get("reprints", {}):
+                return
+            done = await tickets.find_one_and_update(
+                {"ticket_id": "T1", "printed_count": doc["printed_count"]},
+                {"$inc": {"printed_count": 1}, "$set": {f"reprints.{reprint_id}": True}},
+            )
+            if done is not None:
+                return
+
+    await asyncio.gather(*(record_once(r) for r in ["R1", "R1", "R2", "R1", "R3", "R2"]))
+    doc = await tickets.find_one({"ticket_id": "T1"})
+    assert doc is not None
+    assert doc["printed_count"] == 4
+    assert sorted(doc["reprints"]) == ["R1", "R2", "R3"]
+
+
+async def test_array_membership_filter(clean_db: Database) -> None:
+    """`{"subjects": id}` finds the audit entries whose subjects list holds the id."""
+    audits = clean_db["audits"]
+    await audits.insert_many(
+        [
+            {"tenant_id": "A", "seq": 1, "subjects": ["S1", "T1", "T2"]},
+            {"tenant_id": "A", "seq": 2, "subjects": ["T2"]},
+            {"tenant_id": "A", "seq": 3},
+        ]
+    )
+    found = await audits.find({"tenant_id": "A", "subjects": "T2"}).sort("seq", ASCENDING).to_list()
+    assert [d["seq"] for d in found] == [1, 2]
+    assert await audits.count_documents({"tenant_id": "A", "subjects": "T1"}) == 1
+
+
+async def test_capped_counter_never_passes_its_cap_under_concurrency(clean_db: Database) -> None:
+    """The daily reprint caps: create the counter once, then conditional increments."""
+    counters = clean_db["rate_limits"]
+
+    async def take() -> bool:
+        try:
+            await counters.update_one(
+                {"key": "cap"},
+                {"$setOnInsert": {"count": 0, "expires_at": datetime(2031, 3, 15, tzinfo=UTC)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass
+        taken = await counters.find_one_and_update(
+            {"key": "cap", "count": {"$lt": 5}}, {"$inc": {"count": 1}}
+        )
+        return taken is not None
+
+    results = await asyncio.gather(*(take() for _ in range(20)))
+    assert results.count(True) == 5
+    doc = await counters.find_one({"key": "cap"})
+    assert doc is not None
+    assert doc["count"] == 5

@@ -52,3 +52,35 @@ async def sell(
         **extra,
     }
     return await client.post("/v1/sales", json=body, headers={**bearer(till.cashier), "Idempotency-Key": key})
+
+
+async def approval(
+    client: httpx.AsyncClient, till: Till, action: str, pin: str, target_id: str | None = None
+) -> str:
+    """A supervisor's PIN typed on the till → a single-use approval token."""
+    body: dict[str, Any] = {"action": action, "pin": pin}
+    if target_id:
+        body["target_id"] = target_id
+    granted = await client.post(
+        "/v1/approvals/verify_pin", json=body, headers=bearer(till.device.access_token)
+    )
+    token: str = data(granted)["approval_token"]
+    return token
+
+
+async def refund(
+    client: httpx.AsyncClient, till: Till, key: str, sale_id: str, token: str, **extra: Any
+) -> httpx.Response:
+    body = {"sale_id": sale_id, "approval_token": token, "reason_code": "customer_request", **extra}
+    return await client.post(
+        "/v1/tickets/refund", json=body, headers={**bearer(till.cashier), "Idempotency-Key": key}
+    )
+
+
+async def reprint(
+    client: httpx.AsyncClient, till: Till, key: str, ticket_id: str, token: str, **extra: Any
+) -> httpx.Response:
+    body = {"ticket_id": ticket_id, "approval_token": token, "reason_code": "printer_jam", **extra}
+    return await client.post(
+        "/v1/tickets/reprint", json=body, headers={**bearer(till.cashier), "Idempotency-Key": key}
+    )

@@ -958,6 +958,181 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticket's story: issued, reprinted, scanned, refunded — in time order */
+        get: operations["ticket_timeline_v1_tickets__ticket_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/reprint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reprint a ticket (approved, with a reason; counted on the ticket)
+         * @description Needs an approval token for action `reprint` (POST /v1/approvals/verify_pin, target the ticket) and a reprint reason code from the `reasons` setting. Capped per device and per staff member each day (429 E_CAP_EXCEEDED with Retry-After) and rate limited. Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         */
+        post: operations["reprint_ticket_v1_tickets_reprint_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reprints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reprint a ticket (same as POST /v1/tickets/reprint)
+         * @description Needs an approval token for action `reprint` (POST /v1/approvals/verify_pin, target the ticket) and a reprint reason code from the `reasons` setting. Capped per device and per staff member each day (429 E_CAP_EXCEEDED with Retry-After) and rate limited. Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         */
+        post: operations["create_reprint_alias"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a sale or some of its tickets (approved, with a reason)
+         * @description Refunds the whole sale, or the chosen tickets of it. Needs an approval token for action `refund` (POST /v1/approvals/verify_pin, target the sale) and a refund reason code. A ticket already used is not refunded; a partly used multi-visit or credit ticket refunds its unused share or nothing (the `refunds` setting); if any chosen ticket cannot be refunded the answer is 409 listing why, and nothing is refunded. Refunded tickets stop passing at once, and the refund counts in this POS's open shift (cash refunds lower the expected cash). Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         */
+        post: operations["refund_tickets_v1_tickets_refund_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Refunds, newest first, by sale, store, device, shift and date range */
+        get: operations["list_refunds_v1_refunds_get"];
+        put?: never;
+        /**
+         * Refund a sale or some of its tickets (same as POST /v1/tickets/refund)
+         * @description Refunds the whole sale, or the chosen tickets of it. Needs an approval token for action `refund` (POST /v1/approvals/verify_pin, target the sale) and a refund reason code. A ticket already used is not refunded; a partly used multi-visit or credit ticket refunds its unused share or nothing (the `refunds` setting); if any chosen ticket cannot be refunded the answer is 409 listing why, and nothing is refunded. Refunded tickets stop passing at once, and the refund counts in this POS's open shift (cash refunds lower the expected cash). Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         */
+        post: operations["create_refund_alias"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan a ticket at a gate: PASS or FAIL (a FAIL is a normal answer, not an error)
+         * @description Every attempt is recorded. The first PASS wins: a use is one atomic compare-and-set, so gates scanning one ticket at the same instant never let it in more often than its quota. `reason_code` names the FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED.
+         */
+        post: operations["redeem_ticket_v1_tickets_redeem_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gate/bootstrap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a gate needs to decide offline: its config and an allow-list of ticket hashes
+         * @description `tickets` holds the tickets of this gate's store (and zones) that may pass within `window` minutes, as hashes of their QR tokens — never a token or a key. Pass `version` back as `since` to get only what changed (then drop `removed`). ETag / If-None-Match answer 304 when nothing changed.
+         */
+        get: operations["get_bootstrap_v1_gate_bootstrap_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sync/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload what a device did offline: each op applied once, in time order
+         * @description Up to 500 ops. Each answers `applied`, `duplicate` (this op_id was applied before: its stored result, nothing changed) or `rejected` (with an error; one bad op never blocks the others). Sales go through the same code as POST /v1/sales with op_id as the Idempotency-Key. Offline redemptions merge per ticket in `ts` order: the first PASS wins; a later PASS that finds no use left is stored as FAIL duplicate_use with offline_conflict, and `result` carries the authoritative remaining. A suspended device may upload ops made before its suspension (sign in with purpose=sync); later ones are rejected E_DEVICE_SUSPENDED.
+         */
+        post: operations["sync_batch_v1_sync_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** For the fraud watch: tickets two devices both let in offline, newest first */
+        get: operations["list_incidents_v1_incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1009,6 +1184,11 @@ export interface components {
             };
             /** Ip */
             ip: string | null;
+            /**
+             * Subjects
+             * @description Ids the entry is about
+             */
+            subjects?: string[];
             /** Prev Hash */
             prev_hash: string;
             /** Hash */
@@ -1118,6 +1298,13 @@ export interface components {
             device_id: string;
             /** Device Token */
             device_token: string;
+            /**
+             * Purpose
+             * @description sync: a suspended device may sign in to upload its offline work (sync only)
+             * @default session
+             * @enum {string}
+             */
+            purpose: "session" | "sync";
         };
         /** DeviceRead */
         DeviceRead: {
@@ -1167,6 +1354,26 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             };
+            /** Zones */
+            zones?: string[];
+            /**
+             * Simulate Offline
+             * @default false
+             */
+            simulate_offline: boolean;
+            /** Last Sync At */
+            last_sync_at?: string | null;
+            /**
+             * Outbox Remaining
+             * @description Ops the device said it had not yet uploaded
+             * @default 0
+             */
+            outbox_remaining: number;
+            /**
+             * Ops Synced
+             * @default 0
+             */
+            ops_synced: number;
         };
         /** DeviceRegister */
         DeviceRegister: {
@@ -1224,6 +1431,16 @@ export interface components {
             /** Notes */
             notes?: string | null;
             caps?: components["schemas"]["CapsUpdate"] | null;
+            /**
+             * Zones
+             * @description Zones this gate serves
+             */
+            zones?: string[] | null;
+            /**
+             * Simulate Offline
+             * @description QA: the device uses only its bootstrap and marks its ops offline
+             */
+            simulate_offline?: boolean | null;
         };
         /** DiscountOut */
         DiscountOut: {
@@ -1393,6 +1610,15 @@ export interface components {
             data?: components["schemas"]["EmployeeSession"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[GateBootstrap] */
+        Envelope_GateBootstrap_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["GateBootstrap"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Liveness] */
         Envelope_Liveness_: {
             /** Server Time */
@@ -1447,6 +1673,15 @@ export interface components {
             data?: components["schemas"]["Page_EmployeeRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[Page[IncidentRead]] */
+        Envelope_Page_IncidentRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_IncidentRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Page[PackageRead]] */
         Envelope_Page_PackageRead__: {
             /** Server Time */
@@ -1454,6 +1689,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["Page_PackageRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[RefundRead]] */
+        Envelope_Page_RefundRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_RefundRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[Page[RoleRead]] */
@@ -1555,6 +1799,33 @@ export interface components {
             data?: components["schemas"]["ReceiptPreview"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[RedeemResult] */
+        Envelope_RedeemResult_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["RedeemResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[RefundResult] */
+        Envelope_RefundResult_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["RefundResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[ReprintResult] */
+        Envelope_ReprintResult_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ReprintResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[RoleRead] */
         Envelope_RoleRead_: {
             /** Server Time */
@@ -1627,6 +1898,15 @@ export interface components {
             data?: components["schemas"]["StoreRead"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[SyncResult] */
+        Envelope_SyncResult_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SyncResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[TicketRead] */
         Envelope_TicketRead_: {
             /** Server Time */
@@ -1634,6 +1914,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["TicketRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[TicketTimeline] */
+        Envelope_TicketTimeline_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["TicketTimeline"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[dict[str, str]] */
@@ -1716,10 +2005,104 @@ export interface components {
              */
             valid_to: string;
         };
+        /** GateBootstrap */
+        GateBootstrap: {
+            /**
+             * Version
+             * @description Pass back as `since` to fetch only what changed
+             */
+            version: string;
+            /**
+             * Full
+             * @description false: a delta since `since`; apply `removed`, then upsert `tickets`
+             */
+            full: boolean;
+            /** Generated At */
+            generated_at: string;
+            /** Window Minutes */
+            window_minutes: number;
+            config: components["schemas"]["GateConfig"];
+            /**
+             * Fields
+             * @description The meaning of each entry of `tickets`
+             */
+            fields: string[];
+            /**
+             * Tickets
+             * @description [qr_hash, type, remaining, valid_from_unix, valid_to_unix, zones]; qr_hash is base64url(sha256(qr_token))[:22]; remaining is null for an unused single entry
+             */
+            tickets: unknown[][];
+            /**
+             * Removed
+             * @description qr_hashes that no longer pass (used up, refunded)
+             */
+            removed: string[];
+        };
+        /** GateConfig */
+        GateConfig: {
+            /** Store Id */
+            store_id: string;
+            /** Device Id */
+            device_id: string;
+            /**
+             * Zones
+             * @description The store's zones (id, name, credit price)
+             */
+            zones: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Gate Zones
+             * @description The zones this gate serves (empty: any)
+             */
+            gate_zones: string[];
+            /** Gate Binding */
+            gate_binding: boolean;
+            /** Grace Seconds */
+            grace_seconds: number;
+            /**
+             * Max Offline Minutes
+             * @description Refuse offline passes once the bootstrap is older
+             */
+            max_offline_minutes: number;
+            /**
+             * Offline Cap
+             * @description Offline passes one ticket may get from this gate
+             */
+            offline_cap: number;
+            /** Settings Version */
+            settings_version: number;
+            /**
+             * Simulate Offline
+             * @description QA: use only this bootstrap, as if the network were down
+             */
+            simulate_offline: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** IncidentRead */
+        IncidentRead: {
+            /** Incident Id */
+            incident_id: string;
+            /** Kind */
+            kind: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Created At */
+            created_at: string;
+            /** Passes */
+            passes: {
+                [key: string]: unknown;
+            }[];
+            /** Redemption Id */
+            redemption_id: string;
+            /** Status */
+            status: string;
         };
         /** Liveness */
         Liveness: {
@@ -1801,6 +2184,27 @@ export interface components {
         MembershipsReplace: {
             /** Memberships */
             memberships: components["schemas"]["MembershipIn"][];
+        };
+        /** OpResult */
+        OpResult: {
+            /** Op Id */
+            op_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "applied" | "duplicate" | "rejected";
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Error
+             * @description {code, message} for a rejected op
+             */
+            error?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** PackageCreate */
         PackageCreate: {
@@ -1933,10 +2337,24 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[IncidentRead] */
+        Page_IncidentRead_: {
+            /** Items */
+            items: components["schemas"]["IncidentRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[PackageRead] */
         Page_PackageRead_: {
             /** Items */
             items: components["schemas"]["PackageRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[RefundRead] */
+        Page_RefundRead_: {
+            /** Items */
+            items: components["schemas"]["RefundRead"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -2163,6 +2581,23 @@ export interface components {
              */
             indexes: "ok";
         };
+        /**
+         * Reason
+         * @description A reason a cashier picks for a refund or reprint; owners read them in reports.
+         */
+        Reason: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+            /** Applies To */
+            applies_to: ("refund" | "reprint")[];
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
         /** Receipt */
         Receipt: {
             /**
@@ -2203,6 +2638,56 @@ export interface components {
              */
             escpos_base64: string;
         };
+        /** RedeemIn */
+        RedeemIn: {
+            /** Qr Token */
+            qr_token?: string | null;
+            /** Short Code */
+            short_code?: string | null;
+            /**
+             * Zone
+             * @description The zone the gate serves; the gate's own if it has one
+             */
+            zone?: string | null;
+            /**
+             * Amount
+             * @description Credit to deduct; the zone's credit price if omitted
+             */
+            amount?: number | null;
+            /**
+             * Scanned At
+             * @description When the gate scanned it (kept for the record; online verdicts use server time)
+             */
+            scanned_at?: string | null;
+        };
+        /** RedeemResult */
+        RedeemResult: {
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "pass" | "fail";
+            /** Reason */
+            reason: ("invalid_sig" | "expired" | "refunded" | "cancelled" | "not_started" | "wrong_device" | "duplicate_use" | "exhausted") | null;
+            /**
+             * Reason Code
+             * @description For a FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED
+             */
+            reason_code: string | null;
+            /**
+             * Remaining
+             * @description Visits, minutes or credit left; null for a single entry
+             */
+            remaining: number | null;
+            /** Redemption Id */
+            redemption_id: string;
+            /**
+             * Offline Conflict
+             * @default false
+             */
+            offline_conflict: boolean;
+            ticket: components["schemas"]["TicketSummary"] | null;
+        };
         /** Redemption */
         Redemption: {
             /**
@@ -2211,6 +2696,165 @@ export interface components {
              * @default 30
              */
             grace_seconds: number;
+            /**
+             * Max Offline Minutes
+             * @description A gate whose last bootstrap is older than this refuses offline passes
+             * @default 240
+             */
+            max_offline_minutes: number;
+        };
+        /** RefundCreate */
+        RefundCreate: {
+            /** Sale Id */
+            sale_id: string;
+            /**
+             * Ticket Ids
+             * @description Omit to refund the whole sale
+             */
+            ticket_ids?: string[] | null;
+            /**
+             * Approval Token
+             * @description From POST /v1/approvals/verify_pin, action refund
+             */
+            approval_token: string;
+            /**
+             * Reason Code
+             * @description One of the `reasons` setting's codes
+             */
+            reason_code: string;
+            /** Reason Text */
+            reason_text?: string | null;
+            /**
+             * Method
+             * @description How the money goes back; the sale's payment method if omitted
+             */
+            method?: ("cash" | "qr" | "card" | "other") | null;
+        };
+        /** RefundLineRead */
+        RefundLineRead: {
+            /** Ticket Id */
+            ticket_id: string;
+            /** Amount */
+            amount: number;
+        };
+        /** RefundRead */
+        RefundRead: {
+            /** Refund Id */
+            refund_id: string;
+            /** Sale Id */
+            sale_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Device Id */
+            device_id: string;
+            /** Shift Id */
+            shift_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "completed" | "void";
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "cash" | "qr" | "card" | "other";
+            /**
+             * Amount
+             * @description What was paid back, satang
+             */
+            amount: number;
+            /** Lines */
+            lines: components["schemas"]["RefundLineRead"][];
+            /** Reason Code */
+            reason_code: string;
+            /** Reason Text */
+            reason_text: string | null;
+            /** Refunded By */
+            refunded_by: string | null;
+            /** Approver Id */
+            approver_id: string;
+            /** Created At */
+            created_at: string;
+        };
+        /** RefundResult */
+        RefundResult: {
+            refund: components["schemas"]["RefundRead"];
+            /** Tickets */
+            tickets: components["schemas"]["TicketRead"][];
+        };
+        /** Refunds */
+        Refunds: {
+            /**
+             * Partial Use
+             * @description A partly used multi-visit or credit ticket: refund the unused share, or not at all
+             * @default pro_rata
+             * @enum {string}
+             */
+            partial_use: "pro_rata" | "refuse";
+        };
+        /** ReprintCreate */
+        ReprintCreate: {
+            /** Ticket Id */
+            ticket_id: string;
+            /**
+             * Approval Token
+             * @description From POST /v1/approvals/verify_pin, action reprint
+             */
+            approval_token: string;
+            /**
+             * Reason Code
+             * @description One of the `reasons` setting's codes
+             */
+            reason_code: string;
+            /** Reason Text */
+            reason_text?: string | null;
+        };
+        /** ReprintRead */
+        ReprintRead: {
+            /** Reprint Id */
+            reprint_id: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Device Id */
+            device_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "completed";
+            /** Reason Code */
+            reason_code: string;
+            /** Reason Text */
+            reason_text: string | null;
+            /** Printed By */
+            printed_by: string | null;
+            /** Approver Id */
+            approver_id: string;
+            /** Created At */
+            created_at: string;
+        };
+        /** ReprintResult */
+        ReprintResult: {
+            reprint: components["schemas"]["ReprintRead"];
+            ticket: components["schemas"]["TicketRead"];
+        };
+        /** Reprints */
+        Reprints: {
+            /**
+             * Daily Cap Per Device
+             * @description Reprints per device per day
+             * @default 20
+             */
+            daily_cap_per_device: number;
+            /**
+             * Daily Cap Per Staff
+             * @description Reprints per staff member per day
+             * @default 10
+             */
+            daily_cap_per_staff: number;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -2667,6 +3311,49 @@ export interface components {
             /** Active */
             active?: boolean | null;
         };
+        /** SyncBatch */
+        SyncBatch: {
+            /** Ops */
+            ops: components["schemas"]["SyncOp"][];
+            /**
+             * Outbox Remaining
+             * @description Ops still waiting on the device after this batch
+             */
+            outbox_remaining?: number | null;
+        };
+        /** SyncOp */
+        SyncOp: {
+            /**
+             * Op Id
+             * @description A ULID made on the device
+             */
+            op_id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "sale" | "redemption" | "audit" | "shift_open" | "shift_close";
+            /**
+             * Ts
+             * Format: date-time
+             * @description When the device did it
+             */
+            ts: string;
+            /**
+             * Device Seq
+             * @description The device's own counter
+             */
+            device_seq?: number | null;
+            /** Payload */
+            payload?: {
+                [key: string]: unknown;
+            };
+        };
+        /** SyncResult */
+        SyncResult: {
+            /** Results */
+            results: components["schemas"]["OpResult"][];
+        };
         /** TaxProfileModel */
         TaxProfileModel: {
             /** Tax Profile Id */
@@ -2747,6 +3434,54 @@ export interface components {
             lot_no: string;
             /** Created At */
             created_at: string;
+            /**
+             * Refunded Amount
+             * @description What its refund paid back, satang
+             */
+            refunded_amount?: number | null;
+        };
+        /** TicketSummary */
+        TicketSummary: {
+            /** Ticket Id */
+            ticket_id: string;
+            /** Short Code */
+            short_code: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Status */
+            status: string;
+            /** Valid To */
+            valid_to: string;
+            /** Remaining */
+            remaining: number | null;
+        };
+        /** TicketTimeline */
+        TicketTimeline: {
+            ticket: components["schemas"]["TicketRead"];
+            /** Events */
+            events: components["schemas"]["TimelineEvent"][];
+        };
+        /** TimelineEvent */
+        TimelineEvent: {
+            /** At */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "issued" | "printed" | "redeemed" | "refunded" | "audit";
+            /** Summary */
+            summary: string;
+            /** Device Id */
+            device_id?: string | null;
+            /** Actor Id */
+            actor_id?: string | null;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            };
         };
         /** Totals */
         Totals: {
@@ -2794,6 +3529,10 @@ export interface components {
             /** Zones */
             zones: components["schemas"]["Zone"][];
             redemption: components["schemas"]["Redemption"];
+            /** Reasons */
+            reasons: components["schemas"]["Reason"][];
+            refunds: components["schemas"]["Refunds"];
+            reprints: components["schemas"]["Reprints"];
         };
         /** VerifyPin */
         VerifyPin: {
@@ -2851,6 +3590,12 @@ export interface components {
             zone_id: string;
             /** Name */
             name: string;
+            /**
+             * Credit Price
+             * @description What one entry here deducts from a credit ticket
+             * @default 0
+             */
+            credit_price: number;
         };
     };
     responses: never;
@@ -5309,6 +6054,8 @@ export interface operations {
                 actor_id?: string | null;
                 device_id?: string | null;
                 event_type?: string[] | null;
+                /** @description Entries about this sale, ticket, refund… */
+                subject_id?: string | null;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
@@ -5378,6 +6125,8 @@ export interface operations {
                 actor_id?: string | null;
                 device_id?: string | null;
                 event_type?: string[] | null;
+                /** @description Entries about this sale, ticket, refund… */
+                subject_id?: string | null;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
@@ -5445,6 +6194,8 @@ export interface operations {
                 actor_id?: string | null;
                 device_id?: string | null;
                 event_type?: string[] | null;
+                /** @description Entries about this sale, ticket, refund… */
+                subject_id?: string | null;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
@@ -6364,7 +7115,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints";
             };
             cookie?: never;
         };
@@ -6437,7 +7188,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints";
             };
             cookie?: never;
         };
@@ -7188,7 +7939,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per sale attempt; reuse it to retry */
+                /** @description One per attempt; reuse it to retry safely */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -7506,6 +8257,754 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ticket_timeline_v1_tickets__ticket_id__timeline_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TicketTimeline_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reprint_ticket_v1_tickets_reprint_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReprintCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReprintResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_reprint_alias: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReprintCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReprintResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    refund_tickets_v1_tickets_refund_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RefundResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_refunds_v1_refunds_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                sale_id?: string | null;
+                store_id?: string | null;
+                device_id?: string | null;
+                shift_id?: string | null;
+                /** @description Inclusive */
+                from?: string | null;
+                /** @description Exclusive */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_RefundRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_refund_alias: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RefundResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    redeem_ticket_v1_tickets_redeem_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RedeemResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_bootstrap_v1_gate_bootstrap_get: {
+        parameters: {
+            query?: {
+                /** @description Minutes ahead */
+                window?: number;
+                /** @description `version` of the previous bootstrap */
+                since?: string | null;
+            };
+            header?: {
+                "If-None-Match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_GateBootstrap_"];
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sync_batch_v1_sync_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyncBatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SyncResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_incidents_v1_incidents_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                ticket_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_IncidentRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

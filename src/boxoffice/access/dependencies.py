@@ -15,7 +15,7 @@ from boxoffice.access.policy import DEVICE_ROUTES, device_route_denial
 from boxoffice.access.principal import Principal
 from boxoffice.core.context import current_context
 from boxoffice.core.deps import AppDeps, Deps, client_ip
-from boxoffice.core.errors import PermissionDenied, Unauthenticated
+from boxoffice.core.errors import DeviceSuspended, PermissionDenied, Unauthenticated
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import decode_access_token
 from boxoffice.staff.repository import EmployeeRepository
@@ -46,9 +46,18 @@ async def current_principal(request: Request, deps: AppDeps, claims: Claims) -> 
     return await principal_from_claims(deps, claims, client_ip(request))
 
 
-async def principal_from_claims(deps: Deps, claims: dict[str, Any], ip: str | None) -> Principal:
+async def sync_principal(request: Request, deps: AppDeps, claims: Claims) -> Principal:
+    """For /v1/sync/batch only: a suspended device still uploads what it did before."""
+    return await principal_from_claims(deps, claims, client_ip(request), uploading=True)
+
+
+async def principal_from_claims(
+    deps: Deps, claims: dict[str, Any], ip: str | None, *, uploading: bool = False
+) -> Principal:
     """Who verified claims belong to, checked against the database now (device status, token
     version, employee status, current grants)."""
+    if claims.get("scp") == "sync" and not uploading:
+        raise DeviceSuspended("This device is suspended; it may only upload its offline work.")
     tenant_id = str(claims["tid"])
     ctx = current_context()
     if ctx is not None:
@@ -58,7 +67,9 @@ async def principal_from_claims(deps: Deps, claims: dict[str, Any], ip: str | No
     if device_id:
         if ctx is not None:
             ctx.device_id = str(device_id)
-        device = await authenticate_device(deps, tenant_id, str(device_id), claims.get("tv"), ip)
+        device = await authenticate_device(
+            deps, tenant_id, str(device_id), claims.get("tv"), ip, allow_suspended=uploading
+        )
     if claims["typ"] == "device":
         return Principal(tenant_id=tenant_id, ip=ip, device=device)
     employee_id = str(claims["sub"])

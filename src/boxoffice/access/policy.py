@@ -75,8 +75,10 @@ DEVICE_ROUTES: Final[dict[str, tuple[frozenset[DeviceType], str | None, str | No
     "sales.read": (frozenset({"POS", "KIOSK"}), None, None),
     "tickets.read": (frozenset({"POS", "GATE", "KIOSK"}), None, None),
     "tickets.redeem": (frozenset({"POS", "GATE"}), "can_redeem", "redeem"),
-    "tickets.reprint": (frozenset({"POS"}), None, "reprint"),
-    "refunds.create": (frozenset({"POS"}), None, "refund"),
+    # Reprints and refunds always need an approval from someone holding `reprint` / `refund`
+    # (checked when it is granted), so the cashier signed in needs no permission of their own.
+    "tickets.reprint": (frozenset({"POS"}), None, None),
+    "refunds.create": (frozenset({"POS"}), None, None),
     "shifts.open": (frozenset({"POS"}), None, "shift_open"),
     "shifts.close": (frozenset({"POS"}), None, "shift_close"),
     "gate.bootstrap": (frozenset({"GATE"}), "can_redeem", None),

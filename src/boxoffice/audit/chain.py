@@ -39,8 +39,13 @@ def _default(value: object) -> str:
     raise TypeError(f"audit entries hold JSON values and datetimes only, not {type(value).__name__}")
 
 
+#: Covered when present: entries written before the field existed still verify.
+OPTIONAL_CHAINED_FIELDS = ("subjects",)
+
+
 def canonical(entry: dict[str, Any]) -> bytes:
     covered = {field: entry.get(field) for field in CHAINED_FIELDS}
+    covered.update({field: entry[field] for field in OPTIONAL_CHAINED_FIELDS if field in entry})
     return json.dumps(
         covered, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False
     ).encode()

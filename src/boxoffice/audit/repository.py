@@ -29,6 +29,7 @@ class AuditRepository(ScopedRepository):
         device_id: str | None,
         event_types: list[str] | None,
         event_prefix: str | None,
+        subject_id: str | None = None,
         before_seq: int | None,
         limit: int,
     ) -> list[Document]:
@@ -50,6 +51,8 @@ class AuditRepository(ScopedRepository):
             filters["event_type"] = {"$in": event_types}
         elif event_prefix:
             filters["event_type"] = {"$gte": event_prefix, "$lt": event_prefix + "\uffff"}
+        if subject_id:
+            filters["subjects"] = subject_id  # array membership
         if before_seq is not None:
             filters["seq"] = {"$lt": before_seq}
         return await self.find_many(filters, sort=[("seq", DESCENDING)], limit=limit)

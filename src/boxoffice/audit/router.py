@@ -53,11 +53,15 @@ class AuditFilters:
         actor_id: Annotated[str | None, Query(max_length=64)] = None,
         device_id: Annotated[str | None, Query(max_length=64)] = None,
         event_type: Annotated[list[str] | None, Query(max_length=20)] = None,
+        subject_id: Annotated[
+            str | None, Query(max_length=64, description="Entries about this sale, ticket, refund…")
+        ] = None,
         cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
     ) -> None:
         self.since, self.until = parse_instant("from", from_), parse_instant("to", to)
         self.store_id, self.actor_id, self.device_id = store_id, actor_id, device_id
         self.event_types = event_type
+        self.subject_id = subject_id
         self.cursor = cursor
 
     async def search(
@@ -71,6 +75,7 @@ class AuditFilters:
             device_id=self.device_id,
             event_types=[t for t in self.event_types or [] if prefix is None or t.startswith(prefix)] or None,
             event_prefix=prefix,
+            subject_id=self.subject_id,
             before_seq=self.cursor,
             limit=limit,
         )

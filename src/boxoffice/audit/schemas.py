@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from boxoffice.core.schemas import ReadModel, UtcDatetime
 
 
@@ -17,5 +19,6 @@ class AuditRead(ReadModel):
     event_type: str
     payload: dict[str, Any]
     ip: str | None
+    subjects: list[str] = Field(default_factory=list, description="Ids the entry is about")
     prev_hash: str
     hash: str

@@ -40,7 +40,10 @@ async def append(
     actor_id: str | None = None,
     device_id: str | None = None,
     ip: str | None = None,
+    subjects: list[str] | None = None,
 ) -> Document:
+    """`subjects`: the ids the entry is about (a sale, its tickets), so the explorer can tell one
+    ticket's whole story."""
     repo = AuditRepository(db, Scope(tenant_id))
     ts = _to_millis(clock.now())
     for _ in range(MAX_APPEND_ATTEMPTS):
@@ -58,6 +61,8 @@ async def append(
             "ip": ip,
             "prev_hash": str(head["hash"]) if head else GENESIS_HASH,
         }
+        if subjects:
+            entry["subjects"] = sorted(set(subjects))
         entry["hash"] = entry_hash(entry["prev_hash"], entry)
         try:
             await repo.insert(entry)
@@ -81,6 +86,7 @@ async def record(
     *,
     store_id: str | None = None,
     device_id: str | None = None,
+    subjects: list[str] | None = None,
 ) -> Document:
     """Audit what a signed-in caller did: actor, IP and (unless a target device is named) device
     come from the principal."""
@@ -94,4 +100,5 @@ async def record(
         ip=principal.ip,
         event_type=event_type,
         payload=payload,
+        subjects=subjects,
     )

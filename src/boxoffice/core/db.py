@@ -98,6 +98,7 @@ class C:
     SECRETS = "secrets"
     OPS = "ops"
     RATE_LIMITS = "rate_limits"
+    INCIDENTS = "incidents"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,18 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.SALES, "tenant_id", "idempotency_key", unique=True),
     _ix(C.SALES, "tenant_id", "store_id", "created_at"),
     _ix(C.REDEMPTIONS, "tenant_id", "ticket_id", "ts"),
+    _ix(C.REDEMPTIONS, "redemption_id", unique=True),
+    _ix(C.REDEMPTIONS, "tenant_id", "store_id", "ts"),
+    _ix(C.INCIDENTS, "tenant_id", "created_at"),
+    _ix(C.TICKETS, "tenant_id", "store_id", "valid_to"),
+    _ix(C.REFUNDS, "refund_id", unique=True),
+    _ix(C.REFUNDS, "tenant_id", "idempotency_key", unique=True),
+    _ix(C.REFUNDS, "tenant_id", "shift_id"),
+    _ix(C.REFUNDS, "tenant_id", "sale_id"),
+    _ix(C.REFUNDS, "tenant_id", "store_id", "created_at"),
+    _ix(C.REPRINTS, "reprint_id", unique=True),
+    _ix(C.REPRINTS, "tenant_id", "idempotency_key", unique=True),
+    _ix(C.REPRINTS, "tenant_id", "ticket_id"),
     _ix(C.AUDITS, "tenant_id", "seq", unique=True),
     _ix(C.AUDITS, "tenant_id", "ts"),
     _ix(C.AUDITS, "tenant_id", "event_type", "seq"),

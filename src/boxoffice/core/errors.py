@@ -156,3 +156,9 @@ class InvalidSig(AppError):
     code = "E_INVALID_SIG"
     status = 400
     default_message = "This QR code is not a valid ticket of ours."
+
+
+class CapExceeded(AppError):
+    code = "E_CAP_EXCEEDED"
+    status = 429
+    default_message = "Today's limit for this is used up."

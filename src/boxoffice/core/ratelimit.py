@@ -24,6 +24,8 @@ REGISTER = Limit("register", 10, timedelta(minutes=1))
 DEVICE_LOGIN = Limit("device_login", 30, timedelta(minutes=1))
 EMPLOYEE_LOGIN = Limit("employee_login", 20, timedelta(minutes=1))
 VERIFY_PIN = Limit("verify_pin", 20, timedelta(minutes=1))
+REFUND = Limit("refund", 10, timedelta(minutes=1))
+REPRINT = Limit("reprint", 10, timedelta(minutes=1))
 
 
 async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
@@ -48,3 +50,24 @@ async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
             f"Too many {limit.name.replace('_', ' ')} attempts; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
         )
+
+
+async def take_from_cap(db: Database, key: str, cap: int, expires_at: datetime) -> bool:
+    """Use one unit of a capped counter (e.g. today's reprints of a device): a conditional `$inc`,
+    so concurrent callers can never take it past `cap`. False when it is used up."""
+    collection = db[C.RATE_LIMITS]
+    try:
+        await collection.update_one(
+            {"key": key}, {"$setOnInsert": {"count": 0, "expires_at": expires_at}}, upsert=True
+        )
+    except DuplicateKeyError:
+        pass  # created by a concurrent first taker
+    taken = await collection.find_one_and_update(
+        {"key": key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, projection={"count": 1}
+    )
+    return taken is not None
+
+
+async def give_back_to_cap(db: Database, key: str) -> None:
+    """Undo one `take_from_cap` whose action did not happen after all."""
+    await db[C.RATE_LIMITS].update_one({"key": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})

@@ -7,7 +7,7 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from boxoffice.access.dependencies import auth_responses, device_route, staff_with
@@ -16,6 +16,7 @@ from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import NotFound
+from boxoffice.core.idempotency import IdempotencyKey
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
 from boxoffice.core.query import DATE_TIME, parse_instant
 from boxoffice.core.repository import Scope
@@ -37,15 +38,6 @@ from boxoffice.tickets.keys import KeyCache
 
 router = APIRouter()
 E = dict[str, Any]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=100,
-        description="One per sale attempt; reuse it to retry",
-    ),
-]
 
 
 def _shift(doc: dict[str, Any]) -> E:
@@ -404,5 +396,6 @@ async def get_sale(request: Request, deps: AppDeps, sale_id: str, principal: Sal
     tickets = await TicketRepository(deps.db, Scope(principal.tenant_id)).find_many(
         {"sale_id": sale_id}, sort=[("ticket_id", 1)]
     )
-    body = {"sale": service.sale_view(sale), "tickets": [service.ticket_view(t) for t in tickets]}
+    now = deps.clock.now()
+    body = {"sale": service.sale_view(sale), "tickets": [service.ticket_view(t, now) for t in tickets]}
     return ok(request, SaleWithTickets.model_validate(body).model_dump(mode="json"))

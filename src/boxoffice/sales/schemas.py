@@ -105,6 +105,7 @@ class TicketRead(ReadModel):
     issued_by: str | None
     lot_no: str
     created_at: UtcDatetime
+    refunded_amount: int | None = Field(default=None, description="What its refund paid back, satang")
 
 
 class SaleRead(ReadModel):

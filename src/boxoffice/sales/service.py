@@ -9,7 +9,6 @@ lease ran out) finishes the same plan, so nothing is issued twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from boxoffice.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from boxoffice.core.idempotency import fingerprint
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope
@@ -44,16 +44,9 @@ from boxoffice.sales.schemas import SaleCreate
 from boxoffice.staff.service import consume_approval
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import new_short_code, sign
+from boxoffice.tickets.refund_rules import effective_status
 
 LEASE = timedelta(seconds=30)
-
-
-def fingerprint(store_id: str, device_id: str, body: SaleCreate) -> str:
-    """Same key + same body → replay; the body is compared by this digest."""
-    canonical = json.dumps(
-        [store_id, device_id, body.model_dump(mode="json")], sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _valid_until(validity: dict[str, Any], sold_at: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -81,6 +74,7 @@ def _plan_tickets(
                 "type": package["type"],
                 "quota_or_minutes": package.get("quota_or_minutes"),
                 "zones": list(package.get("zones") or []),
+                "allowed_devices": list(package.get("allowed_devices") or []),
                 "price": price,
                 "valid_from": valid_from,
                 "valid_to": valid_to,
@@ -122,10 +116,15 @@ def _payment(body: SaleCreate, grand_total: int) -> tuple[int, int]:
 
 
 async def begin_sale(
-    deps: Deps, principal: Principal, key: str, body: SaleCreate, ring: KeyRing
+    deps: Deps,
+    principal: Principal,
+    key: str,
+    body: SaleCreate,
+    ring: KeyRing,
+    sold_at: datetime | None = None,
 ) -> tuple[Document, bool]:
     """Insert the pending sale with its ticket plan, or find the one this key already made.
-    Returns (sale, is_new)."""
+    `sold_at`: when an offline POS made the sale (priced and dated as of then). Returns (sale, is_new)."""
     device = principal.device
     if device is None:
         raise PermissionDenied("Sales are made on a POS or kiosk.")
@@ -142,6 +141,7 @@ async def begin_sale(
         promo_code=body.promo_code,
         manual_discount=body.manual_discount,
         approval_token=body.approval_token,
+        at=sold_at,
     )
     quote, context = await catalog.price_cart(deps, principal, request)
     shift_id = await _shift_for_sale(deps, principal, device, context.settings["features"])
@@ -153,7 +153,7 @@ async def begin_sale(
     tendered, change = _payment(body, quote["grand_total"])
     packages = context.packages
     now = deps.clock.now()
-    plan = _plan_tickets(quote, packages, now, quote["tz"], ring)
+    plan = _plan_tickets(quote, packages, sold_at or now, quote["tz"], ring)
     sale = {
         "sale_id": new_id(),
         "short_ref": new_short_code(),
@@ -165,7 +165,8 @@ async def begin_sale(
         "shift_id": shift_id,
         "status": "pending",
         "lease_until": now + LEASE,
-        "created_at": now,
+        "created_at": sold_at or now,
+        "offline": sold_at is not None,
         "completed_at": None,
         "lines": quote["lines"],
         "applied_rules": quote["applied_rules"],
@@ -246,8 +247,10 @@ def _ticket_docs(sale: Document) -> list[Document]:
             "lot_no": sale["short_ref"],
             "status": "active",
             "used": 0,
+            "passes": 0,
             "printed_count": 1,
             "created_at": sale["created_at"],
+            "updated_at": sale["created_at"],
         }
         for planned in sale["ticket_plan"]
     ]
@@ -322,6 +325,7 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
             "tickets": len(tickets),
         },
         store_id=sale["store_id"],
+        subjects=[sale["sale_id"], *(t["ticket_id"] for t in tickets)],
     )
     return response
 
@@ -378,8 +382,14 @@ def sale_view(sale: Document, *, completed_at: datetime | None = None) -> Docume
     return view
 
 
-def ticket_view(ticket: Document) -> Document:
-    return {k: ticket.get(k) for k in TICKET_FIELDS}
+def ticket_view(ticket: Document, now: datetime | None = None) -> Document:
+    """What the API shows of a ticket; given `now`, an active ticket past its validity shows as
+    expired."""
+    view = {k: ticket.get(k) for k in TICKET_FIELDS}
+    view["refunded_amount"] = ticket.get("refunded_amount")
+    if now is not None:
+        view["status"] = effective_status(ticket, now)
+    return view
 
 
 async def sweep_stale_sales(deps: Deps, limit: int = 50) -> int:

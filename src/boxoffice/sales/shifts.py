@@ -21,6 +21,7 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.sales import shift_math
 from boxoffice.sales.repository import MovementRepository, SaleRepository, ShiftRepository, SnapshotRepository
+from boxoffice.tickets.repository import RefundRepository
 
 
 def _totals_dict(figures: shift_math.ShiftTotals) -> dict[str, Any]:
@@ -37,16 +38,19 @@ def _totals_dict(figures: shift_math.ShiftTotals) -> dict[str, Any]:
 
 
 async def compute_totals(deps: Deps, tenant_id: str, shift_id: str) -> shift_math.ShiftTotals:
-    """From the records: the shift's sales (pending ones too: their money was taken), refunds and
-    cash movements."""
+    """From the records: the shift's sales (pending ones too: their money was taken), completed
+    refunds (the money goes back only once one is) and cash movements."""
     scope = Scope(tenant_id)
     sales = await SaleRepository(deps.db, scope).find_many(
         {"shift_id": shift_id}, projection={"_id": 0, "payment_method": 1, "grand_total": 1}
     )
     movements = await MovementRepository(deps.db, scope).find_many({"shift_id": shift_id})
+    refunds = await RefundRepository(deps.db, scope).find_many(
+        {"shift_id": shift_id, "status": "completed"}, projection={"_id": 0, "method": 1, "amount": 1}
+    )
     return shift_math.totals(
         (shift_math.SaleFigure(s["payment_method"], int(s["grand_total"])) for s in sales),
-        (),  # refunds land with the refunds work
+        (shift_math.RefundFigure(r["method"], int(r["amount"])) for r in refunds),
         (shift_math.Movement(m["kind"], int(m["amount"])) for m in movements),
     )
 

@@ -38,7 +38,17 @@ DEFAULTS: dict[str, Any] = {
     },
     "ticket_printers": {"profiles": [], "by_device": {}},
     "zones": [],
-    "redemption": {"grace_seconds": 30},
+    "redemption": {"grace_seconds": 30, "max_offline_minutes": 240},
+    "reasons": [
+        {"code": "customer_request", "label": "Customer asked", "applies_to": ["refund"], "active": True},
+        {"code": "wrong_item", "label": "Wrong item sold", "applies_to": ["refund"], "active": True},
+        {"code": "closure", "label": "Attraction closed", "applies_to": ["refund"], "active": True},
+        {"code": "printer_jam", "label": "Printer jammed", "applies_to": ["reprint"], "active": True},
+        {"code": "lost_ticket", "label": "Ticket lost", "applies_to": ["reprint"], "active": True},
+        {"code": "damaged", "label": "Ticket damaged", "applies_to": ["reprint"], "active": True},
+    ],
+    "refunds": {"partial_use": "pro_rata"},
+    "reprints": {"daily_cap_per_device": 20, "daily_cap_per_staff": 10},
 }
 
 

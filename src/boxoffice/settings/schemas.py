@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
 from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel
 
 Section = Literal[
-    "features", "billing", "payment_types", "taxes", "receipt", "ticket_printers", "zones", "redemption"
+    "features",
+    "billing",
+    "payment_types",
+    "taxes",
+    "receipt",
+    "ticket_printers",
+    "zones",
+    "redemption",
+    "reasons",
+    "refunds",
+    "reprints",
 ]
 SECTIONS: tuple[str, ...] = (
     "features",
@@ -20,6 +30,9 @@ SECTIONS: tuple[str, ...] = (
     "ticket_printers",
     "zones",
     "redemption",
+    "reasons",
+    "refunds",
+    "reprints",
 )
 SHORT_ID = r"^[A-Za-z0-9_-]{1,40}$"
 
@@ -103,6 +116,9 @@ class TicketPrinters(CommandModel):
 class Zone(CommandModel):
     zone_id: str = Field(pattern=SHORT_ID)
     name: str = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+    credit_price: int = Field(
+        default=0, ge=0, le=10_000_000, description="What one entry here deducts from a credit ticket"
+    )
 
 
 class Redemption(CommandModel):
@@ -111,6 +127,45 @@ class Redemption(CommandModel):
         ge=0,
         le=3600,
         description="A re-scan at the same gate inside this window is not a new use",
+    )
+    max_offline_minutes: int = Field(
+        default=240,
+        ge=1,
+        le=7 * 24 * 60,
+        description="A gate whose last bootstrap is older than this refuses offline passes",
+    )
+
+
+ReasonUse = Literal["refund", "reprint"]
+
+
+class Reason(CommandModel):
+    """A reason a cashier picks for a refund or reprint; owners read them in reports."""
+
+    code: str = Field(pattern=SHORT_ID)
+    label: str = Field(min_length=1, max_length=80, pattern=NOT_BLANK)
+    applies_to: list[ReasonUse] = Field(min_length=1, max_length=2)
+    active: bool = True
+
+
+def _unique_codes(reasons: list[Reason]) -> list[Reason]:
+    codes = [r.code for r in reasons]
+    if len(set(codes)) != len(codes):
+        raise ValueError("reason codes must be unique")
+    return reasons
+
+
+class Refunds(CommandModel):
+    partial_use: Literal["pro_rata", "refuse"] = Field(
+        default="pro_rata",
+        description="A partly used multi-visit or credit ticket: refund the unused share, or not at all",
+    )
+
+
+class Reprints(CommandModel):
+    daily_cap_per_device: int = Field(default=20, ge=0, le=10_000, description="Reprints per device per day")
+    daily_cap_per_staff: int = Field(
+        default=10, ge=0, le=10_000, description="Reprints per staff member per day"
     )
 
 
@@ -123,6 +178,9 @@ SECTION_TYPES: dict[str, Any] = {
     "ticket_printers": TicketPrinters,
     "zones": list[Zone],
     "redemption": Redemption,
+    "reasons": Annotated[list[Reason], AfterValidator(_unique_codes), Field(max_length=100)],
+    "refunds": Refunds,
+    "reprints": Reprints,
 }
 ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}
 
@@ -142,6 +200,9 @@ class Values(ReadModel):
     ticket_printers: TicketPrinters
     zones: list[Zone]
     redemption: Redemption
+    reasons: list[Reason]
+    refunds: Refunds
+    reprints: Reprints
 
 
 class EffectiveSettings(ReadModel):

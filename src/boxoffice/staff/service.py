@@ -756,26 +756,37 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
             "target_id": body.context.target_id,
             "requested_by": principal.actor_id,
         },
+        subjects=[body.context.target_id] if body.context.target_id else None,
     )
     return saved, token, approver
 
 
 async def consume_approval(
-    deps: Deps, *, tenant_id: str, token: str, action: str, store_id: str, target_id: str | None
+    deps: Deps,
+    *,
+    tenant_id: str,
+    token: str,
+    action: str,
+    store_id: str,
+    target_id: str | None,
+    retry_key: str = "",
 ) -> Document:
-    """Use an approval once: it must match action, store and (when it names one) target, and be fresh."""
+    """Use an approval once: it must match action, store and (when it names one) target, and be fresh.
+    A retry of the same request (same Idempotency-Key, `retry_key`) may present it again."""
     now = deps.clock.now()
-    used = await ApprovalRepository(deps.db, Scope(tenant_id)).find_one_and_update(
-        {
-            "token_hash": sha256_hex(token),
-            "action": action,
-            "store_id": store_id,
-            "used": False,
-            "expires_at": {"$gt": now},
-            "target_id": {"$in": ["", target_id or ""]},
-        },
-        {"$set": {"used": True, "used_at": now, "used_for": target_id or ""}},
+    repo = ApprovalRepository(deps.db, Scope(tenant_id))
+    match = {
+        "token_hash": sha256_hex(token),
+        "action": action,
+        "store_id": store_id,
+        "target_id": {"$in": ["", target_id or ""]},
+    }
+    used = await repo.find_one_and_update(
+        {**match, "used": False, "expires_at": {"$gt": now}},
+        {"$set": {"used": True, "used_at": now, "used_for": target_id or "", "used_key": retry_key}},
     )
+    if used is None and retry_key:
+        used = await repo.find_one({**match, "used": True, "used_key": retry_key})
     if used is None:
         raise ApprovalRequired(
             "A valid manager approval for this action is required (each approval works once)."

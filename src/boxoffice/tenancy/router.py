@@ -72,7 +72,9 @@ async def register_device(request: Request, deps: AppDeps, body: DeviceRegister)
 async def login_device(request: Request, deps: AppDeps, body: DeviceLogin) -> E:
     ip = client_ip(request)
     await ratelimit.hit(deps.db, deps.clock, ratelimit.DEVICE_LOGIN, ip or "-")
-    device, token, expires_at = await service.login_device(deps, body.device_id, body.device_token, ip)
+    device, token, expires_at = await service.login_device(
+        deps, body.device_id, body.device_token, ip, body.purpose
+    )
     result = DeviceLoggedIn(
         access_token=token, expires_at=expires_at, device=DeviceRead.model_validate(device)
     )
@@ -302,6 +304,8 @@ async def update_device(
         name=body.name,
         notes=body.notes,
         caps=body.caps,
+        zones=body.zones,
+        simulate_offline=body.simulate_offline,
     )
     return ok(request, _device(device))
 

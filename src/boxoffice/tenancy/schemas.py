@@ -102,6 +102,10 @@ class DeviceRegistered(ReadModel):
 class DeviceLogin(CommandModel):
     device_id: str = Field(min_length=1, max_length=64)
     device_token: str = Field(min_length=1, max_length=200)
+    purpose: Literal["session", "sync"] = Field(
+        default="session",
+        description="sync: a suspended device may sign in to upload its offline work (sync only)",
+    )
 
 
 class AccessToken(ReadModel):
@@ -143,6 +147,11 @@ class DeviceRead(ReadModel):
     caps: Caps
     notes: str = ""
     meta: dict[str, Any] = Field(default_factory=dict)
+    zones: list[str] = Field(default_factory=list)
+    simulate_offline: bool = False
+    last_sync_at: UtcDatetime | None = None
+    outbox_remaining: int = Field(default=0, description="Ops the device said it had not yet uploaded")
+    ops_synced: int = 0
 
 
 class DeviceLoggedIn(AccessToken):
@@ -153,6 +162,10 @@ class DeviceUpdate(CommandModel):
     name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NOT_BLANK)
     notes: str | None = Field(default=None, max_length=2000)
     caps: CapsUpdate | None = None
+    zones: list[str] | None = Field(default=None, max_length=50, description="Zones this gate serves")
+    simulate_offline: bool | None = Field(
+        default=None, description="QA: the device uses only its bootstrap and marks its ops offline"
+    )
 
 
 class DeviceAction(CommandModel):

@@ -210,7 +210,11 @@ async def _audit_denied(deps: Deps, device: Document, ip: str | None, where: str
     )
 
 
-async def login_device(deps: Deps, device_id: str, token: str, ip: str | None) -> tuple[Document, str, Any]:
+async def login_device(
+    deps: Deps, device_id: str, token: str, ip: str | None, purpose: str = "session"
+) -> tuple[Document, str, Any]:
+    """`purpose="sync"`: a suspended device may still sign in to upload what it did before its
+    suspension; that session reaches /v1/sync/batch only."""
     device = await device_by_id_unscoped(deps.db, device_id)
     if not same_hash(token, device["device_token_hash"] if device else _DUMMY_TOKEN_HASH) or device is None:
         if device is not None:
@@ -226,11 +230,12 @@ async def login_device(deps: Deps, device_id: str, token: str, ip: str | None) -
             )
         raise Unauthenticated("Device id or token is wrong.")
     denial = _status_error(device)
-    if denial is not None:
+    sync_only = purpose == "sync" and device["status"] == "suspended"
+    if denial is not None and not sync_only:
         await _audit_denied(deps, device, ip, "login")
         raise denial
     now = deps.clock.now()
-    claims = {
+    claims: dict[str, Any] = {
         "typ": "device",
         "sub": device["device_id"],
         "tid": device["tenant_id"],
@@ -239,6 +244,8 @@ async def login_device(deps: Deps, device_id: str, token: str, ip: str | None) -
         "caps": device["caps"],
         "tv": device["token_version"],
     }
+    if sync_only:
+        claims["scp"] = "sync"
     access_token, expires_at = issue_access_token(deps.settings.jwt_secret, claims, now=now)
     updated = await DeviceRepository(deps.db, Scope(device["tenant_id"])).find_one_and_update(
         {"device_id": device_id}, {"$set": {"last_used_at": now, "last_ip": ip}}
@@ -257,16 +264,22 @@ async def login_device(deps: Deps, device_id: str, token: str, ip: str | None) -
 
 
 async def authenticate_device(
-    deps: Deps, tenant_id: str, device_id: str, token_version: object, ip: str | None
+    deps: Deps,
+    tenant_id: str,
+    device_id: str,
+    token_version: object,
+    ip: str | None,
+    allow_suspended: bool = False,
 ) -> Document:
-    """Per request: the device must exist, be active and still be on the token version the session
-    was issued for (rotation ends every older session)."""
+    """Per request: the device must exist, be active (or, for uploading its offline work,
+    suspended) and still be on the token version the session was issued for (rotation ends every
+    older session)."""
     repo = DeviceRepository(deps.db, Scope(tenant_id))
     device = await repo.find_one({"device_id": device_id})
     if device is None:
         raise Unauthenticated("This session is no longer valid; log in again.")
     denial = _status_error(device)
-    if denial is not None:
+    if denial is not None and not (allow_suspended and device["status"] == "suspended"):
         await _audit_denied(deps, device, ip, "request")
         raise denial
     if device["token_version"] != token_version:
@@ -360,6 +373,8 @@ async def update_device(
     name: str | None,
     notes: str | None,
     caps: CapsUpdate | None,
+    zones: list[str] | None = None,
+    simulate_offline: bool | None = None,
 ) -> Document:
     repo = DeviceRepository(deps.db, scope)
     before = await repo.get({"device_id": device_id}, "Device")
@@ -371,6 +386,10 @@ async def update_device(
     if caps is not None:
         for cap, value in caps.model_dump(exclude_none=True).items():
             changes[f"caps.{cap}"] = value
+    if zones is not None:
+        changes["zones"] = sorted(set(zones))
+    if simulate_offline is not None:
+        changes["simulate_offline"] = simulate_offline
     if not changes:
         return before
     after = await repo.find_one_and_update({"device_id": device_id}, {"$set": changes})

@@ -1,0 +1,257 @@
+"""Refunds: whole sales or chosen tickets, approved, never more than was paid, exactly once.
+
+Write discipline: the refund is inserted pending (keyed by its Idempotency-Key) with its lines;
+then each ticket is flipped to `refunded` with a conditional update that also requires the use
+count it had when the amount was worked out, so a ticket used meanwhile is left alone; then the
+refund is completed with the lines whose tickets it actually flipped. A retry, or the sweeper
+after the lease runs out, repeats the same idempotent steps.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from boxoffice.access.principal import Principal
+from boxoffice.audit import service as audit
+from boxoffice.core import ratelimit
+from boxoffice.core.db import C, Document
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import Conflict, IdempotencyMismatch, InProgress, NoOpenShift, ValidationFailed
+from boxoffice.core.idempotency import fingerprint
+from boxoffice.core.ids import new_id
+from boxoffice.core.repository import Scope
+from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
+from boxoffice.sales.service import ticket_view
+from boxoffice.staff.service import consume_approval
+from boxoffice.tickets.aftersale import check_reason, device_of, store_settings
+from boxoffice.tickets.refund_rules import plan_refund
+from boxoffice.tickets.repository import RefundRepository, stale_pending_unscoped
+from boxoffice.tickets.schemas import RefundCreate
+
+LEASE = timedelta(seconds=30)
+REFUND_FIELDS = (
+    "refund_id",
+    "sale_id",
+    "store_id",
+    "device_id",
+    "shift_id",
+    "status",
+    "method",
+    "amount",
+    "lines",
+    "reason_code",
+    "reason_text",
+    "refunded_by",
+    "approver_id",
+    "created_at",
+)
+
+
+def refund_view(refund: Document) -> Document:
+    return {k: refund.get(k) for k in REFUND_FIELDS}
+
+
+async def create_refund(
+    deps: Deps, principal: Principal, key: str, body: RefundCreate
+) -> tuple[Document, bool]:
+    """Returns (response data, replayed)."""
+    device = device_of(principal)
+    store_id = str(device["store_id"])
+    scope = Scope(principal.tenant_id, frozenset({store_id}))
+    repo = RefundRepository(deps.db, scope)
+    digest = fingerprint(store_id, str(device["device_id"]), body)
+    existing = await repo.find_one({"idempotency_key": key})
+    if existing is not None:
+        return await _resume(deps, principal, existing, digest)
+
+    sale = await SaleRepository(deps.db, scope).get({"sale_id": body.sale_id}, "Sale")
+    if sale["status"] != "completed":
+        raise Conflict("This sale is still being completed; retry in a moment.")
+    tickets = await TicketRepository(deps.db, scope).find_many({"sale_id": sale["sale_id"]})
+    if body.ticket_ids is not None:
+        by_id = {t["ticket_id"]: t for t in tickets}
+        strangers = sorted(set(body.ticket_ids) - set(by_id))
+        if strangers:
+            raise ValidationFailed(
+                "Some tickets are not part of this sale.",
+                details=[{"loc": ["body", "ticket_ids"], "msg": f"not in the sale: {', '.join(strangers)}"}],
+            )
+        tickets = [by_id[t] for t in sorted(set(body.ticket_ids))]
+    values = await store_settings(deps, principal, store_id)
+    check_reason(values, "refund", body.reason_code)
+    lines, refusals = plan_refund(tickets, values["refunds"]["partial_use"])
+    if refusals:
+        raise Conflict(
+            "Some of these tickets cannot be refunded.",
+            details={
+                "refusals": [{"ticket_id": r.ticket_id, "reason": r.reason} for r in refusals],
+                "refundable": [line.ticket_id for line in lines],
+            },
+        )
+    shift = await ShiftRepository(deps.db, scope).open_for(str(device["device_id"]))
+    if shift is None and values["features"]["require_open_shift"]:
+        raise NoOpenShift("Open a shift on this POS before refunding: the refund comes out of its drawer.")
+    await ratelimit.hit(deps.db, deps.clock, ratelimit.REFUND, str(device["device_id"]))
+    approval = await consume_approval(
+        deps,
+        tenant_id=principal.tenant_id,
+        token=body.approval_token,
+        action="refund",
+        store_id=store_id,
+        target_id=sale["sale_id"],
+        retry_key=key,
+    )
+    now = deps.clock.now()
+    refund = {
+        "refund_id": new_id(),
+        "idempotency_key": key,
+        "fingerprint": digest,
+        "sale_id": sale["sale_id"],
+        "store_id": store_id,
+        "device_id": device["device_id"],
+        "shift_id": shift["shift_id"] if shift else None,
+        "status": "pending",
+        "lease_until": now + LEASE,
+        "method": body.method or sale["payment_method"],
+        "planned": [{"ticket_id": x.ticket_id, "amount": x.amount, "used_seen": x.used_seen} for x in lines],
+        "lines": [],
+        "amount": 0,
+        "reason_code": body.reason_code,
+        "reason_text": body.reason_text,
+        "refunded_by": principal.actor_id,
+        "approver_id": approval["approver_id"],
+        "approval_id": approval["approval_id"],
+        "created_at": now,
+        "response": None,
+    }
+    try:
+        await repo.insert(refund)
+    except DuplicateKeyError:
+        raced = await repo.find_one({"idempotency_key": key})
+        if raced is None:
+            raise
+        return await _resume(deps, principal, raced, digest)
+    return await apply_refund(deps, principal, refund), False
+
+
+async def _resume(deps: Deps, principal: Principal, refund: Document, digest: str) -> tuple[Document, bool]:
+    """A key seen before: replay its answer, or finish it if its first attempt died."""
+    if refund["fingerprint"] != digest:
+        raise IdempotencyMismatch()
+    if refund["status"] == "completed":
+        return refund["response"], True
+    if refund["status"] == "void":
+        raise _nothing_refunded()
+    now = deps.clock.now()
+    if refund["lease_until"] > now:
+        wait = max(1, int((refund["lease_until"] - now).total_seconds()))
+        raise InProgress(headers={"Retry-After": str(wait)})
+    claimed = await _claim(deps, refund)
+    if claimed is None:
+        raise InProgress(headers={"Retry-After": "2"})
+    return await apply_refund(deps, principal, claimed), True
+
+
+async def _claim(deps: Deps, refund: Document) -> Document | None:
+    return await RefundRepository(deps.db, Scope(refund["tenant_id"])).find_one_and_update(
+        {"refund_id": refund["refund_id"], "status": "pending", "lease_until": refund["lease_until"]},
+        {"$set": {"lease_until": deps.clock.now() + LEASE}},
+    )
+
+
+def _nothing_refunded() -> Conflict:
+    return Conflict("These tickets were used or refunded meanwhile; nothing was refunded. Look again.")
+
+
+async def apply_refund(deps: Deps, principal: Principal, refund: Document) -> Document:
+    """Flip the planned tickets (idempotently), then complete the refund with what flipped."""
+    tenant = Scope(principal.tenant_id)
+    tickets = TicketRepository(deps.db, tenant)
+    now = deps.clock.now()
+    for line in refund["planned"]:
+        await tickets.update_one(
+            {"ticket_id": line["ticket_id"], "status": "active", "used": line["used_seen"]},
+            {
+                "$set": {
+                    "status": "refunded",
+                    "refund_id": refund["refund_id"],
+                    "refunded_amount": line["amount"],
+                    "refunded_at": now,
+                    "updated_at": now,
+                }
+            },
+        )
+    flipped = await tickets.find_many(
+        {"ticket_id": {"$in": [x["ticket_id"] for x in refund["planned"]]}, "refund_id": refund["refund_id"]},
+        sort=[("ticket_id", 1)],
+    )
+    flipped_ids = {t["ticket_id"] for t in flipped}
+    lines = [
+        {"ticket_id": x["ticket_id"], "amount": x["amount"]}
+        for x in refund["planned"]
+        if x["ticket_id"] in flipped_ids
+    ]
+    amount = sum(x["amount"] for x in lines)
+    repo = RefundRepository(deps.db, tenant)
+    if not lines:
+        await repo.update_one(
+            {"refund_id": refund["refund_id"], "status": "pending"}, {"$set": {"status": "void"}}
+        )
+        raise _nothing_refunded()
+    done_view = {**refund, "status": "completed", "lines": lines, "amount": amount}
+    response = {"refund": refund_view(done_view), "tickets": [ticket_view(t) for t in flipped]}
+    done = await repo.find_one_and_update(
+        {"refund_id": refund["refund_id"], "status": "pending"},
+        {
+            "$set": {
+                "status": "completed",
+                "lines": lines,
+                "amount": amount,
+                "completed_at": now,
+                "response": response,
+            }
+        },
+    )
+    if done is None:  # another attempt completed it first: answer what it answered
+        current = await repo.get({"refund_id": refund["refund_id"]}, "Refund")
+        if current["status"] == "void":
+            raise _nothing_refunded()
+        stored: Document = current["response"]
+        return stored
+    await audit.record(
+        deps,
+        principal,
+        "refund.created",
+        {
+            "refund_id": refund["refund_id"],
+            "sale_id": refund["sale_id"],
+            "amount": amount,
+            "method": refund["method"],
+            "lines": lines,
+            "reason_code": refund["reason_code"],
+            "reason_text": refund["reason_text"],
+            "approver_id": refund["approver_id"],
+            "shift_id": refund["shift_id"],
+        },
+        store_id=refund["store_id"],
+        device_id=refund["device_id"],
+        subjects=[refund["refund_id"], refund["sale_id"], *flipped_ids],
+    )
+    return response
+
+
+async def sweep_stale_refunds(deps: Deps, limit: int = 50) -> int:
+    """Finish refunds whose requester died midway (lease-claimed, so never by two replicas)."""
+    finished = 0
+    for refund in await stale_pending_unscoped(deps.db, C.REFUNDS, deps.clock.now(), limit):
+        claimed = await _claim(deps, refund)
+        if claimed is None:
+            continue
+        try:
+            await apply_refund(deps, Principal(tenant_id=refund["tenant_id"], ip=None), claimed)
+        except Conflict:
+            pass  # voided: every ticket had changed
+        finished += 1
+    return finished

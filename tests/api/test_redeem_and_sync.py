@@ -1,0 +1,266 @@
+"""Redemption at the gate, the gate's bootstrap and offline sync: first PASS wins, nothing counted
+twice."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from ulid import ULID
+
+from boxoffice.core.clock import FixedClock, isoformat_z
+from boxoffice.core.db import C
+from boxoffice.core.deps import Deps
+from boxoffice.offline.bootstrap import qr_hash
+from tests.factories.identity import (
+    PairedDevice,
+    TenantWorld,
+    add_employee,
+    bearer,
+    data,
+    login_password,
+    make_tenant,
+    owner_token,
+    pair_device,
+)
+from tests.factories.sales import Till, approval, open_till, refund, sell
+from tests.helpers import error_code
+
+
+@pytest.fixture
+async def world(deps: Deps) -> TenantWorld:
+    return await make_tenant(deps, "A")
+
+
+@pytest.fixture
+async def till(client: httpx.AsyncClient, world: TenantWorld) -> Till:
+    return await open_till(client, world)
+
+
+@pytest.fixture
+async def gate(client: httpx.AsyncClient, world: TenantWorld) -> PairedDevice:
+    return await pair_device(client, world, type="GATE")
+
+
+async def sold_tickets(
+    client: httpx.AsyncClient, till: Till, lines: list[tuple[str, int]], key: str = "sale-0001"
+) -> list[dict[str, Any]]:
+    tickets: list[dict[str, Any]] = data(await sell(client, till, key, lines), 201)["tickets"]
+    return tickets
+
+
+async def scan(client: httpx.AsyncClient, device: PairedDevice, **body: Any) -> dict[str, Any]:
+    result: dict[str, Any] = data(
+        await client.post("/v1/tickets/redeem", json=body, headers=bearer(device.access_token))
+    )
+    return result
+
+
+def op(kind: str, ts: Any, payload: dict[str, Any], seq: int = 0) -> dict[str, Any]:
+    return {"op_id": str(ULID()), "type": kind, "ts": isoformat_z(ts), "device_seq": seq, "payload": payload}
+
+
+async def upload(
+    client: httpx.AsyncClient, device: PairedDevice, ops: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = data(
+        await client.post("/v1/sync/batch", json={"ops": ops}, headers=bearer(device.access_token))
+    )["results"]
+    return results
+
+
+async def test_a_single_entry_passes_once_and_every_attempt_is_kept(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, deps: Deps
+) -> None:
+    ticket = (await sold_tickets(client, till, [("single", 1)]))[0]
+    first = await scan(client, gate, qr_token=ticket["qr_token"])
+    assert (first["result"], first["reason"]) == ("pass", None)
+    assert first["ticket"]["ticket_id"] == ticket["ticket_id"]
+    again = await scan(client, gate, short_code=ticket["short_code"].lower())
+    assert (again["result"], again["reason_code"]) == ("fail", "E_DUPLICATE_USE")
+    forged = await scan(client, gate, qr_token=ticket["qr_token"][:-4] + "AAAA")
+    assert (forged["result"], forged["reason_code"], forged["ticket"]) == ("fail", "E_INVALID_SIG", None)
+    stored = (
+        await deps.db[C.REDEMPTIONS].find({}, {"_id": 0, "result": 1, "reason": 1}).sort("ts", 1).to_list()
+    )
+    assert sorted(s["result"] for s in stored) == ["fail", "fail", "pass"]
+
+
+async def test_fifty_gates_at_once_let_a_single_ticket_in_once(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, deps: Deps
+) -> None:
+    ticket = (await sold_tickets(client, till, [("single", 1)]))[0]
+    answers = await asyncio.gather(*(scan(client, gate, qr_token=ticket["qr_token"]) for _ in range(50)))
+    assert [a["result"] for a in answers].count("pass") == 1
+    assert {a["reason"] for a in answers if a["result"] == "fail"} == {"duplicate_use"}
+    assert await deps.db[C.REDEMPTIONS].count_documents({"result": "pass"}) == 1
+    assert await deps.db[C.REDEMPTIONS].count_documents({}) == 50
+
+
+async def test_a_refunded_ticket_fails_at_the_gate_at_once(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, gate: PairedDevice
+) -> None:
+    await add_employee(client, world, role="Supervisor", pin="9999")
+    sold = data(await sell(client, till, "sale-0001", [("single", 2)]), 201)
+    token = await approval(client, till, "refund", "9999", target_id=sold["sale"]["sale_id"])
+    data(await refund(client, till, "refund-001", sold["sale"]["sale_id"], token), 201)
+    answer = await scan(client, gate, qr_token=sold["tickets"][0]["qr_token"])
+    assert (answer["result"], answer["reason"]) == ("fail", "refunded")
+
+
+async def test_bootstrap_lists_hashes_refreshes_by_delta_and_answers_304(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice
+) -> None:
+    tickets = await sold_tickets(client, till, [("single", 3)])
+    response = await client.get(
+        "/v1/gate/bootstrap", params={"window": 60}, headers=bearer(gate.access_token)
+    )
+    body = data(response)
+    hashes = {entry[0] for entry in body["tickets"]}
+    assert hashes == {qr_hash(t["qr_token"]) for t in tickets}
+    assert not any(t["qr_token"] in response.text for t in tickets)  # never the tokens themselves
+    assert body["config"]["grace_seconds"] == 30
+    assert body["full"] is True
+    unchanged = await client.get(
+        "/v1/gate/bootstrap",
+        params={"window": 60},
+        headers={**bearer(gate.access_token), "If-None-Match": response.headers["ETag"]},
+    )
+    assert unchanged.status_code == 304
+
+    await scan(client, gate, qr_token=tickets[0]["qr_token"])
+    delta = data(
+        await client.get(
+            "/v1/gate/bootstrap",
+            params={"window": 60, "since": body["version"]},
+            headers=bearer(gate.access_token),
+        )
+    )
+    assert delta["full"] is False
+    assert delta["removed"] == [qr_hash(tickets[0]["qr_token"])]
+
+
+async def test_two_gates_offline_pass_one_ticket_and_sync_keeps_one_pass(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    till: Till,
+    gate: PairedDevice,
+    clock: FixedClock,
+    deps: Deps,
+) -> None:
+    ticket = (await sold_tickets(client, till, [("single", 1)]))[0]
+    other_gate = await pair_device(client, world, type="GATE")
+    scanned = clock.now() + timedelta(minutes=1)
+    early = op("redemption", scanned, {"qr_token": ticket["qr_token"], "result": "pass"}, seq=7)
+    late = op(
+        "redemption",
+        scanned + timedelta(seconds=40),
+        {"qr_token": ticket["qr_token"], "result": "pass"},
+        seq=3,
+    )
+    clock.advance(timedelta(minutes=5))
+    [late_result] = await upload(client, other_gate, [late])  # the later scan happens to arrive first
+    [early_result] = await upload(client, gate, [early])
+    assert late_result["status"] == early_result["status"] == "applied"
+    outcomes = sorted(
+        [late_result["result"], early_result["result"]], key=lambda r: r["result"], reverse=True
+    )
+    assert [o["result"] for o in outcomes] == ["pass", "fail"]
+    assert outcomes[1]["reason"] == "duplicate_use"
+    assert outcomes[1]["offline_conflict"] is True
+    assert await deps.db[C.REDEMPTIONS].count_documents({"result": "pass"}) == 1
+    owner = bearer(await owner_token(client, world))
+    incidents = data(await client.get("/v1/incidents", headers=owner))["items"]
+    assert [i["ticket_id"] for i in incidents] == [ticket["ticket_id"]]
+    assert {p["device_id"] for p in incidents[0]["passes"]} == {gate.device_id, other_gate.device_id}
+    story = data(await client.get(f"/v1/tickets/{ticket['ticket_id']}/timeline", headers=owner))
+    assert [e["details"]["offline_conflict"] for e in story["events"] if e["kind"] == "redeemed"].count(
+        True
+    ) == 1
+
+
+async def test_an_offline_pos_sells_syncs_and_the_day_adds_up(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, clock: FixedClock, deps: Deps
+) -> None:
+    start = clock.now()
+    ops = [
+        op(
+            "sale",
+            start + timedelta(minutes=n),
+            {
+                "lines": [{"package_id": till.ids["single"], "qty": n + 1}],
+                "payment_method": "cash",
+                "amount_tendered": 100_000,
+            },
+            seq=n,
+        )
+        for n in range(6)
+    ]
+    clock.advance(timedelta(minutes=10))
+    first = await upload(client, till.device, ops)
+    assert [r["status"] for r in first] == ["applied"] * 6
+    rng = random.Random(7)
+    for _ in range(3):  # retried, shuffled, and one response "lost" (the same ops again)
+        again = await upload(client, till.device, rng.sample(ops, len(ops)))
+        assert {r["status"] for r in again} == {"duplicate"}
+        assert {r["op_id"]: r["result"] for r in again} == {r["op_id"]: r["result"] for r in first}
+    assert await deps.db[C.SALES].count_documents({}) == 6
+    assert await deps.db[C.TICKETS].count_documents({}) == sum(range(1, 7))
+    owner = bearer(await login_password(client, world.owner_email, world.owner_password))
+    sales = data(await client.get("/v1/sales", headers=owner))["items"]
+    assert sum(s["grand_total"] for s in sales) == 15_000 * sum(range(1, 7))
+    assert sorted(s["created_at"] for s in sales)[0] == isoformat_z(start)  # dated when sold
+    shift = data(await client.get("/v1/shifts/current", headers=bearer(till.cashier)))
+    assert shift["totals"]["cash_sales"] == 15_000 * sum(range(1, 7))
+
+
+async def test_a_suspended_device_uploads_what_it_did_before(
+    client: httpx.AsyncClient, world: TenantWorld, gate: PairedDevice, till: Till, clock: FixedClock
+) -> None:
+    tickets = await sold_tickets(client, till, [("single", 2)])
+    before = op("redemption", clock.now(), {"qr_token": tickets[0]["qr_token"], "result": "pass"})
+    clock.advance(timedelta(minutes=1))
+    admin = bearer(await owner_token(client, world))
+    data(await client.post(f"/v1/devices/{gate.device_id}/suspend", json={"reason": "lost"}, headers=admin))
+    clock.advance(timedelta(minutes=1))
+    after = op("redemption", clock.now(), {"qr_token": tickets[1]["qr_token"], "result": "pass"})
+    refused = await client.post(
+        "/v1/auth/device/login", json={"device_id": gate.device_id, "device_token": gate.device_token}
+    )
+    assert error_code(refused) == "E_DEVICE_SUSPENDED"
+    sync_login = data(
+        await client.post(
+            "/v1/auth/device/login",
+            json={"device_id": gate.device_id, "device_token": gate.device_token, "purpose": "sync"},
+        )
+    )
+    uploader = PairedDevice(gate.device_id, gate.device_token, sync_login["access_token"], gate.store_id)
+    results = await upload(client, uploader, [before, after])
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["error"]["code"] == "E_DEVICE_SUSPENDED"
+    elsewhere = await client.post(
+        "/v1/tickets/redeem", json={"qr_token": tickets[1]["qr_token"]}, headers=bearer(uploader.access_token)
+    )
+    assert error_code(elsewhere) == "E_DEVICE_SUSPENDED"  # the sync session opens nothing else
+    device = data(await client.get(f"/v1/devices/{gate.device_id}", headers=admin))
+    assert device["last_sync_at"] is not None
+    assert device["ops_synced"] == 1
+
+
+async def test_one_bad_op_does_not_block_the_batch(
+    client: httpx.AsyncClient, till: Till, clock: FixedClock
+) -> None:
+    good = op(
+        "sale",
+        clock.now(),
+        {"lines": [{"package_id": till.ids["single"], "qty": 1}], "payment_method": "card"},
+    )
+    bad = op("sale", clock.now(), {"lines": [], "payment_method": "card"})
+    unknown = op("sale", clock.now(), {"lines": [{"package_id": "nope", "qty": 1}], "payment_method": "card"})
+    results = await upload(client, till.device, [bad, good, unknown])
+    assert [r["status"] for r in results] == ["rejected", "applied", "rejected"]
+    assert results[0]["error"]["code"] == "E_VALIDATION"
