@@ -55,6 +55,7 @@ openapi: .venv/.synced admin-ui/node_modules/.package-lock.json
 
 bench: .venv/.synced
 	$(UV) run --frozen python -m bench.run
+	$(UV) run --frozen python -m bench.bootstrap_size
 
 clean:
 	rm -rf .venv .tools admin-ui/node_modules admin-ui/dist .pytest_cache .mypy_cache .ruff_cache

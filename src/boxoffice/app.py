@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
+from starlette.middleware.gzip import GZipMiddleware
 
 from boxoffice import __version__, health
 from boxoffice.audit.router import router as audit_router
@@ -29,6 +30,7 @@ from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
 from boxoffice.tickets.keys import KeyCache
+from boxoffice.tickets.redeem import RulesCache
 from boxoffice.tickets.refunds import sweep_stale_refunds
 from boxoffice.tickets.router import router as tickets_router
 
@@ -68,6 +70,7 @@ def create_app(
         database = db or Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
         app.state.db = database
         app.state.qr_keys = KeyCache(database, settings)
+        app.state.gate_rules = RulesCache()
         if not database.indexes_ready:
             await database.try_ensure_indexes()
         log.info("api_started", version=__version__, environment=settings.environment)
@@ -95,6 +98,7 @@ def create_app(
     app.state.clock = clock
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)  # bootstraps and long lists, for gates on 3G
     app.add_middleware(RequestMiddleware, clock=clock, metrics=metrics)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_repeated_query_params)])

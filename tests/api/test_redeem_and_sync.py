@@ -10,12 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ulid import ULID
 
 from boxoffice.core.clock import FixedClock, isoformat_z
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from boxoffice.offline.bootstrap import qr_hash
+from tests.factories.catalog import add_package
 from tests.factories.identity import (
     PairedDevice,
     TenantWorld,
@@ -264,3 +267,68 @@ async def test_one_bad_op_does_not_block_the_batch(
     results = await upload(client, till.device, [bad, good, unknown])
     assert [r["status"] for r in results] == ["rejected", "applied", "rejected"]
     assert results[0]["error"]["code"] == "E_VALIDATION"
+
+
+@pytest.fixture
+async def gates(client: httpx.AsyncClient, world: TenantWorld) -> list[PairedDevice]:
+    return [await pair_device(client, world, type="GATE") for _ in range(3)]
+
+
+scan_plans = st.lists(
+    st.tuples(st.booleans(), st.integers(0, 2), st.integers(0, 900)),  # (offline?, gate, seconds)
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(quota=st.integers(1, 3), plan=scan_plans, batches=st.integers(1, 3), seed=st.integers(0, 1000))
+async def test_random_interleavings_of_online_and_offline_scans_never_exceed_the_quota(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    till: Till,
+    gates: list[PairedDevice],
+    clock: FixedClock,
+    deps: Deps,
+    quota: int,
+    plan: list[tuple[bool, int, int]],
+    batches: int,
+    seed: int,
+) -> None:
+    package = till.ids.get(f"multi-{quota}")
+    if package is None:
+        created = await add_package(
+            client, world, name=f"{quota} visits", type="multi", price=30_000, quota_or_minutes=quota
+        )
+        package = till.ids[f"multi-{quota}"] = created["package_id"]
+    ticket = (await sold_tickets(client, till, [(f"multi-{quota}", 1)], key=f"sale-{ULID()}"))[0]
+    sold_at = clock.now()
+    offline_ops: dict[int, list[dict[str, Any]]] = {0: [], 1: [], 2: []}
+    for offline, gate, seconds in plan:
+        if offline:
+            at = sold_at + timedelta(seconds=seconds)
+            offline_ops[gate].append(op("redemption", at, {"qr_token": ticket["qr_token"], "result": "pass"}))
+        else:
+            await scan(client, gates[gate], qr_token=ticket["qr_token"])
+    rng = random.Random(seed)
+    for gate, ops in offline_ops.items():
+        for n in range(batches):  # uploaded in pieces, shuffled, some twice
+            piece = ops[n::batches]
+            if piece:
+                await upload(client, gates[gate], rng.sample(piece, len(piece)))
+                await upload(client, gates[gate], piece)
+
+    passes = await deps.db[C.REDEMPTIONS].count_documents(
+        {"ticket_id": ticket["ticket_id"], "result": "pass"}
+    )
+    stored = await deps.db[C.TICKETS].find_one({"ticket_id": ticket["ticket_id"]})
+    assert stored is not None
+    assert passes <= quota
+    assert stored["used"] == passes
+    offline_total = sum(len(ops) for ops in offline_ops.values())
+    assert (
+        await deps.db[C.REDEMPTIONS].count_documents(
+            {"ticket_id": ticket["ticket_id"], "metadata.offline": True}
+        )
+        == offline_total
+    )

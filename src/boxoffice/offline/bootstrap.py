@@ -15,7 +15,8 @@ from boxoffice.sales.repository import TicketRepository
 from boxoffice.settings import service as settings
 from boxoffice.tickets.redemption import remaining_of
 
-FIELDS = ["qr_hash", "type", "remaining", "valid_from", "valid_to", "zones"]
+FIELDS = ["qr_hash", "type", "remaining", "valid_from", "valid_to", "zone_mask"]
+TYPE_CODES = {"single": "s", "multi": "m", "timepass": "t", "credit": "c"}
 #: A delta overlaps the previous one by this much: a write stamped just before the previous
 #: bootstrap may have landed just after it.
 OVERLAP = timedelta(seconds=10)
@@ -26,7 +27,12 @@ def qr_hash(qr_token: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(qr_token.encode()).digest()).decode()[:22]
 
 
-def _entry(ticket: Document, now: datetime) -> list[Any] | None:
+def zone_mask(zones: list[str], order: list[str]) -> int:
+    """Bit i set: the ticket opens the i-th zone of the config; 0: it opens every zone."""
+    return sum(1 << order.index(z) for z in zones if z in order)
+
+
+def _entry(ticket: Document, now: datetime, order: list[str]) -> list[Any] | None:
     """The allow-list entry, or None when the ticket can no longer pass."""
     if ticket["status"] != "active" or ticket["valid_to"] <= now:
         return None
@@ -35,11 +41,11 @@ def _entry(ticket: Document, now: datetime) -> list[Any] | None:
         return None
     return [
         qr_hash(ticket["qr_token"]),
-        ticket["type"],
+        TYPE_CODES[ticket["type"]],
         left,
         int(ticket["valid_from"].timestamp()),
         int(ticket["valid_to"].timestamp()),
-        ticket.get("zones") or [],
+        zone_mask(ticket.get("zones") or [], order),
     ]
 
 
@@ -70,6 +76,7 @@ async def bootstrap(deps: Deps, device: Document, window: int, since: datetime |
         "valid_to": 1,
         "zones": 1,
     }
+    order = [str(z["zone_id"]) for z in values["zones"]]
     tickets: list[list[Any]] = []
     removed: list[str] = []
     for ticket in await TicketRepository(deps.db, Scope(tenant_id, frozenset({store_id}))).find_many(
@@ -78,7 +85,7 @@ async def bootstrap(deps: Deps, device: Document, window: int, since: datetime |
         zones = ticket.get("zones") or []
         if gate_zones and zones and not set(zones) & set(gate_zones):
             continue  # opens nothing this gate serves
-        entry = _entry(ticket, now)
+        entry = _entry(ticket, now, order)
         if entry is None:
             removed.append(qr_hash(ticket["qr_token"]))
         else:

@@ -32,8 +32,9 @@ class GateBootstrap(ReadModel):
     config: GateConfig
     fields: list[str] = Field(description="The meaning of each entry of `tickets`")
     tickets: list[list[Any]] = Field(
-        description="[qr_hash, type, remaining, valid_from_unix, valid_to_unix, zones]; qr_hash is "
-        "base64url(sha256(qr_token))[:22]; remaining is null for an unused single entry"
+        description="[qr_hash, type, remaining, valid_from_unix, valid_to_unix, zone_mask]: qr_hash is "
+        "base64url(sha256(qr_token))[:22]; type s|m|t|c (single, multi, timepass, credit); remaining "
+        "is null for an unused single entry; bit i of zone_mask = config.zones[i] (0: every zone)"
     )
     removed: list[str] = Field(description="qr_hashes that no longer pass (used up, refunded)")
 

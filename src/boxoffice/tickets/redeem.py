@@ -8,6 +8,7 @@ now sees the use), so a ticket never passes more often than its quota allows.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,3 +222,22 @@ def outcome_view(outcome: Outcome, at: datetime) -> Document:
 
 async def store_rules(deps: Deps, tenant_id: str, store_id: str) -> GateRules:
     return gate_rules((await settings.effective(deps, tenant_id, store_id))["values"])
+
+
+class RulesCache:
+    """Each store's gate rules, kept a few seconds per API process: a scan then costs no settings
+    reads, and a changed setting reaches the gates within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._rules: dict[tuple[str, str], tuple[float, GateRules]] = {}
+
+    async def get(self, deps: Deps, tenant_id: str, store_id: str) -> GateRules:
+        key = (tenant_id, store_id)
+        cached = self._rules.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        rules = await store_rules(deps, tenant_id, store_id)
+        self._rules[key] = (now + self.ttl, rules)
+        return rules

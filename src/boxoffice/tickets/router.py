@@ -271,7 +271,8 @@ async def redeem_ticket(
         deps, principal.tenant_id, await cache.ring(), body.qr_token, body.short_code
     )
     now = deps.clock.now()
-    rules = await redeem.store_rules(deps, principal.tenant_id, str(device["store_id"]))
+    rules_cache: redeem.RulesCache = request.app.state.gate_rules
+    rules = await rules_cache.get(deps, principal.tenant_id, str(device["store_id"]))
     outcome = await redeem.redeem(
         deps, principal, ticket, at=now, zone=body.zone, amount=body.amount, rules=rules
     )

@@ -1,0 +1,103 @@
+"""How big a gate's bootstrap is: bytes per 10,000 tickets, plain and gzipped, and how long it
+takes to build — through the real app on the embedded server. Writes
+bench/results/bootstrap.json. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from boxoffice.app import create_app
+from boxoffice.config import load_settings
+from boxoffice.core.clock import SystemClock
+from boxoffice.core.db import Database
+from boxoffice.core.deps import Deps
+from boxoffice.core.logging import configure_logging
+from boxoffice.embedded_db import EmbeddedMongo, free_port
+from boxoffice.seed import seed_demo
+
+TICKETS = 10_000
+RESULTS = Path(__file__).parent / "results" / "bootstrap.json"
+
+
+async def login(client: httpx.AsyncClient, site_key: str, kind: str) -> dict[str, str]:
+    registered = (
+        await client.post("/v1/auth/device/register", json={"site_key": site_key, "type": kind, "name": kind})
+    ).json()["data"]
+    credentials = {"device_id": registered["device_id"], "device_token": registered["device_token"]}
+    token = (await client.post("/v1/auth/device/login", json=credentials)).json()
+    return {"Authorization": f"Bearer {token['data']['access_token']}"}
+
+
+async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float | int]:
+    pos = await login(client, site_key, "POS")
+    gate = await login(client, site_key, "GATE")
+    cashier = (await client.post("/v1/employees/login", json={"pin": "1111"}, headers=pos)).json()["data"]
+    till = {"Authorization": f"Bearer {cashier['access_token']}"}
+    await client.post("/v1/shifts/open", json={"cash_open": 0}, headers=till)
+    packages = (await client.get("/v1/catalog/packages", headers=pos)).json()["data"]["items"]
+    kinds = [p["package_id"] for p in packages if p["type"] in ("single", "multi", "timepass", "credit")]
+    for n in range(TICKETS // 50):
+        response = await client.post(
+            "/v1/sales",
+            json={"lines": [{"package_id": kinds[n % len(kinds)], "qty": 50}], "payment_method": "card"},
+            headers={**till, "Idempotency-Key": f"bench-boot-{uuid.uuid4().hex}"},
+        )
+        assert response.status_code == 201, response.text
+    started = time.perf_counter()
+    response = await client.get("/v1/gate/bootstrap", params={"window": 240}, headers=gate)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    body = response.json()["data"]
+    assert len(body["tickets"]) == TICKETS, len(body["tickets"])
+    raw = response.content  # decoded
+    wire = int(response.headers.get("content-length", len(raw)))
+    return {
+        "tickets": TICKETS,
+        "bytes": len(raw),
+        "bytes_gzip": len(gzip.compress(raw)),
+        "bytes_on_the_wire": wire,
+        "bytes_per_ticket": round(len(raw) / TICKETS, 1),
+        "build_ms": round(elapsed_ms, 1),
+    }
+
+
+async def main() -> None:
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedMongo("memory", free_port(), Path(tmp))
+        server.start()
+        try:
+            settings = load_settings({"MONGO_URI": server.uri, "VAR_DIR": tmp, "LOG_LEVEL": "WARNING"})
+            db = Database(settings.mongo_uri, settings.mongo_db)
+            await db.ensure_indexes()
+            demo = await seed_demo(Deps(db, SystemClock(), settings))
+            app = create_app(settings, db=db)
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://bench", timeout=60
+                ) as client:
+                    result = await measure(client, str(demo["site_key"]))
+            await db.close()
+        finally:
+            server.stop()
+    print(
+        f"bootstrap of {result['tickets']} tickets: {result['bytes']} bytes "
+        f"({result['bytes_gzip']} gzipped, {result['bytes_per_ticket']} per ticket), "
+        f"built in {result['build_ms']} ms"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
