@@ -14,6 +14,7 @@ import { ItemsPage } from "./pages/items/ItemsPage";
 import { PackageEditorPage } from "./pages/items/PackageEditorPage";
 import { PackagesListPage } from "./pages/items/PackagesListPage";
 import { PricingRulesPage } from "./pages/items/PricingRulesPage";
+import { ReasonsPage } from "./pages/items/ReasonsPage";
 import { ZonesPage } from "./pages/items/ZonesPage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -55,6 +56,7 @@ export function AppRoutes() {
             <Route path="packages/:packageId" element={<PackageEditorPage />} />
             <Route path="pricing" element={<PricingRulesPage />} />
             <Route path="zones" element={<ZonesPage />} />
+            <Route path="reasons" element={<ReasonsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="employees">

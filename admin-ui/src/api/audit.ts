@@ -12,6 +12,8 @@ export interface AuditEntry {
   payload: Record<string, unknown>;
   ip: string | null;
   hash: string;
+  /** The ids the entry is about (sales, tickets, refunds…). */
+  subjects?: string[];
 }
 
 /** Filters as the API takes them: `from`/`to` are UTC ISO-8601 instants. */
@@ -22,6 +24,8 @@ export interface AuditQuery {
   actor_id?: string;
   device_id?: string;
   event_type?: string;
+  /** Entries whose `subjects` hold this id. */
+  subject_id?: string;
 }
 
 export type AuditSource = "/v1/audits" | "/v1/access_logs";

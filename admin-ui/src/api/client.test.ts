@@ -8,6 +8,7 @@ import {
   readCookie,
   unwrap,
   unwrapResult,
+  validationIssues,
 } from "./client";
 
 /** A stand-in schema so these tests do not depend on the generated one. */
@@ -152,5 +153,28 @@ describe("csrfMiddleware", () => {
     expect(created).toEqual({ id: "thing_1" });
     expect(seen[1]?.method).toBe("POST");
     expect(seen[1]?.headers.get(CSRF_HEADER)).toBe("csrf-456");
+  });
+});
+
+describe("validationIssues", () => {
+  it("reads the field problems of an E_VALIDATION error", () => {
+    const error = new ApiError("E_VALIDATION", "The reasons settings are not valid.", {
+      status: 400,
+      details: [
+        { loc: ["body", 2, "code"], msg: "String should match pattern", type: "string_pattern_mismatch" },
+        { loc: ["body"], msg: "Value error, reason codes must be unique" },
+        { msg: 7 },
+      ],
+    });
+    expect(validationIssues(error)).toEqual([
+      { loc: ["body", "2", "code"], msg: "String should match pattern" },
+      { loc: ["body"], msg: "Value error, reason codes must be unique" },
+    ]);
+  });
+
+  it("finds none in other errors", () => {
+    expect(validationIssues(new ApiError("E_PERMISSION", "No", { details: [{ loc: [], msg: "x" }] }))).toEqual([]);
+    expect(validationIssues(new ApiError("E_VALIDATION", "Bad", { details: { field: "x" } }))).toEqual([]);
+    expect(validationIssues(new Error("boom"))).toEqual([]);
   });
 });

@@ -176,3 +176,21 @@ export function createApiClient<Paths extends {} = paths>(options: ClientOptions
 export const client = createApiClient();
 
 export type ApiClient = typeof client;
+
+/** One problem the API found in a request body: where (`loc`, e.g. ["body", "0", "code"]) and what. */
+export interface ValidationIssue {
+  loc: string[];
+  msg: string;
+}
+
+/** The field problems of a 400 E_VALIDATION answer (its `details`); none for any other error. */
+export function validationIssues(error: unknown): ValidationIssue[] {
+  if (!(error instanceof ApiError) || error.code !== "E_VALIDATION" || !Array.isArray(error.details)) return [];
+  const issues: ValidationIssue[] = [];
+  for (const item of error.details as unknown[]) {
+    if (!isRecord(item) || typeof item.msg !== "string") continue;
+    const loc = Array.isArray(item.loc) ? item.loc.map((part) => String(part)) : [];
+    issues.push({ loc, msg: item.msg });
+  }
+  return issues;
+}

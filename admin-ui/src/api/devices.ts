@@ -32,6 +32,16 @@ export interface Device {
   suspended_at: string | null;
   revoked_at: string | null;
   meta: Record<string, unknown>;
+  /** GATE devices: the access zones it serves (empty: every zone). Missing on older data. */
+  zones?: string[];
+  /** QA switch: the device works from its bootstrap alone and marks its ops offline. */
+  simulate_offline?: boolean;
+  /** When the device last uploaded its offline work (UTC ISO); null if it never has. */
+  last_sync_at?: string | null;
+  /** Ops the device said, at its last sync, it had not uploaded yet. */
+  outbox_remaining?: number;
+  /** Ops the device has uploaded in all. */
+  ops_synced?: number;
 }
 
 export interface DeviceFilters {
@@ -44,6 +54,8 @@ export interface DevicePatch {
   name?: string;
   notes?: string;
   caps?: Partial<DeviceCaps>;
+  zones?: string[];
+  simulate_offline?: boolean;
 }
 
 export type DeviceAction = "approve" | "suspend" | "reactivate" | "revoke";

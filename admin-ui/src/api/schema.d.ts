@@ -1133,6 +1133,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints */
+        get: operations["list_webhooks_v1_webhooks_get"];
+        put?: never;
+        /** Add an endpoint: its signing secret is in this answer only */
+        post: operations["create_webhook_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint */
+        get: operations["get_webhook_v1_webhooks__webhook_id__get"];
+        put?: never;
+        post?: never;
+        /** Remove an endpoint; its pending deliveries are cancelled */
+        delete: operations["delete_webhook_v1_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change an endpoint, or pause (active=false) and resume it */
+        patch: operations["update_webhook_v1_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (shown once); the old one also signs during the grace period */
+        post: operations["rotate_secret_v1_webhooks__webhook_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signed test event now and report the answer and latency */
+        post: operations["test_webhook_v1_webhooks__webhook_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest first, with their status and next retry */
+        get: operations["list_deliveries_v1_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery with every attempt: status code, latency, answer, error, next retry */
+        get: operations["get_delivery_v1_webhook_deliveries__delivery_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a dead or failing delivery again now (a fresh retry schedule) */
+        post: operations["redeliver_v1_webhook_deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1161,6 +1283,23 @@ export interface components {
             approver_id: string;
             /** Approver Name */
             approver_name: string;
+        };
+        /** AttemptRead */
+        AttemptRead: {
+            /** N */
+            n: number;
+            /** At */
+            at: string;
+            /** Status Code */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Response Snippet */
+            response_snippet: string | null;
+            /** Error */
+            error: string | null;
+            /** Next Retry At */
+            next_retry_at: string | null;
         };
         /** AuditRead */
         AuditRead: {
@@ -1269,6 +1408,69 @@ export interface components {
              * @default 1
              */
             days: number;
+        };
+        /** DeliveryDetail */
+        DeliveryDetail: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Webhook Id */
+            webhook_id: string;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead" | "cancelled";
+            /** Attempts */
+            attempts: number;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Last Status Code */
+            last_status_code?: number | null;
+            /** Last Error */
+            last_error?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Attempts Log */
+            attempts_log: components["schemas"]["AttemptRead"][];
+            /**
+             * Body
+             * @description The JSON that is POSTed (the same on every attempt)
+             */
+            body: string;
+        };
+        /** DeliveryRead */
+        DeliveryRead: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Webhook Id */
+            webhook_id: string;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead" | "cancelled";
+            /** Attempts */
+            attempts: number;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Last Status Code */
+            last_status_code?: number | null;
+            /** Last Error */
+            last_error?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Delivered At */
+            delivered_at?: string | null;
         };
         /** DeviceAction */
         DeviceAction: {
@@ -1547,6 +1749,15 @@ export interface components {
             data?: components["schemas"]["ApprovalGranted"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[DeliveryDetail] */
+        Envelope_DeliveryDetail_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["DeliveryDetail"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[DeviceLoggedIn] */
         Envelope_DeviceLoggedIn_: {
             /** Server Time */
@@ -1655,6 +1866,15 @@ export interface components {
             data?: components["schemas"]["Page_AuditRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[Page[DeliveryRead]] */
+        Envelope_Page_DeliveryRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_DeliveryRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Page[DeviceRead]] */
         Envelope_Page_DeviceRead__: {
             /** Server Time */
@@ -1761,6 +1981,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["Page_TicketRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[WebhookRead]] */
+        Envelope_Page_WebhookRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_WebhookRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[PermissionMatrix] */
@@ -1907,6 +2136,15 @@ export interface components {
             data?: components["schemas"]["SyncResult"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[TestResult] */
+        Envelope_TestResult_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["TestResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[TicketRead] */
         Envelope_TicketRead_: {
             /** Server Time */
@@ -1923,6 +2161,24 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["TicketTimeline"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[WebhookRead] */
+        Envelope_WebhookRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["WebhookRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[WebhookWithSecret] */
+        Envelope_WebhookWithSecret_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["WebhookWithSecret"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[dict[str, str]] */
@@ -2323,6 +2579,13 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[DeliveryRead] */
+        Page_DeliveryRead_: {
+            /** Items */
+            items: components["schemas"]["DeliveryRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[DeviceRead] */
         Page_DeviceRead_: {
             /** Items */
@@ -2404,6 +2667,13 @@ export interface components {
         Page_TicketRead_: {
             /** Items */
             items: components["schemas"]["TicketRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[WebhookRead] */
+        Page_WebhookRead_: {
+            /** Items */
+            items: components["schemas"]["WebhookRead"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -3056,6 +3326,15 @@ export interface components {
             /** Tickets */
             tickets: components["schemas"]["TicketRead"][];
         };
+        /** SecretRotate */
+        SecretRotate: {
+            /**
+             * Grace Hours
+             * @description How long the old secret keeps signing too
+             * @default 24
+             */
+            grace_hours: number;
+        };
         /** SettingsLevel */
         SettingsLevel: {
             /** Store Id */
@@ -3375,6 +3654,19 @@ export interface components {
             /** Default Profile Id */
             default_profile_id: string;
         };
+        /** TestResult */
+        TestResult: {
+            /** Success */
+            success: boolean;
+            /** Status Code */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Error */
+            error: string | null;
+            /** Response Snippet */
+            response_snippet: string | null;
+        };
         /** TicketPrinters */
         TicketPrinters: {
             /** Profiles */
@@ -3569,6 +3861,91 @@ export interface components {
              * @default true
              */
             KIOSK: boolean;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Url
+             * @description Where events are POSTed
+             */
+            url: string;
+            /** Events */
+            events: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended")[];
+            /** Description */
+            description?: string | null;
+        };
+        /** WebhookRead */
+        WebhookRead: {
+            /** Webhook Id */
+            webhook_id: string;
+            /** Url */
+            url: string;
+            /** Events */
+            events: string[];
+            /** Description */
+            description: string | null;
+            /** Active */
+            active: boolean;
+            /**
+             * Healthy
+             * @description false after a failed delivery, until one succeeds
+             */
+            healthy: boolean;
+            /** Paused Reason */
+            paused_reason?: string | null;
+            /** Created At */
+            created_at: string;
+            /**
+             * Rotating Until
+             * @description Until then the previous secret signs too
+             */
+            rotating_until?: string | null;
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Events */
+            events?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended")[] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Active
+             * @description false pauses deliveries; true resumes them
+             */
+            active?: boolean | null;
+        };
+        /** WebhookWithSecret */
+        WebhookWithSecret: {
+            /** Webhook Id */
+            webhook_id: string;
+            /** Url */
+            url: string;
+            /** Events */
+            events: string[];
+            /** Description */
+            description: string | null;
+            /** Active */
+            active: boolean;
+            /**
+             * Healthy
+             * @description false after a failed delivery, until one succeeds
+             */
+            healthy: boolean;
+            /** Paused Reason */
+            paused_reason?: string | null;
+            /** Created At */
+            created_at: string;
+            /**
+             * Rotating Until
+             * @description Until then the previous secret signs too
+             */
+            rotating_until?: string | null;
+            /**
+             * Secret
+             * @description Shown once: sign-checking key for the receiver
+             */
+            secret: string;
         };
         /** Window */
         Window: {
@@ -9005,6 +9382,671 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webhooks_v1_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_WebhookRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_webhook_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_WebhookWithSecret_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_webhook_v1_webhooks__webhook_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_WebhookRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_webhook_v1_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_webhook_v1_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_WebhookRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_secret_v1_webhooks__webhook_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRotate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_WebhookWithSecret_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_webhook_v1_webhooks__webhook_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TestResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_v1_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                status?: ("pending" | "delivered" | "dead" | "cancelled") | null;
+                event_type?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended") | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_DeliveryRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_delivery_v1_webhook_deliveries__delivery_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeliveryDetail_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    redeliver_v1_webhook_deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DeliveryDetail_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -66,10 +66,43 @@ export interface TicketPrinters {
 export interface Zone {
   zone_id: string;
   name: string;
+  /** Satang one entry here deducts from a credit ticket (0, or missing on older data: free). */
+  credit_price?: number;
 }
 
 export interface Redemption {
   grace_seconds: number;
+}
+
+export const REASON_USES = ["refund", "reprint"] as const;
+export type ReasonUse = (typeof REASON_USES)[number];
+
+/** What a reason code may look like (the same rule as the API's). */
+export const REASON_CODE_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+export const REASON_LABEL_MAX = 80;
+export const REASONS_MAX = 100;
+
+/** A reason a cashier picks for a refund or a reprint. Codes are unique. */
+export interface Reason {
+  code: string;
+  label: string;
+  applies_to: ReasonUse[];
+  active: boolean;
+}
+
+export const PARTIAL_USE_POLICIES = ["pro_rata", "refuse"] as const;
+export type PartialUsePolicy = (typeof PARTIAL_USE_POLICIES)[number];
+
+export interface RefundSettings {
+  /** A partly used multi-visit or credit ticket: refund the unused share, or not at all. */
+  partial_use: PartialUsePolicy;
+}
+
+export const REPRINT_CAP_MAX = 10_000;
+
+export interface ReprintSettings {
+  daily_cap_per_device: number;
+  daily_cap_per_staff: number;
 }
 
 export interface SettingsValues {
@@ -81,6 +114,9 @@ export interface SettingsValues {
   ticket_printers: TicketPrinters;
   zones: Zone[];
   redemption: Redemption;
+  reasons: Reason[];
+  refunds: RefundSettings;
+  reprints: ReprintSettings;
 }
 
 export type SettingsSection = keyof SettingsValues;
@@ -125,6 +161,16 @@ export const DEFAULT_SETTINGS: SettingsValues = {
   ticket_printers: { profiles: [], by_device: {} },
   zones: [],
   redemption: { grace_seconds: 0 },
+  reasons: [
+    { code: "customer_request", label: "Customer asked", applies_to: ["refund"], active: true },
+    { code: "wrong_item", label: "Wrong item sold", applies_to: ["refund"], active: true },
+    { code: "closure", label: "Attraction closed", applies_to: ["refund"], active: true },
+    { code: "printer_jam", label: "Printer jammed", applies_to: ["reprint"], active: true },
+    { code: "lost_ticket", label: "Ticket lost", applies_to: ["reprint"], active: true },
+    { code: "damaged", label: "Ticket damaged", applies_to: ["reprint"], active: true },
+  ],
+  refunds: { partial_use: "pro_rata" },
+  reprints: { daily_cap_per_device: 20, daily_cap_per_staff: 10 },
 };
 
 export const settingsKeys = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatShortCode, parseTicketSearch } from "./tickets";
+import { type TimelineEvent, formatShortCode, parseTicketSearch, sortTimeline } from "./tickets";
 
 describe("parseTicketSearch", () => {
   it("reads a value with two dots as a QR token, kept as it is", () => {
@@ -33,5 +33,20 @@ describe("formatShortCode", () => {
     expect(formatShortCode("ABCD2345")).toBe("ABCD-2345");
     expect(formatShortCode("ABC")).toBe("ABC");
     expect(formatShortCode(null)).toBe("—");
+  });
+});
+
+describe("sortTimeline", () => {
+  const event = (at: string, summary: string): TimelineEvent => ({ at, kind: "audit", summary });
+
+  it("puts the events oldest first, keeping the server's order for ties", () => {
+    const sorted = sortTimeline([
+      event("2025-03-10T14:00:00Z", "c"),
+      event("2025-03-10T12:00:00Z", "a"),
+      event("not a time", "z"),
+      event("2025-03-10T13:00:00+00:00", "b1"),
+      event("2025-03-10T20:00:00+07:00", "b2"),
+    ]);
+    expect(sorted.map((e) => e.summary)).toEqual(["a", "b1", "b2", "c", "z"]);
   });
 });

@@ -41,6 +41,39 @@ export interface Ticket {
   shift_id: string | null;
   issued_by: string;
   created_at: string;
+  /** What the ticket's refund paid back, in satang (null or missing when not refunded). */
+  refunded_amount?: number | null;
+}
+
+export const TIMELINE_KINDS = ["issued", "printed", "redeemed", "refunded", "audit"] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** One thing that happened to a ticket. `details` depends on the kind (amounts are satang). */
+export interface TimelineEvent {
+  at: string;
+  kind: TimelineKind;
+  summary: string;
+  device_id?: string | null;
+  actor_id?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** GET /v1/tickets/{ticket_id}/timeline: the ticket and its story, oldest first. */
+export interface TicketTimeline {
+  ticket: Ticket;
+  events: TimelineEvent[];
+}
+
+/** The events oldest first (ties keep the server's order); unreadable times go last. */
+export function sortTimeline(events: readonly TimelineEvent[]): TimelineEvent[] {
+  const time = (event: TimelineEvent) => {
+    const ms = Date.parse(event.at);
+    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+  };
+  return events
+    .map((event, index) => ({ event, index }))
+    .sort((a, b) => time(a.event) - time(b.event) || a.index - b.index)
+    .map(({ event }) => event);
 }
 
 /** What the search box was given: a short code, a QR token or a ticket id. */
@@ -75,10 +108,14 @@ export const ticketKeys = {
   all: ["tickets"] as const,
   search: (lookup: TicketLookup | null) => ["tickets", "search", lookup] as const,
   detail: (ticketId: string) => ["tickets", "detail", ticketId] as const,
+  timeline: (ticketId: string) => ["tickets", "timeline", ticketId] as const,
 };
 
 export const getTicket = (ticketId: string, signal?: AbortSignal) =>
   apiGet<Ticket>(`/v1/tickets/${seg(ticketId)}`, undefined, signal);
+
+export const getTicketTimeline = (ticketId: string, signal?: AbortSignal) =>
+  apiGet<TicketTimeline>(`/v1/tickets/${seg(ticketId)}/timeline`, undefined, signal);
 
 /** The tickets a lookup finds (a ticket id that does not exist finds none). */
 export async function findTickets(lookup: TicketLookup, signal?: AbortSignal): Promise<Ticket[]> {
@@ -107,6 +144,14 @@ export function useTicket(ticketId: string, enabled = true) {
     enabled,
     queryKey: ticketKeys.detail(ticketId),
     queryFn: ({ signal }) => getTicket(ticketId, signal),
+  });
+}
+
+export function useTicketTimeline(ticketId: string, enabled = true) {
+  return useQuery({
+    enabled,
+    queryKey: ticketKeys.timeline(ticketId),
+    queryFn: ({ signal }) => getTicketTimeline(ticketId, signal),
   });
 }
 

@@ -1,6 +1,7 @@
 import { Badge, type BadgeProps } from "@mantine/core";
 import type { DeviceStatus } from "../api/devices";
 import type { EmployeeStatus } from "../api/employees";
+import type { RefundStatus } from "../api/refunds";
 import type { SaleStatus } from "../api/sales";
 import type { ShiftStatus } from "../api/shifts";
 import type { TicketStatus } from "../api/tickets";
@@ -70,6 +71,16 @@ export function TicketStatusBadge({ status, ...props }: { status: TicketStatus }
 export function ShiftStatusBadge({ status, ...props }: { status: ShiftStatus } & BadgeExtras) {
   return (
     <Badge color={status === "open" ? "blue" : "gray"} variant="light" tt="none" miw="max-content" {...props}>
+      {status}
+    </Badge>
+  );
+}
+
+const REFUND_COLORS: Record<RefundStatus, string> = { pending: "yellow", completed: "orange", void: "gray" };
+
+export function RefundStatusBadge({ status, ...props }: { status: RefundStatus } & BadgeExtras) {
+  return (
+    <Badge color={REFUND_COLORS[status] ?? "gray"} variant="light" tt="none" miw="max-content" {...props}>
       {status}
     </Badge>
   );

@@ -22,3 +22,19 @@ describe("reports navigation", () => {
     expect(activeNavPath("/reports/shifts/shift_1")).toBe("/reports/shifts");
   });
 });
+
+describe("items navigation", () => {
+  it("lists Reasons under Items for settings_write, after Access zones", () => {
+    const labels = visibleNavItems(["catalog_write", "settings_write"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    const items = labels.indexOf("0:Items");
+    expect(labels.slice(items, items + 5)).toEqual([
+      "0:Items",
+      "1:Packages",
+      "1:Pricing rules",
+      "1:Access zones",
+      "1:Reasons",
+    ]);
+    expect(visibleNavItems(["catalog_write"]).map(({ item }) => item.label)).not.toContain("Reasons");
+    expect(activeNavPath("/items/reasons")).toBe("/items/reasons");
+  });
+});

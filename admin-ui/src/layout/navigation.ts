@@ -28,6 +28,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
       { label: "Packages", path: "/items/packages", permission: "catalog_write" },
       { label: "Pricing rules", path: "/items/pricing", permission: "catalog_write" },
       { label: "Access zones", path: "/items/zones", permission: "catalog_write" },
+      { label: "Reasons", path: "/items/reasons", permission: "settings_write" },
     ],
   },
   {

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { OWNER_SESSION, makeDevice, makeStore, renderApp } from "../../test/fixtures";
+import { formatDateTime } from "../../lib/time";
+import { OWNER_SESSION, makeDevice, makeEffective, makeStore, renderApp } from "../../test/fixtures";
 import { envelope, mockFetch, page } from "../../test/render";
 
 const STORES = page([makeStore()]);
@@ -81,6 +82,7 @@ describe("DeviceDetailPage", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Revoke" }));
     const dialog = await screen.findByRole("dialog");
     expect(requests.some((r) => r.path.endsWith("/revoke"))).toBe(false);
+    expect(within(dialog).queryByText(/has not uploaded/)).not.toBeInTheDocument();
     fireEvent.change(within(dialog).getByLabelText("Reason (optional)"), { target: { value: "Stolen" } });
     fireEvent.click(within(dialog).getByRole("button", { name: "Confirm" }));
 
@@ -157,5 +159,176 @@ describe("DeviceDetailPage", () => {
     expect(await screen.findByTestId("device-status")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Suspend" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Save changes" })).not.toBeInTheDocument();
+  });
+
+  it("turns on offline simulation with PATCH and shows it", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: "/v1/devices/dev_1", status: 200, body: envelope(makeDevice()) },
+      {
+        method: "PATCH",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ simulate_offline: true })),
+      },
+    ]);
+    renderApp("/devices/dev_1");
+
+    const toggle = await screen.findByRole("switch", { name: "Simulate offline" });
+    expect(toggle).not.toBeChecked();
+    expect(screen.getByText(/works from its last bootstrap and marks its ops offline/)).toBeInTheDocument();
+    expect(screen.queryByTestId("device-simulated-offline")).not.toBeInTheDocument();
+    fireEvent.click(toggle);
+
+    await waitFor(() => expect(screen.getByRole("switch", { name: "Simulate offline" })).toBeChecked());
+    expect(requests.filter((r) => r.method === "PATCH").map((r) => r.body)).toEqual([{ simulate_offline: true }]);
+    expect(await screen.findByTestId("device-simulated-offline")).toHaveTextContent("offline (simulated)");
+  });
+
+  it("turns offline simulation off, and shows the server's message when refused", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: "/v1/devices/dev_1", status: 200, body: envelope(makeDevice({ simulate_offline: true })) },
+      {
+        method: "PATCH",
+        path: "/v1/devices/dev_1",
+        status: 403,
+        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+      },
+    ]);
+    renderApp("/devices/dev_1");
+
+    const toggle = await screen.findByRole("switch", { name: "Simulate offline" });
+    expect(toggle).toBeChecked();
+    fireEvent.click(toggle);
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("You are not allowed to do this.");
+    expect(requests.find((r) => r.method === "PATCH")?.body).toEqual({ simulate_offline: false });
+    expect(screen.getByRole("switch", { name: "Simulate offline" })).toBeChecked();
+  });
+
+  it("shows the last sync, the ops synced and the ops not yet synced", async () => {
+    const lastSync = new Date(Date.now() - 5 * 60_000).toISOString();
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ last_sync_at: lastSync, ops_synced: 1234, outbox_remaining: 3 })),
+      },
+    ]);
+    renderApp("/devices/dev_1");
+
+    const card = await screen.findByTestId("sync-card");
+    expect(within(card).getByTestId("last-sync")).toHaveTextContent("5 minutes ago");
+    expect(within(card).getByTestId("last-sync-absolute")).toHaveTextContent(formatDateTime(lastSync, "Asia/Bangkok"));
+    expect(within(card).getByTestId("ops-synced")).toHaveTextContent("1,234");
+    const outbox = within(card).getByTestId("outbox-remaining");
+    expect(outbox).toHaveTextContent("3 ops");
+    expect(outbox.style.color).toContain("orange");
+    expect(within(card).getByText("Not yet synced")).toBeInTheDocument();
+  });
+
+  it("shows a device that never synced plainly, without a warning", async () => {
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: "/v1/devices/dev_1", status: 200, body: envelope(makeDevice()) },
+    ]);
+    renderApp("/devices/dev_1");
+
+    const card = await screen.findByTestId("sync-card");
+    expect(within(card).getByTestId("last-sync")).toHaveTextContent("Never");
+    expect(within(card).getByTestId("ops-synced")).toHaveTextContent("0");
+    const outbox = within(card).getByTestId("outbox-remaining");
+    expect(outbox).toHaveTextContent("—");
+    expect(outbox.style.color).toBe("");
+  });
+
+  it("warns in the revoke confirmation that unsynced ops would be lost", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ last_sync_at: "2025-01-03T12:00:00Z", ops_synced: 10, outbox_remaining: 4 })),
+      },
+    ]);
+    renderApp("/devices/dev_1");
+
+    fireEvent.click(await screen.findByRole("button", { name: "Revoke" }));
+    const dialog = await screen.findByRole("dialog");
+    expect(within(dialog).getByTestId("revoke-unsynced")).toHaveTextContent(
+      "This device still has 4 ops it has not uploaded; revoking loses them.",
+    );
+    expect(within(dialog).getByTestId("revoke-unsynced")).toHaveTextContent(/suspend the device instead/i);
+    // The count is refreshed when the confirmation opens.
+    await waitFor(() => expect(requests.filter((r) => r.path === "/v1/devices/dev_1").length).toBe(2));
+    expect(requests.some((r) => r.path.endsWith("/revoke"))).toBe(false);
+  });
+
+  it("picks the zones a gate serves and saves them with PATCH", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ type: "GATE", name: "Gate A", zones: ["zone_jump"] })),
+      },
+      { method: "GET", path: "/v1/settings/effective", status: 200, body: envelope(makeEffective()) },
+      {
+        method: "PATCH",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ type: "GATE", name: "Gate A", zones: ["zone_jump", "zone_kids"] })),
+      },
+    ]);
+    renderApp("/devices/dev_1");
+
+    expect(await screen.findByRole("heading", { name: "Zones served" })).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByText("Trampoline hall")).toBeInTheDocument());
+    expect(requests.find((r) => r.path === "/v1/settings/effective")?.query.get("store_id")).toBe("st_1");
+    const save = screen.getByRole("button", { name: "Save zones" });
+    expect(save).toBeDisabled();
+
+    fireEvent.click(screen.getByRole("textbox", { name: "Zones" }));
+    fireEvent.click(await screen.findByRole("option", { name: "Toddler area" }));
+    fireEvent.click(save);
+
+    expect(await screen.findByText("Zones saved.")).toBeInTheDocument();
+    expect(requests.filter((r) => r.method === "PATCH").map((r) => r.body)).toEqual([
+      { zones: ["zone_jump", "zone_kids"] },
+    ]);
+    expect(screen.getByRole("button", { name: "Save zones" })).toBeDisabled();
+  });
+
+  it("offers zones only for gates", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: "/v1/devices/dev_1", status: 200, body: envelope(makeDevice()) },
+    ]);
+    renderApp("/devices/dev_1");
+    expect(await screen.findByTestId("sync-card")).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Zones served" })).not.toBeInTheDocument();
+    expect(requests.some((r) => r.path === "/v1/settings/effective")).toBe(false);
+  });
+
+  it("shows the sync switches read-only without device_manage", async () => {
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: "/v1/devices/dev_1",
+        status: 200,
+        body: envelope(makeDevice({ type: "GATE", zones: ["zone_jump"] })),
+      },
+      { method: "GET", path: "/v1/settings/effective", status: 200, body: envelope(makeEffective()) },
+    ]);
+    renderApp("/devices/dev_1", { ...OWNER_SESSION, permissions: ["reports_view"] });
+    expect(await screen.findByRole("switch", { name: "Simulate offline" })).toBeDisabled();
+    expect(screen.getByRole("textbox", { name: "Zones" })).toBeDisabled();
+    expect(screen.queryByRole("button", { name: "Save zones" })).not.toBeInTheDocument();
   });
 });

@@ -33,6 +33,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { SecretBox } from "../../components/SecretBox";
 import { DeviceStatusBadge } from "../../components/StatusBadge";
 import { formatDateTime } from "../../lib/time";
+import { GateZonesCard, SimulatedOfflineBadge, SyncCard, UnsyncedOpsWarning } from "./DeviceSyncParts";
 
 const ACTION_RESULT: Record<DeviceAction, string> = {
   approve: "Device approved.",
@@ -191,6 +192,8 @@ export function DeviceDetailPage() {
     action.reset();
     rotate.reset();
     setConfirm(which);
+    // What the device still holds matters before revoking it: show the latest count.
+    if (which === "revoke") void device.refetch();
   };
 
   const closeConfirm = () => {
@@ -205,7 +208,12 @@ export function DeviceDetailPage() {
       <PageHeader
         title={current.name || current.device_id}
         back="/devices"
-        badge={<DeviceStatusBadge status={current.status} size="lg" data-testid="device-status" />}
+        badge={
+          <>
+            <DeviceStatusBadge status={current.status} size="lg" data-testid="device-status" />
+            {current.simulate_offline && <SimulatedOfflineBadge size="lg" data-testid="device-simulated-offline" />}
+          </>
+        }
       />
       <Stack gap="lg" maw={820}>
         {lastAction && !action.isPending && (
@@ -271,6 +279,10 @@ export function DeviceDetailPage() {
           </SimpleGrid>
         </Card>
 
+        <SyncCard device={current} tz={tz} canEdit={canManage} />
+
+        {current.type === "GATE" && <GateZonesCard key={current.device_id} device={current} canEdit={canManage} />}
+
         <Card withBorder padding="md">
           <Stack gap="sm">
             <Title order={2} size="h4">
@@ -293,6 +305,7 @@ export function DeviceDetailPage() {
           Revoking is final: <strong>{current.name}</strong> is signed out and can never be used again unless it is
           paired anew.
         </Text>
+        <UnsyncedOpsWarning device={current} />
         <Textarea label="Reason (optional)" value={reason} onChange={(e) => setReason(e.currentTarget.value)} autosize />
       </ConfirmModal>
 

@@ -81,4 +81,23 @@ describe("DevicesListPage", () => {
     expect(requests.filter((r) => r.path === "/v1/devices").at(-1)?.query.get("cursor")).toBe("next1");
     expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
   });
+
+  it("marks devices that simulate being offline", async () => {
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: page(STORES) },
+      {
+        method: "GET",
+        path: "/v1/devices",
+        status: 200,
+        body: page([makeDevice(), makeDevice({ device_id: "dev_2", name: "Gate A", type: "GATE", simulate_offline: true })]),
+      },
+    ]);
+    renderApp("/devices");
+
+    const table = await screen.findByRole("table");
+    const gateRow = within(table).getByRole("link", { name: "Gate A" }).closest("tr")!;
+    expect(within(gateRow).getByText("offline (simulated)")).toBeInTheDocument();
+    const frontRow = within(table).getByRole("link", { name: "Front counter" }).closest("tr")!;
+    expect(within(frontRow).queryByText("offline (simulated)")).not.toBeInTheDocument();
+  });
 });

@@ -15,6 +15,7 @@ import { ListTable } from "../../components/ListTable";
 import { PageHeader } from "../../components/PageHeader";
 import { DeviceStatusBadge } from "../../components/StatusBadge";
 import { formatDateTime } from "../../lib/time";
+import { SimulatedOfflineBadge } from "./DeviceSyncParts";
 
 export function DevicesListPage() {
   const [filters, setFilters] = useState<DeviceFilters>({});
@@ -84,7 +85,10 @@ export function DevicesListPage() {
                       </Anchor>
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: "nowrap" }}>
-                      <DeviceStatusBadge status={device.status} />
+                      <Group gap={6} wrap="nowrap">
+                        <DeviceStatusBadge status={device.status} />
+                        {device.simulate_offline && <SimulatedOfflineBadge size="sm" />}
+                      </Group>
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: "nowrap" }}>
                       <Badge variant="outline" color="gray" tt="none" miw="max-content">

@@ -1,24 +1,46 @@
 import { Anchor, Card, SimpleGrid, Stack, Text } from "@mantine/core";
 import { Link } from "react-router-dom";
-import { usePermissions } from "../../api/session";
+import { type Permission, usePermissions } from "../../api/session";
 import { NoPermission } from "../../components/feedback";
 import { PageHeader } from "../../components/PageHeader";
 
-const SECTIONS = [
-  { path: "/items/packages", title: "Packages", text: "What you sell: entries, multi-visit cards, time passes, credits and bundles." },
-  { path: "/items/pricing", title: "Pricing rules", text: "Discounts, promo codes, bundle prices and happy hours, with a price preview." },
-  { path: "/items/zones", title: "Access zones", text: "The areas of the venue a ticket can open." },
+const SECTIONS: { path: string; title: string; text: string; permission: Permission }[] = [
+  {
+    path: "/items/packages",
+    title: "Packages",
+    text: "What you sell: entries, multi-visit cards, time passes, credits and bundles.",
+    permission: "catalog_write",
+  },
+  {
+    path: "/items/pricing",
+    title: "Pricing rules",
+    text: "Discounts, promo codes, bundle prices and happy hours, with a price preview.",
+    permission: "catalog_write",
+  },
+  {
+    path: "/items/zones",
+    title: "Access zones",
+    text: "The areas of the venue a ticket can open, and what an entry costs a credit ticket.",
+    permission: "catalog_write",
+  },
+  {
+    path: "/items/reasons",
+    title: "Reasons",
+    text: "What cashiers choose from when they refund a sale or reprint a ticket.",
+    permission: "settings_write",
+  },
 ];
 
 /** The Items group's landing page: a card for each area the employee may use. */
 export function ItemsPage() {
   const { can } = usePermissions();
+  const sections = SECTIONS.filter((section) => can(section.permission));
   return (
     <>
       <PageHeader title="Items" />
-      {can("catalog_write") ? (
-        <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="md">
-          {SECTIONS.map((section) => (
+      {sections.length > 0 ? (
+        <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="md">
+          {sections.map((section) => (
             <Card key={section.path} withBorder padding="md">
               <Stack gap={4}>
                 <Anchor component={Link} to={section.path} fw={600}>

@@ -22,7 +22,9 @@ describe("ZonesPage", () => {
     const first = await screen.findByRole("textbox", { name: "Zone 1 name" });
     expect(first).toHaveValue("Trampoline hall");
     expect(screen.getByRole("button", { name: "Save" })).toBeDisabled();
+    expect(screen.getByRole("textbox", { name: "Zone 1 credit price" })).toHaveValue("0.00");
     fireEvent.change(first, { target: { value: "Big trampoline hall" } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Zone 1 credit price" }), { target: { value: "25.50" } });
     fireEvent.click(screen.getByRole("button", { name: "Remove zone Toddler area" }));
     fireEvent.change(screen.getByRole("textbox", { name: "New zone" }), { target: { value: "Ball pit" } });
     fireEvent.click(screen.getByRole("button", { name: "Add zone" }));
@@ -35,6 +37,8 @@ describe("ZonesPage", () => {
     expect(put?.headers.get("X-CSRF-Token")).toBe("csrf-z");
     const zones = put?.body as Zone[];
     expect(zones.map((z) => z.name)).toEqual(["Big trampoline hall", "Ball pit"]);
+    // Credit prices go out in satang; a new zone starts free.
+    expect(zones.map((z) => z.credit_price)).toEqual([2550, 0]);
     expect(zones[0]?.zone_id).toBe("zone_jump");
     expect(zones[1]?.zone_id).toMatch(/^[0-9A-Z]{26}$/);
   });
@@ -55,6 +59,10 @@ describe("ZonesPage", () => {
     expect(await screen.findByText("Two zones have the same name.")).toBeInTheDocument();
 
     fireEvent.change(screen.getByRole("textbox", { name: "Zone 2 name" }), { target: { value: "Café" } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Zone 2 credit price" }), { target: { value: "1.234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Enter the credit price of Café in baht, e.g. 50 (0 for free).")).toBeInTheDocument();
+    fireEvent.change(screen.getByRole("textbox", { name: "Zone 2 credit price" }), { target: { value: "12" } });
     fireEvent.click(screen.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(screen.getByText("You are not allowed to do this.")).toBeInTheDocument());
   });

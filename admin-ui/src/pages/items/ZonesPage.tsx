@@ -1,11 +1,11 @@
 import { useState } from "react";
 import { Button, Card, Group, Stack, Text } from "@mantine/core";
-import { type Zone, useLevelSettings, useSaveSettingsSection } from "../../api/settings";
+import { useLevelSettings, useSaveSettingsSection } from "../../api/settings";
 import { usePermissions } from "../../api/session";
 import { ErrorAlert, Loading, NoPermission, SavedAlert } from "../../components/feedback";
 import { PageHeader } from "../../components/PageHeader";
 import { stableStringify } from "../../lib/json";
-import { ZonesEditor, zonesProblem } from "../settings/ZonesEditor";
+import { type ZoneDraft, ZonesEditor, toZoneDrafts, zonesFromDrafts, zonesProblem } from "../settings/ZonesEditor";
 
 /** The tenant's access zones (the all-stores `zones` settings section). */
 export function ZonesPage() {
@@ -13,7 +13,7 @@ export function ZonesPage() {
   const canWrite = can("catalog_write");
   const tenant = useLevelSettings(null, canWrite);
   const save = useSaveSettingsSection();
-  const [draft, setDraft] = useState<Zone[] | null>(null);
+  const [draft, setDraft] = useState<ZoneDraft[] | null>(null);
   const [savedVersion, setSavedVersion] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -26,7 +26,7 @@ export function ZonesPage() {
     );
   }
 
-  const stored = tenant.data?.values.zones ?? [];
+  const stored = toZoneDrafts(tenant.data?.values.zones ?? []);
   const zones = draft ?? stored;
   const dirty = draft !== null && stableStringify(draft) !== stableStringify(stored);
 
@@ -34,7 +34,7 @@ export function ZonesPage() {
     const issue = zonesProblem(zones);
     setProblem(issue);
     if (issue) return;
-    const value = zones.map((z) => ({ zone_id: z.zone_id, name: z.name.trim() }));
+    const value = zonesFromDrafts(zones);
     save.mutate(
       { section: "zones", value, storeId: null },
       {
@@ -51,8 +51,8 @@ export function ZonesPage() {
       <PageHeader title="Access zones" />
       <Stack maw={640}>
         <Text size="sm" c="dimmed">
-          Areas of the venue a ticket can open, such as the trampoline hall or the toddler area. These zones apply to
-          every store unless a store overrides them in Settings.
+          Areas of the venue a ticket can open, such as the trampoline hall or the toddler area, and what one entry
+          deducts from a credit ticket. These zones apply to every store unless a store overrides them in Settings.
         </Text>
         {savedVersion !== null && !dirty && <SavedAlert version={savedVersion} onClose={() => setSavedVersion(null)} />}
         <ErrorAlert error={save.error} title="Could not save the zones" />

@@ -96,4 +96,51 @@ describe("AuditLogPage", () => {
     expect(last?.query.get("cursor")).toBe("c2");
     expect(last?.query.get("event_type")).toBe("device.suspended");
   });
+
+  it("filters by a sale, ticket or refund id, from the address and from the form", async () => {
+    const TICKET_ID = "01JPTICKET00000000000000T1";
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: "/v1/audits",
+        status: 200,
+        body: page([entry({ event_type: "ticket.reprinted", subjects: [TICKET_ID, "rp_1"] })]),
+      },
+    ]);
+    renderApp(`/reports/audit?subject_id=${TICKET_ID}`);
+
+    expect(await screen.findByText("ticket.reprinted")).toBeInTheDocument();
+    const input = screen.getByRole("textbox", { name: "Sale, ticket or refund id" });
+    expect(input).toHaveValue(TICKET_ID);
+    expect(requests.filter((r) => r.path === "/v1/audits").at(-1)?.search).toBe(`subject_id=${TICKET_ID}&limit=50`);
+    expect(screen.getByRole("link", { name: "Export CSV" })).toHaveAttribute(
+      "href",
+      `/v1/audits/export.csv?subject_id=${TICKET_ID}`,
+    );
+
+    // Typed (with stray spaces) and applied with another filter.
+    fireEvent.change(input, { target: { value: " 01JPSALE0000000000000000S1 " } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Event type" }), { target: { value: "refund.created" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await waitFor(() =>
+      expect(requests.filter((r) => r.path === "/v1/audits").at(-1)?.search).toBe(
+        "event_type=refund.created&subject_id=01JPSALE0000000000000000S1&limit=50",
+      ),
+    );
+
+    // A subject of an entry filters the log to it.
+    fireEvent.click(await screen.findByRole("button", { name: "Show" }));
+    fireEvent.click(screen.getByRole("button", { name: "Show entries about rp_1" }));
+    await waitFor(() => {
+      const last = requests.filter((r) => r.path === "/v1/audits").at(-1);
+      expect(last?.query.get("subject_id")).toBe("rp_1");
+      expect(last?.query.get("event_type")).toBe("refund.created");
+    });
+    expect(screen.getByRole("textbox", { name: "Sale, ticket or refund id" })).toHaveValue("rp_1");
+
+    fireEvent.click(screen.getByRole("button", { name: "Clear" }));
+    await waitFor(() => expect(requests.filter((r) => r.path === "/v1/audits").at(-1)?.search).toBe("limit=50"));
+    expect(screen.getByRole("textbox", { name: "Sale, ticket or refund id" })).toHaveValue("");
+  });
 });

@@ -15,9 +15,13 @@ export interface AuditFilterValues {
   actor: string;
   device: string;
   event: string;
+  /** A sale, ticket or refund id: entries whose subjects hold it. */
+  subject_id: string;
 }
 
-const FILTER_KEYS: (keyof AuditFilterValues)[] = ["from", "to", "store", "actor", "device", "event"];
+const FILTER_KEYS: (keyof AuditFilterValues)[] = ["from", "to", "store", "actor", "device", "event", "subject_id"];
+
+const EMPTY_FILTERS: AuditFilterValues = { from: "", to: "", store: "", actor: "", device: "", event: "", subject_id: "" };
 
 export function filtersFromParams(params: URLSearchParams): AuditFilterValues {
   const values = {} as AuditFilterValues;
@@ -44,6 +48,7 @@ export function toAuditQuery(values: AuditFilterValues, tz: string): AuditQuery 
   if (values.actor.trim()) query.actor_id = values.actor.trim();
   if (values.device.trim()) query.device_id = values.device.trim();
   if (values.event.trim()) query.event_type = values.event.trim();
+  if (values.subject_id.trim()) query.subject_id = values.subject_id.trim();
   return query;
 }
 
@@ -59,14 +64,18 @@ function EntryRows({
   storeMap,
   expanded,
   onToggle,
+  onSubject,
   columns,
 }: {
   entry: AuditEntry;
   storeMap: ReadonlyMap<string, Store>;
   expanded: boolean;
   onToggle: () => void;
+  /** Shows only the entries about this id; absent where the log cannot be filtered by subject. */
+  onSubject?: (subjectId: string) => void;
   columns: number;
 }) {
+  const subjects = entry.subjects ?? [];
   const store = entry.store_id ? storeMap.get(entry.store_id) : undefined;
   const detailsId = `audit-details-${entry.audit_id}`;
   return (
@@ -111,6 +120,29 @@ function EntryRows({
             <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
               {JSON.stringify(entry.payload ?? {}, null, 2)}
             </Code>
+            {subjects.length > 0 && (
+              <Group gap={6} mt={6} wrap="wrap" data-testid="audit-subjects">
+                <Text size="xs" c="dimmed">
+                  About:
+                </Text>
+                {subjects.map((subject) =>
+                  onSubject ? (
+                    <Button
+                      key={subject}
+                      size="compact-xs"
+                      variant="light"
+                      ff="monospace"
+                      onClick={() => onSubject(subject)}
+                      aria-label={`Show entries about ${subject}`}
+                    >
+                      {subject}
+                    </Button>
+                  ) : (
+                    <Code key={subject}>{subject}</Code>
+                  ),
+                )}
+              </Group>
+            )}
             <Text size="xs" c="dimmed" mt={4} style={{ overflowWrap: "anywhere" }}>
               #{entry.seq} · hash {entry.hash}
             </Text>
@@ -154,9 +186,15 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
   };
 
   const clear = () => {
-    const empty: AuditFilterValues = { from: "", to: "", store: "", actor: "", device: "", event: "" };
-    setForm(empty);
-    apply(empty);
+    setForm(EMPTY_FILTERS);
+    apply(EMPTY_FILTERS);
+  };
+
+  /** Keeps the other filters and shows only the entries about `subjectId`. */
+  const showSubject = (subjectId: string) => {
+    const next = { ...applied, subject_id: subjectId };
+    setForm(next);
+    apply(next);
   };
 
   const toggle = (id: string) =>
@@ -202,6 +240,14 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
                   value={form.event}
                   onChange={(e) => set("event", e.currentTarget.value)}
                 />
+                <TextInput
+                  label="Sale, ticket or refund id"
+                  value={form.subject_id}
+                  onChange={(e) => set("subject_id", e.currentTarget.value)}
+                  autoCapitalize="none"
+                  autoCorrect="off"
+                  spellCheck={false}
+                />
               </>
             )}
           </SimpleGrid>
@@ -237,6 +283,7 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
                   storeMap={storeMap}
                   expanded={expanded.has(entry.audit_id)}
                   onToggle={() => toggle(entry.audit_id)}
+                  onSubject={fullFilters ? showSubject : undefined}
                   columns={HEADERS.length}
                 />
               </Fragment>

@@ -1,5 +1,6 @@
 import { Anchor, Card, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { Link, useParams } from "react-router-dom";
+import { type Refund, refundedTotal, useSaleRefunds } from "../../api/refunds";
 import { type SaleLine, paymentMethodLabel, useSale } from "../../api/sales";
 import { usePermissions } from "../../api/session";
 import { useStoreMap } from "../../api/stores";
@@ -7,10 +8,10 @@ import { type Ticket, formatShortCode, ticketTypeLabel } from "../../api/tickets
 import { ErrorAlert, Loading, NoPermission } from "../../components/feedback";
 import { ListTable, STICKY_CELL } from "../../components/ListTable";
 import { PageHeader } from "../../components/PageHeader";
-import { SaleStatusBadge, TicketStatusBadge } from "../../components/StatusBadge";
+import { RefundStatusBadge, SaleStatusBadge, TicketStatusBadge } from "../../components/StatusBadge";
 import { formatTHB } from "../../lib/money";
 import { formatDateTime } from "../../lib/time";
-import { Field, formatDeduction } from "./reportParts";
+import { Field, auditLogHref, formatDeduction } from "./reportParts";
 
 function TotalRow({ label, value, strong = false }: { label: string; value: string; strong?: boolean }) {
   return (
@@ -57,9 +58,9 @@ function LineRow({ line, packageNames }: { line: SaleLine; packageNames: Readonl
 function TicketRows({ tickets, tz }: { tickets: Ticket[]; tz: string | undefined }) {
   return (
     <ListTable
-      headers={["Short code", "Package", "Type", "Status", "Valid to", "Price"]}
+      headers={["Short code", "Package", "Type", "Status", "Valid to", "Price", "Refunded"]}
       isEmpty={tickets.length === 0}
-      minWidth={640}
+      minWidth={720}
       label="Tickets"
     >
       {tickets.map((ticket) => (
@@ -76,6 +77,80 @@ function TicketRows({ tickets, tz }: { tickets: Ticket[]; tz: string | undefined
           </Table.Td>
           <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(ticket.valid_to, tz)}</Table.Td>
           <Table.Td style={{ whiteSpace: "nowrap" }}>{formatTHB(ticket.price)}</Table.Td>
+          <Table.Td style={{ whiteSpace: "nowrap" }} data-testid="ticket-refunded">
+            {(ticket.refunded_amount ?? null) === null ? "—" : formatTHB(ticket.refunded_amount)}
+          </Table.Td>
+        </Table.Tr>
+      ))}
+    </ListTable>
+  );
+}
+
+function RefundRows({
+  refunds,
+  tickets,
+  tz,
+  canAudit,
+}: {
+  refunds: Refund[];
+  tickets: Ticket[];
+  tz: string | undefined;
+  canAudit: boolean;
+}) {
+  const codes = new Map(tickets.map((t) => [t.ticket_id, t.short_code]));
+  return (
+    <ListTable
+      headers={["Time", "Amount", "Method", "Tickets", "Reason", "By", "Approved by", "Status"]}
+      isEmpty={refunds.length === 0}
+      minWidth={900}
+      label="Refunds"
+      stickyFirstColumn
+    >
+      {refunds.map((refund) => (
+        <Table.Tr key={refund.refund_id} data-testid="refund-row">
+          <Table.Td style={{ ...STICKY_CELL, whiteSpace: "nowrap" }}>
+            <Text size="sm">{formatDateTime(refund.created_at, tz)}</Text>
+            {canAudit ? (
+              <Anchor component={Link} to={auditLogHref(refund.refund_id)} size="xs" c="dimmed">
+                {refund.refund_id}
+              </Anchor>
+            ) : (
+              <Text size="xs" c="dimmed">
+                {refund.refund_id}
+              </Text>
+            )}
+          </Table.Td>
+          <Table.Td style={{ whiteSpace: "nowrap" }} fw={500}>
+            {formatTHB(refund.amount)}
+          </Table.Td>
+          <Table.Td>{paymentMethodLabel(refund.method)}</Table.Td>
+          <Table.Td>
+            <Stack gap={2}>
+              {refund.lines.map((line) => (
+                <Text key={line.ticket_id} size="sm" style={{ whiteSpace: "nowrap" }}>
+                  <Anchor component={Link} to={`/reports/tickets/${encodeURIComponent(line.ticket_id)}`} ff="monospace" size="sm">
+                    {codes.has(line.ticket_id) ? formatShortCode(codes.get(line.ticket_id)) : line.ticket_id}
+                  </Anchor>
+                  {`: ${formatTHB(line.amount)}`}
+                </Text>
+              ))}
+            </Stack>
+          </Table.Td>
+          <Table.Td style={{ minWidth: 160, overflowWrap: "anywhere" }}>
+            <Text size="sm" ff="monospace">
+              {refund.reason_code}
+            </Text>
+            {refund.reason_text && (
+              <Text size="xs" c="dimmed">
+                {refund.reason_text}
+              </Text>
+            )}
+          </Table.Td>
+          <Table.Td style={{ overflowWrap: "anywhere" }}>{refund.refunded_by ?? "—"}</Table.Td>
+          <Table.Td style={{ overflowWrap: "anywhere" }}>{refund.approver_id}</Table.Td>
+          <Table.Td>
+            <RefundStatusBadge status={refund.status} />
+          </Table.Td>
         </Table.Tr>
       ))}
     </ListTable>
@@ -87,6 +162,7 @@ export function SaleDetailPage() {
   const { can } = usePermissions();
   const allowed = can("reports_view");
   const detail = useSale(saleId, allowed);
+  const refunds = useSaleRefunds(saleId, allowed);
   const storeMap = useStoreMap();
 
   if (!allowed) {
@@ -113,6 +189,8 @@ export function SaleDetailPage() {
   const packageNames = new Map<string, string>();
   for (const ticket of tickets) packageNames.set(ticket.package_id, ticket.name);
   for (const line of sale.lines) packageNames.set(line.package_id, line.name);
+  const refundList = refunds.data ?? [];
+  const refunded = refundedTotal(refundList);
 
   return (
     <>
@@ -156,6 +234,12 @@ export function SaleDetailPage() {
               <TotalRow label="Grand total" value={formatTHB(sale.grand_total)} strong />
               <TotalRow label="Tendered" value={formatTHB(sale.amount_tendered)} />
               <TotalRow label="Change" value={formatTHB(sale.change)} />
+              {refunded > 0 && (
+                <>
+                  <TotalRow label="Refunded" value={formatDeduction(refunded)} />
+                  <TotalRow label="Net after refunds" value={formatTHB(sale.grand_total - refunded)} strong />
+                </>
+              )}
             </Stack>
           </Card>
         </SimpleGrid>
@@ -182,6 +266,29 @@ export function SaleDetailPage() {
             Tickets
           </Title>
           <TicketRows tickets={tickets} tz={tz} />
+        </Stack>
+
+        <Stack gap="xs" component="section" aria-label="Refunds">
+          <Group justify="space-between" gap="sm">
+            <Title order={2} size="h4">
+              Refunds
+            </Title>
+            {refunds.data && refundList.length > 0 && (
+              <Text size="sm" fw={500} data-testid="refunded-total">
+                {`Refunded ${formatTHB(refunded)} of ${formatTHB(sale.grand_total)}`}
+              </Text>
+            )}
+          </Group>
+          <ErrorAlert error={refunds.error} title="Could not load the refunds" />
+          {refunds.isPending ? (
+            <Loading label="Loading the refunds" />
+          ) : refunds.data && refundList.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              No refunds.
+            </Text>
+          ) : refunds.data ? (
+            <RefundRows refunds={refundList} tickets={tickets} tz={tz} canAudit={can("audit_view")} />
+          ) : null}
         </Stack>
       </Stack>
     </>

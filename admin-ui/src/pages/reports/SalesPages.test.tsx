@@ -184,6 +184,7 @@ describe("SaleDetailPage", () => {
     mockFetch([
       { method: "GET", path: "/v1/stores", status: 200, body: STORES },
       { method: "GET", path: `/v1/sales/${SALE_ID}`, status: 200, body: envelope({ sale: makeSale(), tickets }) },
+      { method: "GET", path: "/v1/refunds", status: 200, body: page([]) },
     ]);
     renderApp(`/reports/sales/${SALE_ID}`);
 
@@ -218,6 +219,7 @@ describe("SaleDetailPage", () => {
       "Status",
       "Valid to",
       "Price",
+      "Refunded",
     ]);
     const first = within(ticketTable).getByRole("link", { name: "ABCD-2345" });
     expect(first).toHaveAttribute("href", "/reports/tickets/01JPTICKET00000000000000T1");
@@ -228,6 +230,106 @@ describe("SaleDetailPage", () => {
     expect(within(second).getByText("refunded")).toBeInTheDocument();
     expect(within(second).getByText("Time pass")).toBeInTheDocument();
     expect(within(second).getByText("฿300.50")).toBeInTheDocument();
+
+    expect(await screen.findByText("No refunds.")).toBeInTheDocument();
+    expect(screen.queryByTestId("total-refunded")).not.toBeInTheDocument();
+  });
+
+  it("lists the sale's refunds, the refunded total and each ticket's refunded amount", async () => {
+    const refundedTickets = [
+      tickets[0]!,
+      { ...tickets[1]!, refunded_amount: 30050 },
+      makeTicket({ ticket_id: "01JPTICKET00000000000000T3", short_code: "QRST2222", status: "refunded", refunded_amount: 15000 }),
+    ];
+    const refunds = [
+      {
+        refund_id: "rf_2",
+        sale_id: SALE_ID,
+        store_id: "st_1",
+        device_id: "dev_1",
+        shift_id: "shift_1",
+        status: "completed",
+        method: "qr",
+        amount: 15000,
+        lines: [{ ticket_id: "01JPTICKET00000000000000T3", amount: 15000 }],
+        reason_code: "customer_request",
+        reason_text: null,
+        refunded_by: "emp_2",
+        approver_id: "emp_mgr",
+        created_at: "2025-03-10T15:00:00Z",
+      },
+      {
+        refund_id: "rf_1",
+        sale_id: SALE_ID,
+        store_id: "st_1",
+        device_id: "dev_1",
+        shift_id: "shift_1",
+        status: "completed",
+        method: "cash",
+        amount: 30050,
+        lines: [{ ticket_id: "01JPTICKET00000000000000T2", amount: 30050 }],
+        reason_code: "closure",
+        reason_text: "Ride broke down",
+        refunded_by: "emp_1",
+        approver_id: "emp_mgr",
+        created_at: "2025-03-10T14:00:00Z",
+      },
+    ];
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      {
+        method: "GET",
+        path: `/v1/sales/${SALE_ID}`,
+        status: 200,
+        body: envelope({ sale: makeSale(), tickets: refundedTickets }),
+      },
+      { method: "GET", path: "/v1/refunds", status: 200, body: page(refunds) },
+    ]);
+    renderApp(`/reports/sales/${SALE_ID}`);
+
+    const table = await screen.findByRole("table", { name: "Refunds" });
+    expect(requests.find((r) => r.path === "/v1/refunds")?.search).toBe(`sale_id=${SALE_ID}&limit=200`);
+    expect(within(table).getAllByRole("columnheader").map((h) => h.textContent)).toEqual([
+      "Time",
+      "Amount",
+      "Method",
+      "Tickets",
+      "Reason",
+      "By",
+      "Approved by",
+      "Status",
+    ]);
+    const rows = within(table).getAllByTestId("refund-row");
+    expect(rows).toHaveLength(2);
+    const first = rows[1]!;
+    expect(within(first).getByText("10 Mar 2025, 21:00")).toBeInTheDocument();
+    expect(within(first).getByRole("link", { name: "rf_1" })).toHaveAttribute("href", "/reports/audit?subject_id=rf_1");
+    expect(within(first).getByText("฿300.50")).toBeInTheDocument();
+    expect(within(first).getByText("Cash")).toBeInTheDocument();
+    expect(within(first).getByRole("link", { name: "WXYZ-6789" })).toHaveAttribute(
+      "href",
+      "/reports/tickets/01JPTICKET00000000000000T2",
+    );
+    expect(within(first).getByText("closure")).toBeInTheDocument();
+    expect(within(first).getByText("Ride broke down")).toBeInTheDocument();
+    expect(within(first).getByText("emp_1")).toBeInTheDocument();
+    expect(within(first).getByText("emp_mgr")).toBeInTheDocument();
+    expect(within(first).getByText("completed")).toBeInTheDocument();
+    expect(within(rows[0]!).getByText("QR")).toBeInTheDocument();
+    expect(within(rows[0]!).getByRole("link", { name: "QRST-2222" })).toBeInTheDocument();
+
+    expect(screen.getByTestId("total-refunded")).toHaveTextContent("-฿450.50");
+    expect(screen.getByTestId("total-net-after-refunds")).toHaveTextContent("฿750.00");
+    expect(screen.getByTestId("refunded-total")).toHaveTextContent("Refunded ฿450.50 of ฿1,200.50");
+
+    const ticketTable = screen.getByRole("table", { name: "Tickets" });
+    const refundedOf = (code: string) =>
+      within(within(ticketTable).getByRole("link", { name: code }).closest("tr")!).getByTestId("ticket-refunded");
+    expect(refundedOf("ABCD-2345")).toHaveTextContent("—");
+    expect(refundedOf("WXYZ-6789")).toHaveTextContent("฿300.50");
+    expect(refundedOf("QRST-2222")).toHaveTextContent("฿150.00");
+    const third = within(ticketTable).getByRole("link", { name: "QRST-2222" }).closest("tr")!;
+    expect(within(third).getByText("refunded")).toBeInTheDocument();
   });
 
   it("shows the server's message for an unknown sale", async () => {

@@ -104,6 +104,7 @@ describe("ShiftDetailPage", () => {
     const total = (label: string) => within(sales).getByText(label).parentElement!;
     expect(total("Number of sales")).toHaveTextContent("12");
     expect(total("Sales total")).toHaveTextContent("฿6,500.00");
+    expect(total("Refunds total")).toHaveTextContent("-฿200.00");
     expect(total("Cash")).toHaveTextContent("฿3,200.00");
     expect(total("QR")).toHaveTextContent("฿2,500.00");
     expect(total("Card")).toHaveTextContent("฿800.00");

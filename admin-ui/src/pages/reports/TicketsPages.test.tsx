@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { makeStore, makeTicket, renderApp } from "../../test/fixtures";
+import type { TimelineEvent } from "../../api/tickets";
+import { OWNER_SESSION, makeStore, makeTicket, renderApp } from "../../test/fixtures";
 import { envelope, mockFetch, page } from "../../test/render";
 
 const STORES = page([makeStore()]);
@@ -161,5 +162,111 @@ describe("TicketDetailPage", () => {
     renderApp(`/reports/tickets/${TICKET_ID}`);
     expect(await screen.findByTestId("ticket-usage")).toHaveTextContent("30 / 120 min");
     expect(screen.getByTestId("ticket-status")).toHaveTextContent("expired");
+  });
+
+  it("shows the timeline in time order, with amounts in baht and offline conflicts marked", async () => {
+    const ticket = makeTicket({ status: "refunded", refunded_amount: 27000 });
+    // The API sends them in time order; the page keeps to it even when they are not.
+    const events: TimelineEvent[] = [
+      {
+        at: "2025-03-10T12:31:00Z",
+        kind: "issued",
+        summary: "Sold and printed (Day pass, 45000 satang, cash)",
+        device_id: "dev_1",
+        actor_id: "emp_1",
+        details: { sale_id: ticket.sale_id, lot_no: "L1" },
+      },
+      {
+        at: "2025-03-10T14:00:00Z",
+        kind: "redeemed",
+        summary: "Scanned: OK",
+        device_id: "gate_2",
+        details: { result: "ok", remaining_after: 2, offline: true, offline_conflict: true, zone: "zone_jump" },
+      },
+      {
+        at: "2025-03-10T13:00:00Z",
+        kind: "printed",
+        summary: "Reprinted (printer_jam)",
+        device_id: "dev_1",
+        actor_id: "emp_1",
+        details: { reprint_id: "rp_1", reason_code: "printer_jam", reason_text: "Paper ran out", approver_id: "emp_mgr" },
+      },
+      {
+        at: "2025-03-10T15:00:00Z",
+        kind: "refunded",
+        summary: "Refunded 27000 satang by cash (closure)",
+        device_id: "dev_1",
+        actor_id: "emp_1",
+        details: { refund_id: "rf_1", amount: 27000, reason_code: "closure", reason_text: null, approver_id: "emp_mgr" },
+      },
+      {
+        at: "2025-03-10T14:30:00Z",
+        kind: "audit",
+        summary: "ticket.flagged",
+        actor_id: "emp_owner",
+        details: { audit_id: "au_9", seq: 12 },
+      },
+    ];
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: `/v1/tickets/${TICKET_ID}`, status: 200, body: envelope(ticket) },
+      { method: "GET", path: `/v1/tickets/${TICKET_ID}/timeline`, status: 200, body: envelope({ ticket, events }) },
+    ]);
+    renderApp(`/reports/tickets/${TICKET_ID}`);
+
+    expect(await screen.findByTestId("ticket-status")).toHaveTextContent("refunded");
+    expect(screen.getByTestId("ticket-refunded")).toHaveTextContent("฿270.00");
+    const timeline = await screen.findByRole("region", { name: "Timeline" });
+    const items = await within(timeline).findAllByTestId("timeline-event");
+    expect(items.map((item) => item.dataset.kind)).toEqual(["issued", "printed", "redeemed", "audit", "refunded"]);
+    // Times in the store's zone (Bangkok, UTC+7).
+    expect(items.map((item) => within(item).getByTestId("timeline-time").textContent)).toEqual([
+      "10 Mar 2025, 19:31",
+      "10 Mar 2025, 20:00",
+      "10 Mar 2025, 21:00",
+      "10 Mar 2025, 21:30",
+      "10 Mar 2025, 22:00",
+    ]);
+    const [issued, printed, redeemed, audit, refunded] = items as [HTMLElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement];
+    expect(within(issued).getByText("Issued")).toBeInTheDocument();
+    expect(within(issued).getByText("Sold and printed: Day pass, ฿450.00, Cash")).toBeInTheDocument();
+    expect(within(issued).getByRole("link", { name: "dev_1" })).toHaveAttribute("href", "/devices/dev_1");
+    expect(within(printed).getByText("Reason: printer_jam: Paper ran out")).toBeInTheDocument();
+    expect(within(printed).getByText(/approved by emp_mgr/)).toBeInTheDocument();
+    expect(within(redeemed).getByText("Scanned: OK")).toBeInTheDocument();
+    expect(within(redeemed).getByTestId("offline-conflict")).toHaveTextContent("offline conflict");
+    expect(within(redeemed).getByText("Zone zone_jump · 2 left after")).toBeInTheDocument();
+    expect(within(audit).getByText("ticket.flagged")).toBeInTheDocument();
+    expect(within(audit).queryByTestId("offline-conflict")).not.toBeInTheDocument();
+    expect(within(refunded).getByText("฿270.00 paid back. Reason: closure")).toBeInTheDocument();
+    expect(within(refunded).getByRole("link", { name: "Refund rf_1 in the audit log" })).toHaveAttribute(
+      "href",
+      "/reports/audit?subject_id=rf_1",
+    );
+    expect(within(timeline).queryByText(/satang/)).not.toBeInTheDocument();
+
+    expect(screen.getByRole("link", { name: "Open in audit log" })).toHaveAttribute(
+      "href",
+      `/reports/audit?subject_id=${TICKET_ID}`,
+    );
+    expect(requests.filter((r) => r.path === `/v1/tickets/${TICKET_ID}/timeline`)).toHaveLength(1);
+  });
+
+  it("says so when the timeline cannot be loaded, and links the audit log only with audit_view", async () => {
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: `/v1/tickets/${TICKET_ID}`, status: 200, body: envelope(makeTicket()) },
+      {
+        method: "GET",
+        path: `/v1/tickets/${TICKET_ID}/timeline`,
+        status: 403,
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
+      },
+    ]);
+    renderApp(`/reports/tickets/${TICKET_ID}`, { ...OWNER_SESSION, permissions: ["reports_view"] });
+    const timeline = await screen.findByRole("region", { name: "Timeline" });
+    expect(await within(timeline).findByRole("alert")).toHaveTextContent("You are not allowed to do this.");
+    expect(screen.queryByRole("link", { name: "Open in audit log" })).not.toBeInTheDocument();
+    expect(screen.queryByTestId("ticket-refunded")).not.toBeInTheDocument();
   });
 });

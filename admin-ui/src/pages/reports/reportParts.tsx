@@ -70,3 +70,6 @@ export function formatDeduction(satang: number | null | undefined): string {
   if (satang === null || satang === undefined || !Number.isFinite(satang) || satang === 0) return formatTHB(satang);
   return formatTHB(-Math.abs(satang));
 }
+
+/** The audit log filtered to the entries about `subjectId` (a sale, ticket or refund id). */
+export const auditLogHref = (subjectId: string) => `/reports/audit?subject_id=${encodeURIComponent(subjectId)}`;

@@ -5,6 +5,8 @@ import {
   Card,
   Checkbox,
   Group,
+  NumberInput,
+  Radio,
   SegmentedControl,
   Select,
   SimpleGrid,
@@ -22,10 +24,14 @@ import {
   type FeatureFlags,
   PAYMENT_CODES,
   type PaymentCode,
+  type PartialUsePolicy,
   type PaymentType,
   RECEIPT_BLOCKS,
+  REPRINT_CAP_MAX,
   type ReceiptBlock,
   type ReceiptSettings,
+  type RefundSettings,
+  type ReprintSettings,
   type TaxProfile,
   type Taxes,
   type TicketPrinters,
@@ -36,7 +42,7 @@ import { ErrorAlert, EmptyState } from "../../components/feedback";
 import { MoneyInput, PercentInput } from "../../components/MoneyInput";
 import { newUlid } from "../../lib/ids";
 import { bpToPercentInput, parseBahtToSatang, parsePercentToBp, satangToBahtInput } from "../../lib/money";
-import { ZonesEditor, zonesProblem } from "./ZonesEditor";
+import { type ZoneDraft, ZonesEditor, toZoneDrafts, zonesFromDrafts, zonesProblem } from "./ZonesEditor";
 
 /** What every section form gets: the value shown, whether it may change, and how to save it. */
 export interface SectionFormProps<T> {
@@ -619,16 +625,114 @@ export function TicketPrintersForm({
 // Access zones -----------------------------------------------------------------------------------
 
 export function ZonesForm({ initial, disabled, saving, onSave }: SectionFormProps<Zone[]>) {
-  const [zones, setZones] = useState<Zone[]>(initial ?? []);
+  const [zones, setZones] = useState<ZoneDraft[]>(() => toZoneDrafts(initial ?? []));
   const [problem, setProblem] = useState<string | null>(null);
   const submit = () => {
     const issue = zonesProblem(zones);
     setProblem(issue);
-    if (!issue) onSave(zones.map((z) => ({ ...z, name: z.name.trim() })));
+    if (!issue) onSave(zonesFromDrafts(zones));
   };
   return (
     <FormShell onSubmit={submit} disabled={disabled} saving={saving} problem={problem}>
       <ZonesEditor zones={zones} onChange={setZones} disabled={disabled} />
+    </FormShell>
+  );
+}
+
+// Refunds ----------------------------------------------------------------------------------------
+
+const PARTIAL_USE_OPTIONS: { value: PartialUsePolicy; label: string; description: string }[] = [
+  {
+    value: "pro_rata",
+    label: "Refund the unused share",
+    description: "A 5-visit ticket with 2 visits used gets 3/5 of its price back (rounded down to the satang)",
+  },
+  {
+    value: "refuse",
+    label: "Do not refund",
+    description: "Once a multi-visit or credit ticket has been used, it cannot be refunded",
+  },
+];
+
+export function RefundsForm({ initial, disabled, saving, onSave }: SectionFormProps<RefundSettings>) {
+  const [partialUse, setPartialUse] = useState<PartialUsePolicy>(initial.partial_use ?? "pro_rata");
+  return (
+    <FormShell onSubmit={() => onSave({ partial_use: partialUse })} disabled={disabled} saving={saving}>
+      <Radio.Group
+        label="Partly used tickets"
+        description="What a refund does with a multi-visit or credit ticket that has already been used. Tickets not used yet are always refunded in full; used single entries and started time passes never are."
+        value={partialUse}
+        onChange={(v) => setPartialUse(v === "refuse" ? "refuse" : "pro_rata")}
+      >
+        <Stack gap="xs" mt="xs">
+          {PARTIAL_USE_OPTIONS.map((option) => (
+            <Radio
+              key={option.value}
+              value={option.value}
+              label={option.label}
+              description={option.description}
+              disabled={disabled}
+            />
+          ))}
+        </Stack>
+      </Radio.Group>
+    </FormShell>
+  );
+}
+
+// Reprints ---------------------------------------------------------------------------------------
+
+/** A daily cap as a whole number from 0 to REPRINT_CAP_MAX, or null. */
+function readCap(value: string | number): number | null {
+  const number = typeof value === "number" ? value : value.trim() === "" ? Number.NaN : Number(value);
+  return Number.isInteger(number) && number >= 0 && number <= REPRINT_CAP_MAX ? number : null;
+}
+
+export function ReprintsForm({ initial, disabled, saving, onSave }: SectionFormProps<ReprintSettings>) {
+  const [perDevice, setPerDevice] = useState<string | number>(initial.daily_cap_per_device ?? 20);
+  const [perStaff, setPerStaff] = useState<string | number>(initial.daily_cap_per_staff ?? 10);
+  const [problem, setProblem] = useState<string | null>(null);
+  const deviceCap = readCap(perDevice);
+  const staffCap = readCap(perStaff);
+  const capError = `Enter a whole number from 0 to ${REPRINT_CAP_MAX.toLocaleString("en-US")}`;
+
+  const submit = () => {
+    if (deviceCap === null || staffCap === null) return setProblem("Check the daily reprint limits.");
+    setProblem(null);
+    onSave({ daily_cap_per_device: deviceCap, daily_cap_per_staff: staffCap });
+  };
+
+  return (
+    <FormShell onSubmit={submit} disabled={disabled} saving={saving} problem={problem}>
+      <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
+        <NumberInput
+          label="Reprints per device per day"
+          description="0 stops reprints on every device"
+          min={0}
+          max={REPRINT_CAP_MAX}
+          allowDecimal={false}
+          allowNegative={false}
+          value={perDevice}
+          onChange={setPerDevice}
+          error={deviceCap === null ? capError : undefined}
+          disabled={disabled}
+        />
+        <NumberInput
+          label="Reprints per staff member per day"
+          description="0 stops reprints for everyone"
+          min={0}
+          max={REPRINT_CAP_MAX}
+          allowDecimal={false}
+          allowNegative={false}
+          value={perStaff}
+          onChange={setPerStaff}
+          error={staffCap === null ? capError : undefined}
+          disabled={disabled}
+        />
+      </SimpleGrid>
+      <Text size="xs" c="dimmed">
+        Every reprint needs a manager&apos;s approval and a reason. Past the limit, the POS refuses until the next day.
+      </Text>
     </FormShell>
   );
 }

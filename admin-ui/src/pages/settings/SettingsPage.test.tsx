@@ -35,7 +35,16 @@ function settingsServer(storeSections: Partial<SettingsValues> = {}) {
         }),
     },
   ];
-  for (const section of ["features", "payment_types", "taxes", "receipt", "ticket_printers", "zones"]) {
+  for (const section of [
+    "features",
+    "payment_types",
+    "taxes",
+    "receipt",
+    "ticket_printers",
+    "zones",
+    "refunds",
+    "reprints",
+  ]) {
     routes.push({
       method: "PUT",
       path: `/v1/settings/${section}`,
@@ -64,7 +73,7 @@ function settingsServer(storeSections: Partial<SettingsValues> = {}) {
 }
 
 describe("SettingsPage", () => {
-  it("shows the scope picker and the seven tabs", async () => {
+  it("shows the scope picker and the eight tabs", async () => {
     mockFetch(settingsServer());
     renderApp("/settings");
     expect(await screen.findByRole("textbox", { name: "Scope" })).toHaveValue("All stores (defaults)");
@@ -76,6 +85,7 @@ describe("SettingsPage", () => {
       "Receipt",
       "Ticket printers",
       "Access zones",
+      "Refunds & reprints",
     ]);
     // The defaults have no store override switch.
     expect(await screen.findByRole("switch", { name: /^Kiosk sales/ })).toBeChecked();
@@ -194,6 +204,61 @@ describe("SettingsPage", () => {
     // The preview shows what is saved, so it is fetched again after saving.
     await waitFor(() => expect(requests.filter((r) => r.path === "/v1/receipts/preview").length).toBeGreaterThan(before));
     expect(within(screen.getByRole("tabpanel")).getByTestId("receipt-preview")).toBeInTheDocument();
+  });
+
+  it("saves the refund policy and the reprint limits for all stores", async () => {
+    const requests = mockFetch(settingsServer());
+    renderApp("/settings?tab=refunds");
+    const refunds = await screen.findByRole("region", { name: "Refunds" });
+    const reprints = screen.getByRole("region", { name: "Reprints" });
+    expect(within(refunds).getByRole("radio", { name: /Refund the unused share/ })).toBeChecked();
+    expect(within(reprints).getByRole("textbox", { name: /Reprints per device per day/ })).toHaveValue("20");
+    expect(within(reprints).getByRole("textbox", { name: /Reprints per staff member per day/ })).toHaveValue("10");
+    expect(screen.getByRole("link", { name: "Items → Reasons" })).toHaveAttribute("href", "/items/reasons");
+
+    fireEvent.click(within(refunds).getByRole("radio", { name: /Do not refund/ }));
+    fireEvent.click(within(refunds).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
+    const refundPut = requests.find((r) => r.method === "PUT");
+    expect(refundPut?.path).toBe("/v1/settings/refunds");
+    expect(refundPut?.query.has("store_id")).toBe(false);
+    expect(refundPut?.body).toEqual({ partial_use: "refuse" });
+
+    const reprintsNow = await screen.findByRole("region", { name: "Reprints" });
+    const perStaff = within(reprintsNow).getByRole("textbox", { name: /Reprints per staff member per day/ });
+    fireEvent.change(perStaff, { target: { value: "10001" } });
+    expect(await within(reprintsNow).findByText("Enter a whole number from 0 to 10,000")).toBeInTheDocument();
+    fireEvent.click(within(reprintsNow).getByRole("button", { name: "Save" }));
+    expect(await within(reprintsNow).findByText("Check the daily reprint limits.")).toBeInTheDocument();
+    fireEvent.change(perStaff, { target: { value: "3" } });
+    fireEvent.click(within(reprintsNow).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.filter((r) => r.method === "PUT")).toHaveLength(2));
+    const reprintPut = requests.filter((r) => r.method === "PUT")[1];
+    expect(reprintPut?.path).toBe("/v1/settings/reprints");
+    expect(reprintPut?.body).toEqual({ daily_cap_per_device: 20, daily_cap_per_staff: 3 });
+  });
+
+  it("gives one store its own reprint limits", async () => {
+    const requests = mockFetch(settingsServer());
+    renderApp("/settings?store=st_1&tab=refunds");
+    const reprints = await screen.findByRole("region", { name: "Reprints" });
+    const perDevice = within(reprints).getByRole("textbox", { name: /Reprints per device per day/ });
+    expect(perDevice).toBeDisabled();
+    fireEvent.click(within(reprints).getByRole("switch", { name: "Override for this store" }));
+
+    await waitFor(() =>
+      expect(
+        within(screen.getByRole("region", { name: "Reprints" })).getByRole("switch", { name: "Override for this store" }),
+      ).toBeChecked(),
+    );
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.path).toBe("/v1/settings/reprints");
+    expect(put?.query.get("store_id")).toBe("st_1");
+    expect(put?.body).toEqual({ daily_cap_per_device: 20, daily_cap_per_staff: 10 });
+    // The refund policy still follows the all-stores value.
+    const refunds = screen.getByRole("region", { name: "Refunds" });
+    expect(within(refunds).getByRole("switch", { name: "Override for this store" })).not.toBeChecked();
+    expect(within(refunds).getByRole("radio", { name: /Do not refund/ })).toBeDisabled();
   });
 
   it("shows the billing section read-only", async () => {

@@ -1,6 +1,6 @@
 import { type ReactNode, useState } from "react";
-import { Badge, Card, Grid, Group, Select, Stack, Switch, Tabs, Text } from "@mantine/core";
-import { useSearchParams } from "react-router-dom";
+import { Anchor, Badge, Card, Grid, Group, Select, Stack, Switch, Tabs, Text, Title } from "@mantine/core";
+import { Link, useSearchParams } from "react-router-dom";
 import { usePermissions } from "../../api/session";
 import {
   DEFAULT_SETTINGS,
@@ -26,6 +26,8 @@ import {
   FeaturesForm,
   PaymentTypesForm,
   ReceiptForm,
+  RefundsForm,
+  ReprintsForm,
   type SectionFormProps,
   TaxesForm,
   TicketPrintersForm,
@@ -43,6 +45,8 @@ const TABS = [
   { value: "receipt", label: "Receipt" },
   { value: "ticket_printers", label: "Ticket printers" },
   { value: "zones", label: "Access zones" },
+  // One tab for two sections: the refund policy and the reprint limits.
+  { value: "refunds", label: "Refunds & reprints" },
 ] as const satisfies readonly { value: SettingsSection; label: string }[];
 type TabValue = (typeof TABS)[number]["value"];
 
@@ -241,9 +245,41 @@ function TabContent({ tab, scope, stores }: { tab: TabValue; scope: Scope; store
       );
     case "zones":
       return (
-        <SectionPanel section="zones" scope={scope} description="Areas of the venue a ticket can open.">
+        <SectionPanel
+          section="zones"
+          scope={scope}
+          description="Areas of the venue a ticket can open, and what one entry costs a credit ticket."
+        >
           {(form) => <ZonesForm {...form} />}
         </SectionPanel>
+      );
+    case "refunds":
+      return (
+        <Stack gap="xl">
+          <Stack gap="xs" component="section" aria-label="Refunds">
+            <Title order={2} size="h4">
+              Refunds
+            </Title>
+            <SectionPanel section="refunds" scope={scope} description="What a refund pays back for a ticket already used.">
+              {(form) => <RefundsForm {...form} />}
+            </SectionPanel>
+          </Stack>
+          <Stack gap="xs" component="section" aria-label="Reprints">
+            <Title order={2} size="h4">
+              Reprints
+            </Title>
+            <SectionPanel section="reprints" scope={scope} description="How many tickets can be printed again each day.">
+              {(form) => <ReprintsForm {...form} />}
+            </SectionPanel>
+          </Stack>
+          <Text size="sm" c="dimmed">
+            The reasons cashiers choose from for refunds and reprints are kept under{" "}
+            <Anchor component={Link} to="/items/reasons" size="sm">
+              Items → Reasons
+            </Anchor>
+            .
+          </Text>
+        </Stack>
       );
   }
 }
