@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware.gzip import GZipMiddleware
@@ -33,6 +34,8 @@ from boxoffice.tickets.keys import KeyCache
 from boxoffice.tickets.redeem import RulesCache
 from boxoffice.tickets.refunds import sweep_stale_refunds
 from boxoffice.tickets.router import router as tickets_router
+from boxoffice.webhooks.router import router as webhooks_router
+from boxoffice.webhooks.worker import Worker, run_forever
 
 log = get_logger(__name__)
 
@@ -60,7 +63,7 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, db: Database | None = None, background: bool = True
 ) -> FastAPI:
     """Build the API. A database handed in is used as is (tests); otherwise one is opened.
-    `background=False` leaves out the sweeper, for tests that drive it themselves."""
+    `background=False` leaves out the sweeper and the webhook worker, for tests that drive them."""
     clock = clock or SystemClock()
     metrics = Metrics()
 
@@ -74,14 +77,25 @@ def create_app(
         if not database.indexes_ready:
             await database.try_ensure_indexes()
         log.info("api_started", version=__version__, environment=settings.environment)
-        sweeper = asyncio.create_task(_sweeper(Deps(database, clock, settings))) if background else None
+        deps = Deps(database, clock, settings)
+        app.state.webhook_http = httpx.AsyncClient(follow_redirects=False)
+        app.state.webhook_worker = Worker(deps, app.state.webhook_http, metrics)
+        tasks = (
+            [
+                asyncio.create_task(_sweeper(deps)),
+                asyncio.create_task(run_forever(app.state.webhook_worker)),
+            ]
+            if background
+            else []
+        )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
+            await app.state.webhook_http.aclose()
             if own_db:
                 await database.close()
 
@@ -111,6 +125,7 @@ def create_app(
     v1.include_router(sales_router)
     v1.include_router(tickets_router)
     v1.include_router(offline_router)
+    v1.include_router(webhooks_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 

@@ -332,3 +332,30 @@ async def test_random_interleavings_of_online_and_offline_scans_never_exceed_the
         )
         == offline_total
     )
+
+
+async def test_a_gate_gives_one_ticket_no_more_offline_passes_than_its_cap(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, gate: PairedDevice, clock: FixedClock
+) -> None:
+    created = await add_package(
+        client, world, name="5 visits", type="multi", price=50_000, quota_or_minutes=5
+    )
+    till.ids["five"] = created["package_id"]
+    ticket = (await sold_tickets(client, till, [("five", 1)]))[0]
+    owner = bearer(await owner_token(client, world))
+    data(
+        await client.patch(f"/v1/devices/{gate.device_id}", json={"caps": {"offline_cap": 2}}, headers=owner)
+    )
+    scans = [
+        op(
+            "redemption",
+            clock.now() + timedelta(minutes=n),
+            {"qr_token": ticket["qr_token"], "result": "pass"},
+        )
+        for n in range(3)
+    ]
+    results = await upload(client, gate, scans)
+    assert [r["result"]["result"] for r in results] == ["pass", "pass", "fail"]
+    assert results[2]["result"]["offline_conflict"] is True
+    online = await scan(client, gate, qr_token=ticket["qr_token"])
+    assert (online["result"], online["remaining"]) == ("pass", 2)  # the cap bounds offline passes only

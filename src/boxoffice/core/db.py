@@ -99,6 +99,8 @@ class C:
     OPS = "ops"
     RATE_LIMITS = "rate_limits"
     INCIDENTS = "incidents"
+    EVENTS = "events"
+    WEBHOOK_ATTEMPTS = "webhook_attempts"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,14 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.REDEMPTIONS, "redemption_id", unique=True),
     _ix(C.REDEMPTIONS, "tenant_id", "store_id", "ts"),
     _ix(C.INCIDENTS, "tenant_id", "created_at"),
+    _ix(C.EVENTS, "event_id", unique=True),
+    _ix(C.EVENTS, "fanned_out", "lease_until"),
+    _ix(C.WEBHOOKS, "webhook_id", unique=True),
+    _ix(C.WEBHOOKS, "tenant_id", "status"),
+    _ix(C.WEBHOOK_DELIVERIES, "delivery_id", unique=True),
+    _ix(C.WEBHOOK_DELIVERIES, "status", "next_attempt_at"),
+    _ix(C.WEBHOOK_DELIVERIES, "tenant_id", "webhook_id", "created_at"),
+    _ix(C.WEBHOOK_ATTEMPTS, "tenant_id", "delivery_id", "n"),
     _ix(C.TICKETS, "tenant_id", "store_id", "valid_to"),
     _ix(C.REFUNDS, "refund_id", unique=True),
     _ix(C.REFUNDS, "tenant_id", "idempotency_key", unique=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 #: Buckets in seconds, dense below 250 ms where the hot paths live, so p50/p95 are readable.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -34,6 +34,24 @@ class Metrics:
             "Request latency by route template and method.",
             ["route", "method"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+        self.webhook_deliveries = Counter(
+            "boxoffice_webhook_deliveries",
+            "Webhook delivery attempts by outcome (delivered, retrying, dead).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "boxoffice_webhook_delivery_duration_seconds",
+            "How long receivers take to answer a delivery.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.webhook_queue_depth = Gauge(
+            "boxoffice_webhook_queue_depth",
+            "Deliveries waiting to be sent (due now or later).",
             registry=self.registry,
         )
 

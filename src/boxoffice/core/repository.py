@@ -114,6 +114,10 @@ class ScopedRepository:
         result = await self.collection.update_one(self.where(filters), encode(update), upsert=upsert)
         return result.matched_count == 1 or result.upserted_id is not None
 
+    async def update_many(self, filters: dict[str, Any], update: dict[str, Any]) -> int:
+        result = await self.collection.update_many(self.where(filters), encode(update))
+        return result.modified_count
+
     async def find_one_and_update(
         self, filters: dict[str, Any], update: dict[str, Any], *, after: bool = True
     ) -> Document | None:

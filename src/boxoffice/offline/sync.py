@@ -102,6 +102,7 @@ async def _one(deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, rule
                     "status": "pending",
                     "lease_until": now + LEASE,
                     "received_at": now,
+                    "simulated": bool(device.get("simulate_offline", False)),  # QA's "Simulate offline"
                 }
             )
         except DuplicateKeyError:

@@ -34,6 +34,7 @@ from boxoffice.core.idempotency import fingerprint
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope
+from boxoffice.events import outbox
 from boxoffice.sales.repository import (
     SaleRepository,
     ShiftRepository,
@@ -180,6 +181,7 @@ async def begin_sale(
         "ticket_ids": [t["ticket_id"] for t in plan],
         "ticket_plan": plan,
         "response": None,
+        "event_seq": 1,
     }
     try:
         saved = await repo.insert(sale)
@@ -248,6 +250,7 @@ def _ticket_docs(sale: Document) -> list[Document]:
             "status": "active",
             "used": 0,
             "passes": 0,
+            "event_seq": 1,
             "printed_count": 1,
             "created_at": sale["created_at"],
             "updated_at": sale["created_at"],
@@ -304,6 +307,7 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
         "sale": sale_view(sale, completed_at=deps.clock.now()),
         "tickets": [ticket_view(t) for t in tickets],
     }
+    await outbox.emit(deps.db, principal.tenant_id, sale_events(response, deps.clock.now()))
     done = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
         {"sale_id": sale["sale_id"], "status": "pending"},
         {"$set": {"status": "completed", "completed_at": deps.clock.now(), "response": response}},
@@ -372,6 +376,35 @@ TICKET_FIELDS = (
     "lot_no",
     "created_at",
 )
+
+
+def sale_events(response: Document, at: datetime) -> list[Document]:
+    """sale.created and one ticket.issued per ticket (QR tokens stay out of webhooks)."""
+    sale = response["sale"]
+    common = {"store_id": sale["store_id"], "at": at, "sequence": 1}
+    events = [
+        outbox.event(
+            event_id=f"{sale['sale_id']}.sale.created",
+            type="sale.created",
+            resource="sale",
+            resource_id=sale["sale_id"],
+            data={"sale": sale},
+            **common,
+        )
+    ]
+    for ticket in response["tickets"]:
+        shown = {k: v for k, v in ticket.items() if k != "qr_token"}
+        events.append(
+            outbox.event(
+                event_id=f"{ticket['ticket_id']}.ticket.issued",
+                type="ticket.issued",
+                resource="ticket",
+                resource_id=ticket["ticket_id"],
+                data={"ticket": shown},
+                **common,
+            )
+        )
+    return events
 
 
 def sale_view(sale: Document, *, completed_at: datetime | None = None) -> Document:

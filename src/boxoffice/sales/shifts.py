@@ -19,6 +19,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.errors import Conflict, NoOpenShift, NotFound, ShiftClosed
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.events import outbox
 from boxoffice.sales import shift_math
 from boxoffice.sales.repository import MovementRepository, SaleRepository, ShiftRepository, SnapshotRepository
 from boxoffice.tickets.repository import RefundRepository
@@ -198,6 +199,23 @@ async def close_shift(deps: Deps, principal: Principal, counted: int) -> Documen
     frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
     final = await repo.find_one_and_update({"shift_id": shift["shift_id"]}, {"$set": frozen})
     assert final is not None
+    await outbox.emit_one(
+        deps.db,
+        principal.tenant_id,
+        event_id=f"{shift['shift_id']}.shift.closed",
+        type="shift.closed",
+        store_id=shift["store_id"],
+        resource="shift",
+        resource_id=shift["shift_id"],
+        sequence=1,
+        at=now,
+        data={
+            "shift_id": shift["shift_id"],
+            "device_id": shift["device_id"],
+            "cash_open": shift["cash_open"],
+            **frozen,
+        },
+    )
     await audit.record(
         deps,
         principal,

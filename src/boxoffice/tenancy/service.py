@@ -25,6 +25,7 @@ from boxoffice.core.errors import (
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import issue_access_token, new_secret_token, same_hash, sha256_hex
+from boxoffice.events import outbox
 from boxoffice.tenancy.repository import (
     DeviceRepository,
     SiteKeyRepository,
@@ -339,6 +340,20 @@ async def transition_device(
         store_id=before["store_id"],
         device_id=device_id,
     )
+    if action == "suspend":
+        at = changes["suspended_at"]
+        await outbox.emit_one(
+            deps.db,
+            principal.tenant_id,
+            event_id=f"{device_id}.device.suspended.{int(at.timestamp() * 1000)}",
+            type="device.suspended",
+            store_id=before["store_id"],
+            resource="device",
+            resource_id=device_id,
+            sequence=int(at.timestamp() * 1000),
+            at=at,
+            data={"device_id": device_id, "name": before["name"], "reason": reason},
+        )
     return {**before, **changes}
 
 

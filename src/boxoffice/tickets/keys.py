@@ -7,20 +7,16 @@ keeps verifying, so a rotation never invalidates a ticket already printed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from boxoffice.config import Settings
 from boxoffice.core.clock import Clock
 from boxoffice.core.db import Database
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.core.sealing import Unsealable, seal, unseal
 from boxoffice.tickets.repository import PLATFORM, SecretRepository
 
 RELOAD_SECONDS = 30.0
@@ -36,22 +32,14 @@ class KeyRing:
         return self.secrets[self.current_id]
 
 
-def _cipher(settings: Settings) -> AESGCM:
-    material = hashlib.sha256(b"boxoffice-secrets-at-rest:" + settings.webhook_master_key.encode()).digest()
-    return AESGCM(material)
-
-
 async def load(db: Database, settings: Settings) -> KeyRing:
     keys = {k.key_id: k.secret for k in settings.qr_hmac_keys}
     current = settings.qr_current_key.key_id
     stored = await SecretRepository(db, Scope(PLATFORM)).find_many({"kind": "qr_key"}, sort=[("seq", 1)])
-    cipher = _cipher(settings)
     for doc in stored:
         try:
-            secret = cipher.decrypt(
-                base64.b64decode(doc["nonce"]), base64.b64decode(doc["ciphertext"]), doc["key_id"].encode()
-            )
-        except InvalidTag as exc:
+            secret = unseal(settings, doc, doc["key_id"])
+        except Unsealable as exc:
             raise RuntimeError(
                 f"QR key {doc['key_id']} cannot be decrypted: is WEBHOOK_MASTER_KEY the one it was made with?"
             ) from exc
@@ -64,8 +52,6 @@ async def rotate(db: Database, settings: Settings, clock: Clock) -> str:
     """Make a new key current; returns its id (never its secret)."""
     ring = await load(db, settings)
     key_id = "r" + new_id()[-10:].lower()
-    nonce = secrets.token_bytes(12)
-    ciphertext = _cipher(settings).encrypt(nonce, secrets.token_bytes(32), key_id.encode())
     repo = SecretRepository(db, Scope(PLATFORM))
     last = await repo.find_one({"kind": "qr_key"}, sort=[("seq", -1)])
     await repo.insert(
@@ -73,8 +59,7 @@ async def rotate(db: Database, settings: Settings, clock: Clock) -> str:
             "kind": "qr_key",
             "key_id": key_id,
             "seq": (int(last["seq"]) + 1) if last else 1,
-            "nonce": base64.b64encode(nonce).decode(),
-            "ciphertext": base64.b64encode(ciphertext).decode(),
+            **seal(settings, secrets.token_bytes(32), key_id),
             "created_at": clock.now(),
             "replaces": ring.current_id,
         }

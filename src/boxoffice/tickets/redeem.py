@@ -21,6 +21,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.errors import ValidationFailed
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.events import outbox
 from boxoffice.sales.repository import TicketRepository
 from boxoffice.settings import service as settings
 from boxoffice.tickets.keys import KeyRing
@@ -106,6 +107,8 @@ async def redeem(
     elif offline is not None and offline.gate_result == "fail":  # nobody got in: nothing to use
         reason = offline.gate_reason if offline.gate_reason in REASON_CODES else "duplicate_use"
         verdict = Verdict("fail", reason, remaining_of(ticket, at), {})  # type: ignore[arg-type]
+    elif offline is not None and await _past_offline_cap(deps, principal.tenant_id, device, ticket, offline):
+        verdict = Verdict("fail", "duplicate_use", remaining_of(ticket, at), {})
     else:
         verdict, ticket = await _decide_and_use(tickets, ticket, scan, rules, offline, deps.clock.now())
     conflict = (
@@ -132,8 +135,11 @@ async def redeem(
             "device_seq": offline.device_seq if offline else None,
             "zone": scan.zone,
             "offline_conflict": conflict,
+            "simulated": bool(device.get("simulate_offline", False)),
         },
     }
+    if ticket is not None:
+        await _emit(deps, principal.tenant_id, tickets, ticket, redemption)
     repo = RedemptionRepository(deps.db, Scope(principal.tenant_id))
     try:
         await repo.insert(redemption)
@@ -167,7 +173,7 @@ async def _decide_and_use(
             changes[f"offline_ops.{offline.op_id}"] = True
         used = await tickets.find_one_and_update(
             {"ticket_id": ticket["ticket_id"], "status": "active", "passes": int(ticket.get("passes", 0))},
-            {"$set": changes},
+            {"$set": changes, "$inc": {"event_seq": 1}},
         )
         if used is not None:
             return verdict, used
@@ -175,6 +181,58 @@ async def _decide_and_use(
         assert fresh is not None
         ticket = fresh
     raise RuntimeError(f"ticket {ticket['ticket_id']}: too contended to redeem")
+
+
+async def _past_offline_cap(
+    deps: Deps, tenant_id: str, device: Document, ticket: Document, offline: Offline
+) -> bool:
+    """A gate may give one ticket at most `offline_cap` offline passes; more are conflicts."""
+    if offline.op_id in (ticket.get("offline_ops") or {}):
+        return False  # this op already counted
+    cap = int((device.get("caps") or {}).get("offline_cap", 0))
+    passed = await RedemptionRepository(deps.db, Scope(tenant_id)).count(
+        {
+            "ticket_id": ticket["ticket_id"],
+            "device_id": device["device_id"],
+            "result": "pass",
+            "metadata.offline": True,
+        }
+    )
+    return passed >= cap
+
+
+async def _emit(
+    deps: Deps, tenant_id: str, tickets: TicketRepository, ticket: Document, redemption: Document
+) -> None:
+    """ticket.redeemed.pass|fail, before the attempt is recorded (a retry writes the same id). A
+    PASS took its sequence in the use itself; a FAIL takes the next one now."""
+    sequence = int(ticket.get("event_seq", 1))
+    if redemption["result"] == "fail":
+        bumped = await tickets.find_one_and_update(
+            {"ticket_id": ticket["ticket_id"]}, {"$inc": {"event_seq": 1}}
+        )
+        sequence = int(bumped["event_seq"]) if bumped else sequence
+    shown = {
+        k: redemption[k] for k in ("redemption_id", "device_id", "ts", "result", "reason", "remaining_after")
+    }
+    await outbox.emit_one(
+        deps.db,
+        tenant_id,
+        event_id=f"{redemption['redemption_id']}.redeemed",
+        type=f"ticket.redeemed.{redemption['result']}",
+        store_id=redemption["store_id"],
+        resource="ticket",
+        resource_id=ticket["ticket_id"],
+        sequence=sequence,
+        at=deps.clock.now(),
+        data={
+            "ticket_id": ticket["ticket_id"],
+            "short_code": ticket["short_code"],
+            "redemption": shown,
+            "offline": bool(redemption["metadata"]["offline"]),
+            "offline_conflict": bool(redemption["metadata"]["offline_conflict"]),
+        },
+    )
 
 
 async def _record_incident(deps: Deps, tenant_id: str, ticket: Document, redemption: Document) -> None:

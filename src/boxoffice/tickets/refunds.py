@@ -22,6 +22,7 @@ from boxoffice.core.errors import Conflict, IdempotencyMismatch, InProgress, NoO
 from boxoffice.core.idempotency import fingerprint
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.events import outbox
 from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
 from boxoffice.sales.service import ticket_view
 from boxoffice.staff.service import consume_approval
@@ -202,6 +203,21 @@ async def apply_refund(deps: Deps, principal: Principal, refund: Document) -> Do
         raise _nothing_refunded()
     done_view = {**refund, "status": "completed", "lines": lines, "amount": amount}
     response = {"refund": refund_view(done_view), "tickets": [ticket_view(t) for t in flipped]}
+    sale = await SaleRepository(deps.db, tenant).find_one_and_update(
+        {"sale_id": refund["sale_id"]}, {"$inc": {"event_seq": 1}}
+    )
+    await outbox.emit_one(
+        deps.db,
+        principal.tenant_id,
+        event_id=f"{refund['refund_id']}.refund.created",
+        type="refund.created",
+        store_id=refund["store_id"],
+        resource="sale",
+        resource_id=refund["sale_id"],
+        sequence=int(sale.get("event_seq", 2)) if sale else 2,
+        at=now,
+        data={"refund": refund_view(done_view)},
+    )
     done = await repo.find_one_and_update(
         {"refund_id": refund["refund_id"], "status": "pending"},
         {

@@ -24,6 +24,7 @@ from boxoffice.core.errors import CapExceeded, Conflict, IdempotencyMismatch, In
 from boxoffice.core.idempotency import fingerprint
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.events import outbox
 from boxoffice.sales.repository import TicketRepository
 from boxoffice.sales.service import ticket_view
 from boxoffice.staff.service import consume_approval
@@ -166,12 +167,30 @@ async def _apply(deps: Deps, principal: Principal, reprint: Document) -> Documen
         seen = int(ticket["printed_count"])
         counted = await tickets.find_one_and_update(
             {"ticket_id": reprint["ticket_id"], "printed_count": seen},
-            {"$inc": {"printed_count": 1}, "$set": {f"reprints.{reprint['reprint_id']}": True}},
+            {
+                "$inc": {"printed_count": 1, "event_seq": 1},
+                "$set": {f"reprints.{reprint['reprint_id']}": True},
+            },
         )
         if counted is not None:
             ticket = counted
             break
     response = {"reprint": reprint_view({**reprint, "status": "completed"}), "ticket": ticket_view(ticket)}
+    await outbox.emit_one(
+        deps.db,
+        principal.tenant_id,
+        event_id=f"{reprint['reprint_id']}.reprint.created",
+        type="reprint.created",
+        store_id=reprint["store_id"],
+        resource="ticket",
+        resource_id=reprint["ticket_id"],
+        sequence=int(ticket.get("event_seq", 1)),
+        at=deps.clock.now(),
+        data={
+            "reprint": reprint_view({**reprint, "status": "completed"}),
+            "printed_count": ticket["printed_count"],
+        },
+    )
     repo = ReprintRepository(deps.db, Scope(principal.tenant_id))
     done = await repo.find_one_and_update(
         {"reprint_id": reprint["reprint_id"], "status": "pending"},

@@ -1,0 +1,76 @@
+"""The event outbox: the code path that makes a change writes its events, before it marks the
+change done, under ids derived from what changed — so a retry that finishes a half-done change
+writes the same events again and the duplicates are ignored. A committed change always has its
+events; the webhook worker fans them out to endpoints.
+
+Every event has a unique `id` (receivers de-duplicate on it) and a `sequence` per resource
+(a ticket's events can be ordered even when deliveries arrive out of order).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import BulkWriteError
+
+from boxoffice.core.db import C, Database, Document
+from boxoffice.core.repository import Scope, ScopedRepository
+
+EVENT_TYPES = (
+    "sale.created",
+    "ticket.issued",
+    "ticket.redeemed.pass",
+    "ticket.redeemed.fail",
+    "reprint.created",
+    "refund.created",
+    "shift.closed",
+    "device.suspended",
+)
+
+
+class EventRepository(ScopedRepository):
+    collection_name = C.EVENTS
+    store_scoped = False
+
+
+def event(
+    *,
+    event_id: str,
+    type: str,
+    store_id: str | None,
+    resource: str,
+    resource_id: str,
+    sequence: int,
+    at: datetime,
+    data: dict[str, Any],
+) -> Document:
+    assert type in EVENT_TYPES, type
+    return {
+        "event_id": event_id,
+        "type": type,
+        "store_id": store_id,
+        "resource": resource,
+        "resource_id": resource_id,
+        "sequence": sequence,
+        "created_at": at,
+        "data": data,
+        "fanned_out": False,
+        "lease_until": at,
+    }
+
+
+async def emit(db: Database, tenant_id: str, events: list[Document]) -> None:
+    """Write events; ones already written (a retry) are skipped."""
+    if not events:
+        return
+    try:
+        await EventRepository(db, Scope(tenant_id)).insert_many(events)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
+            raise
+
+
+async def emit_one(db: Database, tenant_id: str, **fields: Any) -> None:
+    """One event (see `event` for the fields)."""
+    await emit(db, tenant_id, [event(**fields)])

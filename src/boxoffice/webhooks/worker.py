@@ -1,0 +1,313 @@
+"""The delivery worker, inside every API process: fan events out to the endpoints that want them,
+then POST the deliveries that are due. Safe with N replicas: an event is fanned out under unique
+delivery ids, and each attempt is claimed by a compare-and-set on the delivery's attempt count and
+lease before it is sent, so no two workers send the same attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from boxoffice.audit import service as audit
+from boxoffice.core.clock import isoformat_z
+from boxoffice.core.db import Document
+from boxoffice.core.deps import Deps
+from boxoffice.core.ids import new_id
+from boxoffice.core.logging import get_logger
+from boxoffice.core.metrics import Metrics
+from boxoffice.core.repository import Scope
+from boxoffice.events.outbox import EventRepository
+from boxoffice.webhooks import rules
+from boxoffice.webhooks.repository import (
+    AttemptRepository,
+    DeliveryRepository,
+    WebhookRepository,
+    due_deliveries_unscoped,
+    events_to_fan_out_unscoped,
+    queue_depth_unscoped,
+)
+from boxoffice.webhooks.service import signing_secrets
+
+LEASE = timedelta(seconds=30)
+TIMEOUT_SECONDS = 10.0
+PAUSED_RETRY = timedelta(minutes=5)
+SNIPPET = 500
+log = get_logger(__name__)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return isoformat_z(value)
+    raise TypeError(type(value).__name__)
+
+
+def event_body(event: Document, tenant_id: str) -> str:
+    """What the receiver gets: the same bytes on every attempt."""
+    return json.dumps(
+        {
+            "id": event["event_id"],
+            "type": event["type"],
+            "created_at": event["created_at"],
+            "tenant_id": tenant_id,
+            "store_id": event.get("store_id"),
+            "resource": event["resource"],
+            "resource_id": event["resource_id"],
+            "sequence": event["sequence"],
+            "data": event["data"],
+        },
+        default=_json_default,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+class Worker:
+    """One per API process. `run_once` is one pass; tests drive it with their own clock."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        http: httpx.AsyncClient,
+        metrics: Metrics | None = None,
+        seed: int | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+    ):
+        self.timeout = timeout
+        self.deps = deps
+        self.http = http
+        self.metrics = metrics
+        self.rng = random.Random(seed)
+
+    async def run_once(self, limit: int = 100) -> int:
+        await self.fan_out(limit)
+        sent = await self.deliver_due(limit)
+        if self.metrics is not None:
+            self.metrics.webhook_queue_depth.set(await queue_depth_unscoped(self.deps.db))
+        return sent
+
+    async def fan_out(self, limit: int) -> int:
+        """A delivery per (event, wanting endpoint); each event is claimed for a while first."""
+        now = self.deps.clock.now()
+        done = 0
+        hooks_by_tenant: dict[str, list[Document]] = {}
+        for event in await events_to_fan_out_unscoped(self.deps.db, now, limit):
+            tenant_id = event["tenant_id"]
+            events = EventRepository(self.deps.db, Scope(tenant_id))
+            claimed = await events.find_one_and_update(
+                {"event_id": event["event_id"], "fanned_out": False, "lease_until": event["lease_until"]},
+                {"$set": {"lease_until": now + LEASE}},
+            )
+            if claimed is None:
+                continue
+            if tenant_id not in hooks_by_tenant:
+                hooks_by_tenant[tenant_id] = await WebhookRepository(
+                    self.deps.db, Scope(tenant_id)
+                ).find_many({"status": "live"})
+            body = event_body(event, tenant_id)
+            deliveries = [
+                {
+                    "delivery_id": f"{event['event_id']}:{hook['webhook_id']}",
+                    "webhook_id": hook["webhook_id"],
+                    "event_id": event["event_id"],
+                    "event_type": event["type"],
+                    "body": body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "round_failures": 0,
+                    "next_attempt_at": now,
+                    "lease_until": now,
+                    "created_at": now,
+                }
+                for hook in hooks_by_tenant[tenant_id]
+                if event["type"] in hook["events"]
+            ]
+            if deliveries:
+                try:
+                    await DeliveryRepository(self.deps.db, Scope(tenant_id)).insert_many(deliveries)
+                except BulkWriteError as exc:
+                    if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
+                        raise
+            await events.update_one({"event_id": event["event_id"]}, {"$set": {"fanned_out": True}})
+            done += 1
+        return done
+
+    async def deliver_due(self, limit: int) -> int:
+        now = self.deps.clock.now()
+        claimed: list[Document] = []
+        for delivery in await due_deliveries_unscoped(self.deps.db, now, limit):
+            if delivery["lease_until"] > now:
+                continue  # another worker is sending it
+            mine = await DeliveryRepository(self.deps.db, Scope(delivery["tenant_id"])).find_one_and_update(
+                {
+                    "delivery_id": delivery["delivery_id"],
+                    "status": "pending",
+                    "attempts": delivery["attempts"],
+                    "lease_until": delivery["lease_until"],
+                },
+                {"$set": {"lease_until": now + LEASE}},
+            )
+            if mine is not None:
+                claimed.append(mine)
+        gate = asyncio.Semaphore(10)
+
+        async def send(delivery: Document) -> bool:
+            async with gate:
+                return await self.attempt(delivery)
+
+        results = await asyncio.gather(*(send(d) for d in claimed))
+        return sum(1 for sent in results if sent)
+
+    async def post(self, webhook: Document, body: str, event_id: str, event_type: str) -> dict[str, Any]:
+        """One signed POST: status code, latency, a snippet of the answer, or the error."""
+        now = self.deps.clock.now()
+        payload = body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "BoxOffice-Webhooks/1",
+            "X-Event-Id": event_id,
+            "X-Event-Type": event_type,
+            "X-Signature": rules.signature_header(
+                signing_secrets(self.deps.settings, webhook, now), int(now.timestamp()), payload
+            ),
+        }
+        started = time.perf_counter()
+        status_code: int | None = None
+        snippet: str | None = None
+        error: str | None = None
+        try:
+            response = await self.http.post(
+                webhook["url"], content=payload, headers=headers, timeout=self.timeout
+            )
+            status_code = response.status_code
+            snippet = response.text[:SNIPPET]
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:SNIPPET] or type(exc).__name__
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        if self.metrics is not None:
+            self.metrics.webhook_latency.observe(latency_ms / 1000)
+        return {
+            "status_code": status_code,
+            "latency_ms": latency_ms,
+            "response_snippet": snippet,
+            "error": error,
+        }
+
+    async def attempt(self, delivery: Document) -> bool:
+        """Send one claimed delivery and record the attempt; True when it was delivered."""
+        tenant = Scope(delivery["tenant_id"])
+        deliveries = DeliveryRepository(self.deps.db, tenant)
+        webhook = await WebhookRepository(self.deps.db, tenant).find_one(
+            {"webhook_id": delivery["webhook_id"]}
+        )
+        now = self.deps.clock.now()
+        if webhook is None or webhook.get("status") != "live":
+            await deliveries.update_one(
+                {"delivery_id": delivery["delivery_id"]}, {"$set": {"status": "cancelled"}}
+            )
+            return False
+        if not webhook["active"]:  # paused: wait, without spending an attempt
+            await deliveries.update_one(
+                {"delivery_id": delivery["delivery_id"]},
+                {"$set": {"next_attempt_at": now + PAUSED_RETRY, "lease_until": now}},
+            )
+            return False
+        outcome = await self.post(webhook, delivery["body"], delivery["event_id"], delivery["event_type"])
+        code = outcome["status_code"]
+        delivered = code is not None and 200 <= code < 300
+        failures = 0 if delivered else int(delivery.get("round_failures", 0)) + 1
+        gone = code == 410
+        next_at = None if delivered or gone else rules.next_attempt(failures, now, self.rng)
+        status = "delivered" if delivered else ("pending" if next_at is not None else "dead")
+        n = int(delivery["attempts"]) + 1
+        await AttemptRepository(self.deps.db, tenant).insert(
+            {
+                "attempt_id": new_id(),
+                "delivery_id": delivery["delivery_id"],
+                "webhook_id": webhook["webhook_id"],
+                "n": n,
+                "at": now,
+                "next_retry_at": next_at,
+                **outcome,
+            }
+        )
+        await deliveries.update_one(
+            {"delivery_id": delivery["delivery_id"], "attempts": delivery["attempts"]},
+            {
+                "$set": {
+                    "attempts": n,
+                    "round_failures": failures,
+                    "status": status,
+                    "next_attempt_at": next_at,
+                    "lease_until": now,
+                    "last_status_code": code,
+                    "last_error": outcome["error"],
+                    "delivered_at": now if delivered else None,
+                }
+            },
+        )
+        if self.metrics is not None:
+            self.metrics.webhook_deliveries.labels(
+                outcome=status if status != "pending" else "retrying"
+            ).inc()
+        await self._health(webhook, delivered, gone, code, outcome["error"])
+        return delivered
+
+    async def _health(
+        self, webhook: Document, delivered: bool, gone: bool, code: int | None, error: str | None
+    ) -> None:
+        """410 Gone pauses the endpoint; the first failure of a healthy one raises an alert."""
+        tenant_id = webhook["tenant_id"]
+        hooks = WebhookRepository(self.deps.db, Scope(tenant_id))
+        if gone:
+            await hooks.update_one(
+                {"webhook_id": webhook["webhook_id"]},
+                {"$set": {"active": False, "paused_reason": "The receiver answered 410 Gone"}},
+            )
+        if delivered:
+            if await hooks.find_one_and_update(
+                {"webhook_id": webhook["webhook_id"], "healthy": False}, {"$set": {"healthy": True}}
+            ):
+                await self._alert(tenant_id, "webhook.recovered", webhook, code, error)
+            return
+        if await hooks.find_one_and_update(
+            {"webhook_id": webhook["webhook_id"], "healthy": True}, {"$set": {"healthy": False}}
+        ):
+            await self._alert(tenant_id, "webhook.failing", webhook, code, error)
+
+    async def _alert(
+        self, tenant_id: str, event_type: str, webhook: Document, code: int | None, error: str | None
+    ) -> None:
+        await audit.append(
+            self.deps.db,
+            self.deps.clock,
+            tenant_id=tenant_id,
+            event_type=event_type,
+            payload={
+                "webhook_id": webhook["webhook_id"],
+                "url": webhook["url"],
+                "status_code": code,
+                "error": error,
+            },
+            subjects=[webhook["webhook_id"]],
+        )
+        log.warning(event_type, webhook_id=webhook["webhook_id"], status_code=code)
+
+
+async def run_forever(worker: Worker, every_seconds: float = 2.0) -> None:
+    """A pass every few seconds, the first after a pause (start-up checks the database first)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await worker.run_once()
+        except PyMongoError as exc:  # database away: try again next pass
+            log.warning("webhook_worker_waiting_for_database", reason=type(exc).__name__)
+        except Exception:  # the loop outlives a bad pass (a broken endpoint, an odd event)
+            log.exception("webhook_worker_failed")

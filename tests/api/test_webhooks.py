@@ -1,0 +1,314 @@
+"""Webhooks against a real local HTTP receiver: signed events for a sale, retries on the
+schedule (with the test clock), dead letters, one send per attempt across workers, and no event
+of one tenant ever reaching another's endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from boxoffice.core.clock import FixedClock
+from boxoffice.core.db import C
+from boxoffice.core.deps import Deps
+from boxoffice.webhooks import rules
+from boxoffice.webhooks.worker import Worker
+from tests.factories.identity import (
+    TenantWorld,
+    bearer,
+    data,
+    login_password,
+    make_tenant,
+    owner_token,
+    pair_device,
+)
+from tests.factories.sales import Till, open_till, sell
+from tests.helpers import error_code
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that answers from a script and records every request."""
+
+    def __init__(self) -> None:
+        self.answers: list[int] = []  # status codes to answer in turn; 200 when empty
+        self.hang_seconds = 0.0
+        self.received: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                if receiver.hang_seconds:
+                    time.sleep(receiver.hang_seconds)
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.end_headers()
+                    self.wfile.write(f"answered {status}".encode())
+                except BrokenPipeError:
+                    pass  # the sender gave up waiting (a timeout test)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def world(deps: Deps) -> TenantWorld:
+    return await make_tenant(deps, "A")
+
+
+@pytest.fixture
+async def till(client: httpx.AsyncClient, world: TenantWorld) -> Till:
+    return await open_till(client, world)
+
+
+@pytest.fixture
+async def http() -> Any:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+async def add_webhook(
+    client: httpx.AsyncClient, world: TenantWorld, url: str, events: list[str]
+) -> dict[str, Any]:
+    created: dict[str, Any] = data(
+        await client.post(
+            "/v1/webhooks",
+            json={"url": url, "events": events},
+            headers=bearer(await owner_token(client, world)),
+        ),
+        201,
+    )
+    return created
+
+
+async def one_suspension_event(
+    client: httpx.AsyncClient, world: TenantWorld, receiver: Receiver
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An endpoint for device.suspended, and one device suspended: one delivery to make."""
+    hook = await add_webhook(client, world, receiver.url, ["device.suspended"])
+    owner = bearer(await owner_token(client, world))
+    device = await pair_device(client, world)
+    data(await client.post(f"/v1/devices/{device.device_id}/suspend", json={"reason": "lost"}, headers=owner))
+    return hook, owner
+
+
+async def test_a_sale_sends_signed_sale_and_ticket_events(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps, receiver: Receiver, http: Any
+) -> None:
+    hook = await add_webhook(client, world, receiver.url, ["sale.created", "ticket.issued"])
+    assert hook["secret"].startswith("whsec_")
+    sold = data(await sell(client, till, "sale-0001", [("single", 2)]), 201)
+    worker = Worker(deps, http, seed=1)
+    assert await worker.run_once() == 3
+    events = receiver.events()
+    assert sorted(e["type"] for e in events) == ["sale.created", "ticket.issued", "ticket.issued"]
+    assert {e["data"]["ticket"]["ticket_id"] for e in events if e["type"] == "ticket.issued"} == {
+        t["ticket_id"] for t in sold["tickets"]
+    }
+    assert all("qr_token" not in e["data"].get("ticket", {}) for e in events)
+    for request in receiver.received:
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert rules.verify(
+            hook["secret"].encode(), headers["x-signature"], request["body"], deps.clock.now()
+        )
+        assert not rules.verify(b"whsec_wrong", headers["x-signature"], request["body"], deps.clock.now())
+        assert headers["x-event-id"] == json.loads(request["body"])["id"]
+    assert await worker.run_once() == 0  # nothing sent twice
+    assert len(receiver.received) == 3
+
+
+async def test_failures_are_retried_on_the_schedule_and_the_third_try_succeeds(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    clock: FixedClock,
+) -> None:
+    hook, owner = await one_suspension_event(client, world, receiver)
+    receiver.answers = [500, 500, 200]
+    worker = Worker(deps, http, seed=3)
+    start = clock.now()
+
+    await worker.run_once()
+    [delivery] = data(await client.get(f"/v1/webhooks/{hook['webhook_id']}/deliveries", headers=owner))[
+        "items"
+    ]
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("pending", 1, 500)
+    first_retry = _at(delivery["next_attempt_at"]) - start
+    assert timedelta(seconds=9) <= first_retry <= timedelta(seconds=11)
+
+    clock.advance(timedelta(seconds=5))
+    await worker.run_once()  # not due yet
+    assert len(receiver.received) == 1
+    clock.advance(first_retry)
+    await worker.run_once()
+    detail = data(await client.get(f"/v1/webhook-deliveries/{delivery['delivery_id']}", headers=owner))
+    second_retry = _at(detail["next_attempt_at"]) - clock.now()
+    assert timedelta(seconds=54) <= second_retry <= timedelta(seconds=66)
+    clock.advance(second_retry)
+    await worker.run_once()
+    detail = data(await client.get(f"/v1/webhook-deliveries/{delivery['delivery_id']}", headers=owner))
+    assert detail["status"] == "delivered"
+    assert [a["status_code"] for a in detail["attempts_log"]] == [500, 500, 200]
+    assert all(a["latency_ms"] >= 0 for a in detail["attempts_log"])
+    alerts = (
+        await deps.db[C.AUDITS]
+        .find({"event_type": {"$in": ["webhook.failing", "webhook.recovered"]}})
+        .to_list()
+    )
+    assert sorted(a["event_type"] for a in alerts) == ["webhook.failing", "webhook.recovered"]  # once each
+
+
+async def test_a_receiver_that_never_answers_ends_dead_lettered_with_every_attempt(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    clock: FixedClock,
+) -> None:
+    hook, _ = await one_suspension_event(client, world, receiver)
+    receiver.hang_seconds = 0.5
+    worker = Worker(deps, http, seed=5, timeout=0.2)
+    for n in range(1, len(rules.RETRY_SCHEDULE) + 2):
+        await worker.run_once()
+        delivery = await deps.db[C.WEBHOOK_DELIVERIES].find_one({"webhook_id": hook["webhook_id"]})
+        assert delivery is not None
+        assert delivery["attempts"] == n
+        if n <= len(rules.RETRY_SCHEDULE):
+            assert delivery["status"] == "pending"
+            assert delivery["next_attempt_at"] > clock.now().isoformat()[:19]  # shown while pending
+            clock.set(_at(delivery["next_attempt_at"]) + timedelta(seconds=1))
+    assert delivery["status"] == "dead"
+    owner = bearer(await login_password(client, world.owner_email, world.owner_password))
+    detail = data(await client.get(f"/v1/webhook-deliveries/{delivery['delivery_id']}", headers=owner))
+    assert len(detail["attempts_log"]) == len(rules.RETRY_SCHEDULE) + 1
+    assert all(a["error"] and "Timeout" in a["error"] for a in detail["attempts_log"])
+    assert detail["attempts_log"][-1]["next_retry_at"] is None
+    again = data(
+        await client.post(f"/v1/webhook-deliveries/{delivery['delivery_id']}/redeliver", headers=owner)
+    )
+    assert again["status"] == "pending"
+    receiver.hang_seconds = 0
+    await worker.run_once()
+    assert (await deps.db[C.WEBHOOK_DELIVERIES].find_one({"delivery_id": delivery["delivery_id"]}) or {})[
+        "status"
+    ] == "delivered"
+
+
+async def test_two_workers_never_send_the_same_attempt(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps, receiver: Receiver, http: Any
+) -> None:
+    await add_webhook(client, world, receiver.url, ["sale.created", "ticket.issued"])
+    for n in range(4):
+        await sell(client, till, f"sale-{n:04d}", [("single", 3)])
+    workers = [Worker(deps, http, seed=n) for n in range(3)]
+    await asyncio.gather(*(w.run_once() for w in workers))
+    await asyncio.gather(*(w.run_once() for w in workers))
+    ids = [e["id"] for e in receiver.events()]
+    assert len(ids) == 4 * (1 + 3)
+    assert len(set(ids)) == len(ids)
+
+
+async def test_one_tenants_events_never_reach_another_tenants_endpoint(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps, http: Any
+) -> None:
+    mine, theirs = Receiver(), Receiver()
+    try:
+        other = await make_tenant(deps, "B")
+        await add_webhook(client, world, mine.url, ["sale.created"])
+        await add_webhook(client, other, theirs.url, ["sale.created", "ticket.issued"])
+        await sell(client, till, "sale-0001", [("single", 1)])
+        await Worker(deps, http).run_once()
+        assert [e["tenant_id"] for e in mine.events()] == [world.tenant_id]
+        assert theirs.received == []
+        foreign = await client.get("/v1/webhooks", headers=bearer(await owner_token(client, other)))
+        assert len(data(foreign)["items"]) == 1  # only their own endpoint
+    finally:
+        mine.close()
+        theirs.close()
+
+
+async def test_gone_pauses_the_endpoint_and_rotation_signs_with_both_secrets(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps, receiver: Receiver, http: Any
+) -> None:
+    hook = await add_webhook(client, world, receiver.url, ["sale.created"])
+    owner = bearer(await owner_token(client, world))
+    rotated = data(
+        await client.post(
+            f"/v1/webhooks/{hook['webhook_id']}/rotate_secret", json={"grace_hours": 1}, headers=owner
+        )
+    )
+    assert rotated["secret"] != hook["secret"]
+    tested = data(await client.post(f"/v1/webhooks/{hook['webhook_id']}/test", headers=owner))
+    assert tested["success"] is True
+    assert tested["latency_ms"] >= 0
+    signature = {k.lower(): v for k, v in receiver.received[-1]["headers"].items()}["x-signature"]
+    body = receiver.received[-1]["body"]
+    assert signature.count("v1=") == 2
+    for secret in (hook["secret"], rotated["secret"]):
+        assert rules.verify(secret.encode(), signature, body, deps.clock.now())
+
+    receiver.answers = [410]
+    await sell(client, till, "sale-0001", [("single", 1)])
+    await Worker(deps, http).run_once()
+    shown = data(await client.get(f"/v1/webhooks/{hook['webhook_id']}", headers=owner))
+    assert shown["active"] is False
+    assert "410" in shown["paused_reason"]
+    resumed = data(
+        await client.patch(f"/v1/webhooks/{hook['webhook_id']}", json={"active": True}, headers=owner)
+    )
+    assert resumed["active"] is True
+
+
+async def test_webhooks_need_settings_write_everywhere_and_a_real_url(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    owner = bearer(await owner_token(client, world))
+    bad = await client.post(
+        "/v1/webhooks", json={"url": "ftp://x", "events": ["sale.created"]}, headers=owner
+    )
+    assert error_code(bad) == "E_VALIDATION"
+    unknown = await client.post(
+        "/v1/webhooks", json={"url": "https://x.test/h", "events": ["sale.deleted"]}, headers=owner
+    )
+    assert error_code(unknown) == "E_VALIDATION"
+    listed = data(await client.get("/v1/webhooks", headers=owner))
+    assert listed["items"] == []
+    assert "secret" not in json.dumps(listed)
+
+
+def _at(stamp: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
