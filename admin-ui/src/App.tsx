@@ -10,6 +10,8 @@ import { EmployeeDetailPage } from "./pages/employees/EmployeeDetailPage";
 import { EmployeesListPage } from "./pages/employees/EmployeesListPage";
 import { RolesPage } from "./pages/employees/RolesPage";
 import { IntegrationsPage } from "./pages/integrations/IntegrationsPage";
+import { WebhookDetailPage } from "./pages/integrations/WebhookDetailPage";
+import { WebhooksPage } from "./pages/integrations/WebhooksPage";
 import { ItemsPage } from "./pages/items/ItemsPage";
 import { PackageEditorPage } from "./pages/items/PackageEditorPage";
 import { PackagesListPage } from "./pages/items/PackagesListPage";
@@ -19,6 +21,7 @@ import { ZonesPage } from "./pages/items/ZonesPage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AuditLogPage } from "./pages/reports/AuditLogPage";
+import { IncidentsPage } from "./pages/reports/IncidentsPage";
 import { ReportsPage } from "./pages/reports/ReportsPage";
 import { SaleDetailPage } from "./pages/reports/SaleDetailPage";
 import { SalesPage } from "./pages/reports/SalesPage";
@@ -46,6 +49,7 @@ export function AppRoutes() {
             <Route path="tickets/:ticketId" element={<TicketDetailPage />} />
             <Route path="shifts" element={<ShiftsPage />} />
             <Route path="shifts/:shiftId" element={<ShiftDetailPage />} />
+            <Route path="incidents" element={<IncidentsPage />} />
             <Route path="audit" element={<AuditLogPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
@@ -66,7 +70,12 @@ export function AppRoutes() {
             <Route path=":employeeId" element={<EmployeeDetailPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
-          <Route path="integrations/*" element={<IntegrationsPage />} />
+          <Route path="integrations">
+            <Route index element={<IntegrationsPage />} />
+            <Route path="webhooks" element={<WebhooksPage />} />
+            <Route path="webhooks/:webhookId" element={<WebhookDetailPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
           <Route path="settings" element={<SettingsPage />} />
           <Route path="stores">
             <Route index element={<StoresListPage />} />

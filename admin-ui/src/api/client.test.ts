@@ -5,6 +5,7 @@ import {
   CSRF_HEADER,
   createApiClient,
   csrfMiddleware,
+  isPermissionDenied,
   readCookie,
   unwrap,
   unwrapResult,
@@ -176,5 +177,14 @@ describe("validationIssues", () => {
     expect(validationIssues(new ApiError("E_PERMISSION", "No", { details: [{ loc: [], msg: "x" }] }))).toEqual([]);
     expect(validationIssues(new ApiError("E_VALIDATION", "Bad", { details: { field: "x" } }))).toEqual([]);
     expect(validationIssues(new Error("boom"))).toEqual([]);
+  });
+});
+
+describe("isPermissionDenied", () => {
+  it("is true for a 403 refusal only", () => {
+    expect(isPermissionDenied(new ApiError("E_PERMISSION", "No", { status: 403 }))).toBe(true);
+    expect(isPermissionDenied(new ApiError("E_FORBIDDEN", "No", { status: 403 }))).toBe(true);
+    expect(isPermissionDenied(new ApiError("E_NOT_FOUND", "Gone", { status: 404 }))).toBe(false);
+    expect(isPermissionDenied(new Error("boom"))).toBe(false);
   });
 });

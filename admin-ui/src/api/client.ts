@@ -194,3 +194,8 @@ export function validationIssues(error: unknown): ValidationIssue[] {
   }
   return issues;
 }
+
+/** True for a 403 refusal (E_PERMISSION): the signed-in employee may not use this at all. */
+export function isPermissionDenied(error: unknown): boolean {
+  return error instanceof ApiError && (error.code === "E_PERMISSION" || error.status === 403);
+}

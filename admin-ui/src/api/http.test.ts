@@ -47,6 +47,11 @@ describe("apiRequest", () => {
     mockFetch([{ method: "DELETE", path: "/v1/things/1", status: 200, body: envelope(null) }]);
     await expect(apiDelete("/v1/things/1")).resolves.toBeUndefined();
   });
+
+  it("accepts a delete answered 204 No Content", async () => {
+    mockFetch([{ method: "DELETE", path: "/v1/things/1", status: 204, body: null }]);
+    await expect(apiDelete("/v1/things/1")).resolves.toBeUndefined();
+  });
 });
 
 describe("fetchAllPages", () => {

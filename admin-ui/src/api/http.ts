@@ -59,6 +59,11 @@ export async function apiRequest<T>(method: HttpMethod, path: string, options: R
     throw new ApiError("E_NETWORK", NETWORK_ERROR_MESSAGE);
   }
 
+  // 204 No Content: done, with nothing to unwrap (apiDelete takes this as success).
+  if (response.status === 204) {
+    throw new ApiError("E_EMPTY_RESPONSE", "The server returned no data.", { status: response.status });
+  }
+
   let payload: unknown = undefined;
   try {
     payload = await response.json();
@@ -78,7 +83,7 @@ export const apiPatch = <T>(path: string, body: unknown) => apiRequest<T>("PATCH
 
 export const apiPut = <T>(path: string, body: unknown) => apiRequest<T>("PUT", path, { body });
 
-/** DELETE; the data of a delete may legitimately be null, so only errors are reported. */
+/** DELETE; a delete may answer null data or 204 No Content, so only errors are reported. */
 export async function apiDelete(path: string): Promise<void> {
   try {
     await apiRequest<unknown>("DELETE", path);

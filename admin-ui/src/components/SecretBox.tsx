@@ -1,7 +1,21 @@
+import type { ReactNode } from "react";
 import { ActionIcon, Alert, Box, Code, CopyButton, Group, Stack, Tooltip } from "@mantine/core";
 
-/** A secret shown once: monospace, copyable, with a warning that it will not be shown again. */
-export function SecretBox({ value, testId, what }: { value: string; testId: string; what: string }) {
+/**
+ * A secret shown once: monospace, copyable, with a warning that it will not be shown again
+ * (`note` replaces the warning's text, which otherwise speaks of entering it on a device).
+ */
+export function SecretBox({
+  value,
+  testId,
+  what,
+  note,
+}: {
+  value: string;
+  testId: string;
+  what: string;
+  note?: ReactNode;
+}) {
   return (
     <Stack gap="xs">
       <Group gap="xs" wrap="nowrap" align="stretch">
@@ -32,7 +46,7 @@ export function SecretBox({ value, testId, what }: { value: string; testId: stri
         </CopyButton>
       </Group>
       <Alert color="yellow" title="Copy it now">
-        This {what} will not be shown again. Keep it somewhere safe until you have entered it on the device.
+        {note ?? `This ${what} will not be shown again. Keep it somewhere safe until you have entered it on the device.`}
       </Alert>
     </Stack>
   );

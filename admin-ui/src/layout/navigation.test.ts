@@ -38,3 +38,20 @@ describe("items navigation", () => {
     expect(activeNavPath("/items/reasons")).toBe("/items/reasons");
   });
 });
+
+describe("incidents and webhooks navigation", () => {
+  it("lists Incidents under Reports after Shifts, with reports_view", () => {
+    const labels = visibleNavItems(["reports_view"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    expect(labels.slice(0, 6)).toEqual(["0:Dashboard", "0:Reports", "1:Sales", "1:Tickets", "1:Shifts", "1:Incidents"]);
+    expect(visibleNavItems(["audit_view"]).map(({ item }) => item.label)).not.toContain("Incidents");
+    expect(activeNavPath("/reports/incidents")).toBe("/reports/incidents");
+  });
+
+  it("lists Webhooks under Integrations for settings_write", () => {
+    const labels = visibleNavItems(["settings_write"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    const integrations = labels.indexOf("0:Integrations");
+    expect(labels.slice(integrations, integrations + 2)).toEqual(["0:Integrations", "1:Webhooks"]);
+    expect(visibleNavItems([]).map(({ item }) => item.label)).not.toContain("Webhooks");
+    expect(activeNavPath("/integrations/webhooks/01JPWEBHOOK000000000000W01")).toBe("/integrations/webhooks");
+  });
+});

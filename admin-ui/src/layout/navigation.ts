@@ -18,6 +18,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
       { label: "Sales", path: "/reports/sales", permission: "reports_view" },
       { label: "Tickets", path: "/reports/tickets", permission: "reports_view" },
       { label: "Shifts", path: "/reports/shifts", permission: "reports_view" },
+      { label: "Incidents", path: "/reports/incidents", permission: "reports_view" },
       { label: "Audit log", path: "/reports/audit", permission: "audit_view" },
     ],
   },
@@ -39,7 +40,11 @@ export const NAV_ITEMS: readonly NavItem[] = [
       { label: "Access logs", path: "/employees/access-logs", permission: "audit_view" },
     ],
   },
-  { label: "Integrations", path: "/integrations" },
+  {
+    label: "Integrations",
+    path: "/integrations",
+    children: [{ label: "Webhooks", path: "/integrations/webhooks", permission: "settings_write" }],
+  },
   { label: "Settings", path: "/settings" },
   {
     label: "Stores",

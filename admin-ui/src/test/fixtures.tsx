@@ -6,6 +6,8 @@ import type { Device } from "../api/devices";
 import type { Sale } from "../api/sales";
 import type { Shift } from "../api/shifts";
 import type { Ticket } from "../api/tickets";
+import type { Incident } from "../api/incidents";
+import type { Delivery, DeliveryDetail, Webhook } from "../api/webhooks";
 import type { Employee, Role } from "../api/employees";
 import { SESSION_QUERY_KEY, type SessionInfo } from "../api/session";
 import type { Store } from "../api/stores";
@@ -293,6 +295,86 @@ export function makeShift(overrides: Partial<Shift> = {}): Shift {
       by_payment_type: { cash: 320000, qr: 250000, card: 80000, other: 0 },
     },
     snapshots: [],
+    ...overrides,
+  };
+}
+
+/** A live, healthy endpoint subscribed to sales and refunds. */
+export function makeWebhook(overrides: Partial<Webhook> = {}): Webhook {
+  return {
+    webhook_id: "01JPWEBHOOK000000000000W01",
+    url: "https://hooks.example.com/boxoffice",
+    events: ["refund.created", "sale.created"],
+    description: "Accounting",
+    active: true,
+    healthy: true,
+    paused_reason: null,
+    created_at: "2025-03-01T03:00:00Z",
+    rotating_until: null,
+    ...overrides,
+  };
+}
+
+/** A delivery of a sale.created event that failed twice and waits for its third try. */
+export function makeDelivery(overrides: Partial<Delivery> = {}): Delivery {
+  return {
+    delivery_id: "01JPDELIVERY00000000000D01",
+    webhook_id: "01JPWEBHOOK000000000000W01",
+    event_id: "01JPEVENT000000000000000E1",
+    event_type: "sale.created",
+    status: "pending",
+    attempts: 2,
+    next_attempt_at: "2025-03-10T12:36:00Z",
+    last_status_code: 500,
+    last_error: null,
+    created_at: "2025-03-10T12:30:00Z",
+    delivered_at: null,
+    ...overrides,
+  };
+}
+
+export function makeDeliveryDetail(overrides: Partial<DeliveryDetail> = {}): DeliveryDetail {
+  return {
+    ...makeDelivery(),
+    attempts_log: [
+      {
+        n: 1,
+        at: "2025-03-10T12:30:01Z",
+        status_code: 500,
+        latency_ms: 84.4,
+        response_snippet: "Internal Server Error",
+        error: null,
+        next_retry_at: "2025-03-10T12:30:11Z",
+      },
+      {
+        n: 2,
+        at: "2025-03-10T12:30:12Z",
+        status_code: null,
+        latency_ms: 10000,
+        response_snippet: null,
+        error: "Timed out after 10 s",
+        next_retry_at: "2025-03-10T12:31:12Z",
+      },
+    ],
+    body: '{"id":"01JPEVENT000000000000000E1","type":"sale.created","sequence":1,"data":{"sale_id":"S1"}}',
+    ...overrides,
+  };
+}
+
+/** Gate dev_gate_a let the ticket in at 19:30 Bangkok time, dev_gate_b at 19:32, both offline. */
+export function makeIncident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    incident_id: "01JPINCIDENT00000000000I01",
+    kind: "offline_double_pass",
+    ticket_id: "01JPTICKET00000000000000T1",
+    store_id: "st_1",
+    created_at: "2025-03-10T13:00:00Z",
+    passes: [
+      { device_id: "dev_gate_a", at: "2025-03-10T12:30:00Z" },
+      { device_id: "dev_gate_b", at: "2025-03-10T12:32:00Z" },
+    ],
+    redemption_id: "red_2",
+    status: "open",
     ...overrides,
   };
 }

@@ -86,7 +86,8 @@ export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
         ? (route.body as (request: RecordedRequest) => unknown)(recorded)
         : route.body
       : envelope(null, { code: "E_NOT_FOUND", message: "Not found" });
-    return new Response(JSON.stringify(body), {
+    // A 204 carries no body at all.
+    return new Response(status === 204 ? null : JSON.stringify(body), {
       status,
       headers: { "Content-Type": "application/json" },
     });

@@ -1,5 +1,6 @@
-import { PlaceholderPage } from "../../components/PlaceholderPage";
+import { Navigate } from "react-router-dom";
 
+/** The Integrations section opens on its main page, Webhooks. */
 export function IntegrationsPage() {
-  return <PlaceholderPage title="Integrations" />;
+  return <Navigate to="/integrations/webhooks" replace />;
 }

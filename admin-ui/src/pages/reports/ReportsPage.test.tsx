@@ -8,6 +8,6 @@ describe("ReportsPage", () => {
     const main = await screen.findByRole("main");
     expect(screen.getByRole("heading", { level: 1, name: "Reports" })).toBeInTheDocument();
     const links = Array.from(main.querySelectorAll("a")).map((a) => a.getAttribute("href"));
-    expect(links).toEqual(["/reports/sales", "/reports/tickets", "/reports/shifts"]);
+    expect(links).toEqual(["/reports/sales", "/reports/tickets", "/reports/shifts", "/reports/incidents"]);
   });
 });

@@ -9,6 +9,7 @@ const DESCRIPTIONS: Record<string, string> = {
   "/reports/sales": "Every sale, with its lines, totals and tickets. Export to CSV.",
   "/reports/tickets": "Find a ticket by its short code, QR code or ID.",
   "/reports/shifts": "Cash drawers: expected, counted and the difference.",
+  "/reports/incidents": "Tickets two gates both let in while offline.",
   "/reports/audit": "Who changed what, and when.",
 };
 
