@@ -60,7 +60,7 @@ async def main() -> None:
             await db.ensure_indexes()
             deps = Deps(db, SystemClock(), settings)
             demo = await seed_demo(deps)
-            app = create_app(settings, db=db)
+            app = create_app(settings, db=db, background=False)  # the request paths alone
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

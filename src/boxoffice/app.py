@@ -112,7 +112,7 @@ def create_app(
     app.state.clock = clock
     app.state.metrics = metrics
     install_error_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=2048)  # bootstraps and long lists, for gates on 3G
+    app.add_middleware(GZipMiddleware, minimum_size=16_384)  # bootstraps and long lists, for gates on 3G
     app.add_middleware(RequestMiddleware, clock=clock, metrics=metrics)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_repeated_query_params)])

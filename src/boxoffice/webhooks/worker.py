@@ -98,8 +98,16 @@ class Worker:
         now = self.deps.clock.now()
         done = 0
         hooks_by_tenant: dict[str, list[Document]] = {}
+        unwanted: dict[str, list[str]] = {}  # per tenant: events no endpoint wants
         for event in await events_to_fan_out_unscoped(self.deps.db, now, limit):
             tenant_id = event["tenant_id"]
+            if tenant_id not in hooks_by_tenant:
+                hooks_by_tenant[tenant_id] = await WebhookRepository(
+                    self.deps.db, Scope(tenant_id)
+                ).find_many({"status": "live"})
+            if not any(event["type"] in hook["events"] for hook in hooks_by_tenant[tenant_id]):
+                unwanted.setdefault(tenant_id, []).append(event["event_id"])
+                continue
             events = EventRepository(self.deps.db, Scope(tenant_id))
             claimed = await events.find_one_and_update(
                 {"event_id": event["event_id"], "fanned_out": False, "lease_until": event["lease_until"]},
@@ -107,10 +115,6 @@ class Worker:
             )
             if claimed is None:
                 continue
-            if tenant_id not in hooks_by_tenant:
-                hooks_by_tenant[tenant_id] = await WebhookRepository(
-                    self.deps.db, Scope(tenant_id)
-                ).find_many({"status": "live"})
             body = event_body(event, tenant_id)
             deliveries = [
                 {
@@ -137,6 +141,11 @@ class Worker:
                         raise
             await events.update_one({"event_id": event["event_id"]}, {"$set": {"fanned_out": True}})
             done += 1
+        for tenant_id, event_ids in unwanted.items():  # one write, however many
+            await EventRepository(self.deps.db, Scope(tenant_id)).update_many(
+                {"event_id": {"$in": event_ids}, "fanned_out": False}, {"$set": {"fanned_out": True}}
+            )
+            done += len(event_ids)
         return done
 
     async def deliver_due(self, limit: int) -> int:
