@@ -27,6 +27,7 @@ from boxoffice.core.query import reject_repeated_query_params
 from boxoffice.offline.router import router as offline_router
 from boxoffice.sales.router import router as sales_router
 from boxoffice.sales.service import sweep_stale_sales
+from boxoffice.sales.shifts import sweep_unfinished_closes
 from boxoffice.settings.router import router as settings_router
 from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
@@ -52,6 +53,9 @@ async def _sweeper(deps: Deps) -> None:
             finished = await sweep_stale_sales(deps)
             if finished:
                 log.info("stale_sales_finished", count=finished)
+            closed = await sweep_unfinished_closes(deps)
+            if closed:
+                log.info("unfinished_closes_finished", count=closed)
             refunded = await sweep_stale_refunds(deps)
             if refunded:
                 log.info("stale_refunds_finished", count=refunded)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from boxoffice.core.db import C
+from boxoffice.core.clock import FixedClock
+from boxoffice.core.db import C, stamp
 from boxoffice.core.deps import Deps
+from boxoffice.sales import shifts
 from tests.factories.identity import TenantWorld, add_employee, bearer, data, login_password, make_tenant
 from tests.factories.sales import Till, approval, open_till, refund, sell
 from tests.helpers import error_code
@@ -68,6 +71,33 @@ async def test_close_freezes_a_snapshot_with_the_cash_difference(
         for a in await deps.db[C.AUDITS].find({"event_type": {"$regex": "^shift"}}).sort("seq", 1).to_list()
     ]
     assert events == ["shift.opened", "shift.pay_in", "shift.pay_out", "shift.closed"]
+
+
+async def test_a_close_whose_requester_died_is_finished_by_the_sweeper(
+    client: httpx.AsyncClient, till: Till, deps: Deps, clock: FixedClock
+) -> None:
+    await sell(client, till, "k-cash-1", [("single", 2)], payment_method="cash", amount_tendered=50_000)
+    # The close flipped the shift, then the API died before its snapshot: as the database shows it.
+    await deps.db[C.SHIFTS].update_one(
+        {"status": "open"},
+        {
+            "$set": {
+                "status": "closed",
+                "close_at": stamp(clock.now()),
+                "cash_counted": 225_000,
+                "finalized": False,
+            }
+        },
+    )
+    assert await shifts.sweep_unfinished_closes(deps) == 0  # too fresh: its requester may still be at it
+    clock.advance(timedelta(minutes=2))
+    assert await shifts.sweep_unfinished_closes(deps) == 1
+    stored = await deps.db[C.SHIFTS].find_one({"status": "closed"})
+    assert stored is not None
+    assert (stored["cash_expected"], stored["cash_diff"], stored["finalized"]) == (230_000, -5_000, True)
+    assert await deps.db[C.SHIFT_SNAPSHOTS].count_documents({"shift_id": stored["shift_id"]}) == 1
+    assert await deps.db[C.EVENTS].count_documents({"type": "shift.closed"}) == 1
+    assert await shifts.sweep_unfinished_closes(deps) == 0
 
 
 async def test_one_open_shift_per_device(client: httpx.AsyncClient, till: Till, deps: Deps) -> None:

@@ -38,3 +38,17 @@ async def stale_pending_sales_unscoped(db: Database, now: datetime, limit: int) 
     )
     docs: list[Document] = decode(await cursor.to_list())
     return docs
+
+
+async def unfinished_closes_unscoped(db: Database, closed_before: datetime, limit: int) -> list[Document]:
+    """Shifts flipped to closed whose snapshot was never written, in every tenant (the sweeper's)."""
+    cursor = (
+        db[C.SHIFTS]
+        .find(
+            {"status": "closed", "finalized": False, "close_at": {"$lt": encode(closed_before)}},
+            {"_id": 0},
+        )
+        .limit(limit)
+    )
+    docs: list[Document] = decode(await cursor.to_list())
+    return docs

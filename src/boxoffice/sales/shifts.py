@@ -8,6 +8,7 @@ serializes its own sales and its close, so no sale of the device can slip in whi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -21,8 +22,16 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
 from boxoffice.sales import shift_math
-from boxoffice.sales.repository import MovementRepository, SaleRepository, ShiftRepository, SnapshotRepository
+from boxoffice.sales.repository import (
+    MovementRepository,
+    SaleRepository,
+    ShiftRepository,
+    SnapshotRepository,
+    unfinished_closes_unscoped,
+)
 from boxoffice.tickets.repository import RefundRepository
+
+UNFINISHED_CLOSE_AFTER = timedelta(minutes=1)
 
 
 def _totals_dict(figures: shift_math.ShiftTotals) -> dict[str, Any]:
@@ -190,15 +199,33 @@ async def close_shift(deps: Deps, principal: Principal, counted: int) -> Documen
                 "open_slot": shift["shift_id"],
                 "closed_by": principal.actor_id,
                 "close_at": now,
+                "cash_counted": counted,
+                "finalized": False,
             }
         },
     )
     if closed is None:
         raise ShiftClosed()
-    snapshot = await _snapshot(deps, principal, closed, 1, counted, "close")
+    return await view(deps, principal.tenant_id, await finalize_close(deps, principal, closed))
+
+
+async def finalize_close(deps: Deps, principal: Principal, shift: Document) -> Document:
+    """After the flip to closed: the first snapshot, the frozen totals, the event, the audit entry.
+    Every step may be repeated, so a close whose requester died is finished by the sweeper."""
+    repo = ShiftRepository(deps.db, Scope(principal.tenant_id))
+    counted = int(shift["cash_counted"])
+    try:
+        snapshot = await _snapshot(deps, principal, shift, 1, counted, "close")
+    except DuplicateKeyError:
+        found = await SnapshotRepository(deps.db, Scope(principal.tenant_id)).find_one(
+            {"shift_id": shift["shift_id"], "version": 1}
+        )
+        assert found is not None
+        snapshot = found
     frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
     final = await repo.find_one_and_update({"shift_id": shift["shift_id"]}, {"$set": frozen})
     assert final is not None
+    now = shift["close_at"]
     await outbox.emit_one(
         deps.db,
         principal.tenant_id,
@@ -227,8 +254,22 @@ async def close_shift(deps: Deps, principal: Principal, counted: int) -> Documen
             "cash_diff": snapshot["cash_diff"],
         },
         store_id=shift["store_id"],
+        device_id=shift["device_id"],
     )
-    return await view(deps, principal.tenant_id, final)
+    done = await repo.find_one_and_update(
+        {"shift_id": shift["shift_id"], "finalized": False}, {"$set": {"finalized": True}}
+    )
+    return done or final
+
+
+async def sweep_unfinished_closes(deps: Deps, limit: int = 50) -> int:
+    """Closes whose requester died between the flip and the snapshot: finish them."""
+    stale = deps.clock.now() - UNFINISHED_CLOSE_AFTER
+    finished = 0
+    for shift in await unfinished_closes_unscoped(deps.db, stale, limit):
+        await finalize_close(deps, Principal(tenant_id=shift["tenant_id"], ip=None), shift)
+        finished += 1
+    return finished
 
 
 async def correct_count(
