@@ -359,3 +359,20 @@ async def test_a_gate_gives_one_ticket_no_more_offline_passes_than_its_cap(
     assert results[2]["result"]["offline_conflict"] is True
     online = await scan(client, gate, qr_token=ticket["qr_token"])
     assert (online["result"], online["remaining"]) == ("pass", 2)  # the cap bounds offline passes only
+
+
+async def test_a_gate_retrying_a_scan_whose_answer_was_lost_gets_the_same_pass(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, deps: Deps
+) -> None:
+    ticket = (await sold_tickets(client, till, [("single", 1)]))[0]
+    scan_id = str(ULID())
+    first = await scan(client, gate, qr_token=ticket["qr_token"], scan_id=scan_id)
+    again = await scan(client, gate, qr_token=ticket["qr_token"], scan_id=scan_id)  # the answer was lost
+    assert first["result"] == again["result"] == "pass"
+    assert first["redemption_id"] == again["redemption_id"] == scan_id
+    other = await scan(client, gate, qr_token=ticket["qr_token"], scan_id=str(ULID()))
+    assert (other["result"], other["reason"]) == ("fail", "duplicate_use")
+    assert await deps.db[C.REDEMPTIONS].count_documents({"ticket_id": ticket["ticket_id"]}) == 2
+    stored = await deps.db[C.TICKETS].find_one({"ticket_id": ticket["ticket_id"]})
+    assert stored is not None
+    assert stored["used"] == 1

@@ -2910,6 +2910,11 @@ export interface components {
         };
         /** RedeemIn */
         RedeemIn: {
+            /**
+             * Scan Id
+             * @description Made by the gate (a ULID); send it again to retry a scan whose answer was lost
+             */
+            scan_id?: string | null;
             /** Qr Token */
             qr_token?: string | null;
             /** Short Code */

@@ -91,8 +91,12 @@ async def redeem(
     amount: int | None,
     rules: GateRules,
     offline: Offline | None = None,
+    scan_id: str | None = None,
 ) -> Outcome:
+    """`scan_id` (or an offline op's id) makes the scan idempotent: sent again, it answers what it
+    answered the first time and uses nothing more — a gate may retry a scan whose answer it lost."""
     device = principal.device
+    scan_key = offline.op_id if offline is not None else scan_id
     assert device is not None
     tickets = TicketRepository(deps.db, Scope(principal.tenant_id))
     scan = Scan(
@@ -110,7 +114,7 @@ async def redeem(
     elif offline is not None and await _past_offline_cap(deps, principal.tenant_id, device, ticket, offline):
         verdict = Verdict("fail", "duplicate_use", remaining_of(ticket, at), {})
     else:
-        verdict, ticket = await _decide_and_use(tickets, ticket, scan, rules, offline, deps.clock.now())
+        verdict, ticket = await _decide_and_use(tickets, ticket, scan, rules, scan_key, deps.clock.now())
     conflict = (
         offline is not None
         and offline.gate_result == "pass"
@@ -120,7 +124,7 @@ async def redeem(
     if conflict:  # the gate let them in offline; someone else had the use first
         verdict = Verdict("fail", "duplicate_use", verdict.remaining, {})
     redemption = {
-        "redemption_id": offline.op_id if offline else new_id(),
+        "redemption_id": scan_key or new_id(),
         "ticket_id": ticket["ticket_id"] if ticket else "",
         "device_id": scan.device_id,
         "store_id": scan.store_id,
@@ -143,10 +147,11 @@ async def redeem(
     repo = RedemptionRepository(deps.db, Scope(principal.tenant_id))
     try:
         await repo.insert(redemption)
-    except DuplicateKeyError:  # an offline op applied before: what it stored stands
+    except DuplicateKeyError:  # this scan was recorded before: what it stored stands
         stored = await repo.find_one({"redemption_id": redemption["redemption_id"]})
         if stored is not None:
             redemption = stored
+            verdict = Verdict(stored["result"], stored["reason"], stored["remaining_after"], {})
     if conflict and ticket is not None:
         await _record_incident(deps, principal.tenant_id, ticket, redemption)
     return Outcome(verdict, ticket, redemption)
@@ -157,20 +162,20 @@ async def _decide_and_use(
     ticket: Document,
     scan: Scan,
     rules: GateRules,
-    offline: Offline | None,
+    scan_key: str | None,
     now: datetime,
 ) -> tuple[Verdict, Document]:
     """Decide and compare-and-set until the decision was made on the ticket as it stood."""
     for _ in range(MAX_ATTEMPTS):
-        if offline is not None and offline.op_id in (ticket.get("offline_ops") or {}):
-            # this very op was applied before (a retried upload): its pass stands, once
+        if scan_key is not None and scan_key in (ticket.get("scans") or {}):
+            # this very scan passed before (a retry): its pass stands, once
             return Verdict("pass", None, remaining_of(ticket, scan.at), {}), ticket
         verdict = decide(ticket, scan, rules)
         if verdict.result == "fail":
             return verdict, ticket
         changes = {**verdict.changes, "updated_at": now}  # server time: gates fetch changes since
-        if offline is not None:
-            changes[f"offline_ops.{offline.op_id}"] = True
+        if scan_key is not None:
+            changes[f"scans.{scan_key}"] = True
         used = await tickets.find_one_and_update(
             {"ticket_id": ticket["ticket_id"], "status": "active", "passes": int(ticket.get("passes", 0))},
             {"$set": changes, "$inc": {"event_seq": 1}},
@@ -187,7 +192,7 @@ async def _past_offline_cap(
     deps: Deps, tenant_id: str, device: Document, ticket: Document, offline: Offline
 ) -> bool:
     """A gate may give one ticket at most `offline_cap` offline passes; more are conflicts."""
-    if offline.op_id in (ticket.get("offline_ops") or {}):
+    if offline.op_id in (ticket.get("scans") or {}):
         return False  # this op already counted
     cap = int((device.get("caps") or {}).get("offline_cap", 0))
     passed = await RedemptionRepository(deps.db, Scope(tenant_id)).count(

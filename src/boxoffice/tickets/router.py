@@ -274,6 +274,6 @@ async def redeem_ticket(
     rules_cache: redeem.RulesCache = request.app.state.gate_rules
     rules = await rules_cache.get(deps, principal.tenant_id, str(device["store_id"]))
     outcome = await redeem.redeem(
-        deps, principal, ticket, at=now, zone=body.zone, amount=body.amount, rules=rules
+        deps, principal, ticket, at=now, zone=body.zone, amount=body.amount, rules=rules, scan_id=body.scan_id
     )
     return ok(request, RedeemResult.model_validate(redeem.outcome_view(outcome, now)).model_dump(mode="json"))

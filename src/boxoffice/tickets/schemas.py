@@ -111,6 +111,11 @@ RedeemReason = Literal[
 
 
 class RedeemIn(CommandModel):
+    scan_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z_-]{10,40}$",
+        description="Made by the gate (a ULID); send it again to retry a scan whose answer was lost",
+    )
     qr_token: str | None = Field(default=None, min_length=1, max_length=200)
     short_code: str | None = Field(default=None, min_length=1, max_length=20)
     zone: str | None = Field(
