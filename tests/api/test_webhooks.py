@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -312,3 +313,15 @@ def _at(stamp: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def test_outside_development_a_webhook_into_our_own_network_is_never_called(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, receiver: Receiver, http: Any
+) -> None:
+    hook, _ = await one_suspension_event(client, world, receiver)
+    production = Deps(deps.db, deps.clock, replace(deps.settings, environment="production"))
+    await Worker(production, http).run_once()
+    assert receiver.received == []
+    attempt = await deps.db[C.WEBHOOK_ATTEMPTS].find_one({"webhook_id": hook["webhook_id"]})
+    assert attempt is not None
+    assert "private address" in attempt["error"]

@@ -7,11 +7,13 @@ lease before it is sent, so no two workers send the same attempt.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pymongo.errors import BulkWriteError, PyMongoError
@@ -37,6 +39,12 @@ from boxoffice.webhooks.repository import (
 from boxoffice.webhooks.service import signing_secrets
 
 LEASE = timedelta(seconds=30)
+
+
+class _Refused(Exception):
+    """The URL may not be called; no request is made."""
+
+
 TIMEOUT_SECONDS = 10.0
 PAUSED_RETRY = timedelta(minutes=5)
 SNIPPET = 500
@@ -190,13 +198,17 @@ class Worker:
         started = time.perf_counter()
         status_code: int | None = None
         snippet: str | None = None
-        error: str | None = None
+        error: str | None = await self._refused_address(webhook["url"])
         try:
+            if error is not None:
+                raise _Refused(error)
             response = await self.http.post(
                 webhook["url"], content=payload, headers=headers, timeout=self.timeout
             )
             status_code = response.status_code
             snippet = response.text[:SNIPPET]
+        except _Refused:
+            pass
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:SNIPPET] or type(exc).__name__
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -208,6 +220,22 @@ class Worker:
             "response_snippet": snippet,
             "error": error,
         }
+
+    async def _refused_address(self, url: str) -> str | None:
+        """Outside development, never POST into our own network (the database, the metadata
+        service, the admin): a webhook URL must resolve to public addresses only."""
+        if self.deps.settings.environment == "development":
+            return None
+        host = urlsplit(url).hostname or ""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except OSError as exc:
+            return f"Cannot resolve {host}: {exc}"
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if not address.is_global:
+                return f"{host} resolves to a private address ({address}); webhooks go to public hosts only"
+        return None
 
     async def attempt(self, delivery: Document) -> bool:
         """Send one claimed delivery and record the attempt; True when it was delivered."""
