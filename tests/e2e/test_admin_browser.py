@@ -100,5 +100,7 @@ async def test_phone_width_shows_the_menu_behind_a_burger(
     stores = page.get_by_role("link", name="Stores", exact=True)
     await expect(stores).not_to_be_in_viewport()  # the sidebar waits off-screen
     await page.get_by_role("button", name="Open navigation").click()
+    await expect(page.get_by_role("link", name="Dashboard", exact=True)).to_be_in_viewport()
+    await stores.scroll_into_view_if_needed()  # the menu scrolls: every entry is reachable
     await expect(stores).to_be_in_viewport()
     await context.close()
