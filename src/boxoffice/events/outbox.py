@@ -10,14 +10,14 @@ Every event has a unique `id` (receivers de-duplicate on it) and a `sequence` pe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pymongo.errors import BulkWriteError
 
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
 
-EVENT_TYPES = (
+EventType = Literal[
     "sale.created",
     "ticket.issued",
     "ticket.redeemed.pass",
@@ -26,7 +26,8 @@ EVENT_TYPES = (
     "refund.created",
     "shift.closed",
     "device.suspended",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class EventRepository(ScopedRepository):

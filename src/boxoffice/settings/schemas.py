@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
@@ -21,19 +21,7 @@ Section = Literal[
     "refunds",
     "reprints",
 ]
-SECTIONS: tuple[str, ...] = (
-    "features",
-    "billing",
-    "payment_types",
-    "taxes",
-    "receipt",
-    "ticket_printers",
-    "zones",
-    "redemption",
-    "reasons",
-    "refunds",
-    "reprints",
-)
+SECTIONS: tuple[str, ...] = get_args(Section)
 SHORT_ID = r"^[A-Za-z0-9_-]{1,40}$"
 
 

@@ -17,13 +17,13 @@ from boxoffice.core.errors import Conflict
 from boxoffice.core.ids import new_id
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
 from boxoffice.core.schemas import Page
+from boxoffice.events.outbox import EventType
 from boxoffice.webhooks import service
 from boxoffice.webhooks.repository import AttemptRepository, DeliveryRepository, WebhookRepository
 from boxoffice.webhooks.schemas import (
     DeliveryDetail,
     DeliveryRead,
     DeliveryStatus,
-    EventType,
     SecretRotate,
     TestResult,
     WebhookCreate,

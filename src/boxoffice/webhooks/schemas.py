@@ -7,19 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
-from boxoffice.events.outbox import EVENT_TYPES
+from boxoffice.events.outbox import EVENT_TYPES, EventType
 
-EventType = Literal[
-    "sale.created",
-    "ticket.issued",
-    "ticket.redeemed.pass",
-    "ticket.redeemed.fail",
-    "reprint.created",
-    "refund.created",
-    "shift.closed",
-    "device.suspended",
-]
-assert set(EVENT_TYPES) == set(EventType.__args__)  # type: ignore[attr-defined]
 URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 
 
