@@ -8,21 +8,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from boxoffice.app import create_app
-from boxoffice.config import load_settings
-from boxoffice.core.clock import SystemClock
-from boxoffice.core.db import Database
-from boxoffice.core.deps import Deps
-from boxoffice.core.logging import configure_logging
-from boxoffice.embedded_db import EmbeddedMongo, free_port
-from boxoffice.seed import seed_demo
+from bench.harness import in_process_app
 
 TICKETS = 10_000
 RESULTS = Path(__file__).parent / "results" / "bootstrap.json"
@@ -70,25 +62,8 @@ async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float |
 
 
 async def main() -> None:
-    configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedMongo("memory", free_port(), Path(tmp))
-        server.start()
-        try:
-            settings = load_settings({"MONGO_URI": server.uri, "VAR_DIR": tmp, "LOG_LEVEL": "WARNING"})
-            db = Database(settings.mongo_uri, settings.mongo_db)
-            await db.ensure_indexes()
-            demo = await seed_demo(Deps(db, SystemClock(), settings))
-            app = create_app(settings, db=db)
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://bench", timeout=60
-                ) as client:
-                    result = await measure(client, str(demo["site_key"]))
-            await db.close()
-        finally:
-            server.stop()
+    async with in_process_app() as bench:
+        result = await measure(bench.client, str(bench.demo["site_key"]))
     print(
         f"bootstrap of {result['tickets']} tickets: {result['bytes']} bytes "
         f"({result['bytes_gzip']} gzipped, {result['bytes_per_ticket']} per ticket), "

@@ -10,22 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
-from boxoffice.app import create_app
+from bench.harness import in_process_app
 from boxoffice.audit import service as audit
-from boxoffice.config import load_settings
-from boxoffice.core.clock import SystemClock
-from boxoffice.core.db import Database
 from boxoffice.core.deps import Deps
-from boxoffice.core.logging import configure_logging
-from boxoffice.embedded_db import EmbeddedMongo, free_port
-from boxoffice.seed import seed_demo
 
 ROUNDS = 200
 RESULTS = Path(__file__).parent / "results" / "hot_paths.json"
@@ -50,24 +43,8 @@ async def measure(
 
 
 async def main() -> None:
-    configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedMongo("memory", free_port(), Path(tmp))
-        server.start()
-        try:
-            settings = load_settings({"MONGO_URI": server.uri, "VAR_DIR": tmp, "LOG_LEVEL": "WARNING"})
-            db = Database(settings.mongo_uri, settings.mongo_db)
-            await db.ensure_indexes()
-            deps = Deps(db, SystemClock(), settings)
-            demo = await seed_demo(deps)
-            app = create_app(settings, db=db, background=False)  # the request paths alone
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                    results = await run_all(client, deps, demo)
-            await db.close()
-        finally:
-            server.stop()
+    async with in_process_app() as bench:
+        results = await run_all(bench.client, bench.deps, bench.demo)
     print(f"{'path':<42}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
     for row in results:
         print(f"{row['name']:<42}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['mean_ms']:>9}")
