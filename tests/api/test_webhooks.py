@@ -145,6 +145,10 @@ async def test_a_sale_sends_signed_sale_and_ticket_events(
         assert headers["x-event-id"] == json.loads(request["body"])["id"]
     assert await worker.run_once() == 0  # nothing sent twice
     assert len(receiver.received) == 3
+    for collection in (C.EVENTS, C.WEBHOOK_DELIVERIES, C.WEBHOOK_ATTEMPTS):  # forgotten after 30 days
+        stored = await deps.db[collection].find_one({})
+        assert stored is not None
+        assert stored["expires_at"] == deps.clock.now().replace(microsecond=0) + timedelta(days=30)
 
 
 async def test_failures_are_retried_on_the_schedule_and_the_third_try_succeeds(

@@ -181,6 +181,10 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.OPS, "op_id", unique=True),
     _ix(C.RATE_LIMITS, "key", unique=True),
     _ix(C.RATE_LIMITS, "expires_at", ttl=0),
+    _ix(C.EVENTS, "expires_at", ttl=0),
+    _ix(C.WEBHOOK_DELIVERIES, "expires_at", ttl=0),
+    _ix(C.WEBHOOK_ATTEMPTS, "expires_at", ttl=0),
+    _ix(C.OPS, "expires_at", ttl=0),
 )
 
 

@@ -7,6 +7,7 @@ It is also where timestamps are encoded for storage and decoded on the way back 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
@@ -31,6 +32,9 @@ class ScopedRepository:
     collection_name: ClassVar[str]
     #: Documents of this collection carry a store_id that limits store-scoped callers.
     store_scoped: ClassVar[bool] = True
+    #: Collections that forget: documents expire this long after their `keep_from` time.
+    keep_for: ClassVar[timedelta | None] = None
+    keep_from: ClassVar[str] = "created_at"
 
     def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
@@ -91,21 +95,24 @@ class ScopedRepository:
     async def count(self, filters: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(self.where(filters))
 
-    async def insert(self, doc: Document) -> Document:
+    def _stored(self, doc: Document) -> Document:
+        """The document as written: the caller's tenant, stamps for datetimes, and for collections
+        that forget (`keep_for`) a BSON-date `expires_at` for their TTL index."""
         if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
             raise NotFound("Store not found.")
+        stored: Document = encode({**doc, "tenant_id": self.scope.tenant_id})
+        if self.keep_for is not None:
+            stored["expires_at"] = doc[self.keep_from] + self.keep_for
+        return stored
+
+    async def insert(self, doc: Document) -> Document:
         stamped = {**doc, "tenant_id": self.scope.tenant_id}
-        await self.collection.insert_one(encode(stamped))
+        await self.collection.insert_one(self._stored(doc))
         return stamped
 
     async def insert_many(self, docs: list[Document]) -> None:
         """Unordered: every document is tried; BulkWriteError names the ones that failed."""
-        stamped = []
-        for doc in docs:
-            if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
-                raise NotFound("Store not found.")
-            stamped.append(encode({**doc, "tenant_id": self.scope.tenant_id}))
-        await self.collection.insert_many(stamped, ordered=False)
+        await self.collection.insert_many([self._stored(doc) for doc in docs], ordered=False)
 
     async def update_one(
         self, filters: dict[str, Any], update: dict[str, Any], *, upsert: bool = False

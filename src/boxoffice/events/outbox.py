@@ -9,13 +9,16 @@ Every event has a unique `id` (receivers de-duplicate on it) and a `sequence` pe
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from pymongo.errors import BulkWriteError
 
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
+
+#: Events, deliveries, attempts and sync results are kept this long, then forgotten (TTL).
+KEEP = timedelta(days=30)
 
 EventType = Literal[
     "sale.created",
@@ -33,6 +36,7 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 class EventRepository(ScopedRepository):
     collection_name = C.EVENTS
     store_scoped = False
+    keep_for = KEEP
 
 
 def event(

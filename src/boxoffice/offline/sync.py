@@ -25,6 +25,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.errors import AppError, DeviceSuspended, InProgress, ValidationFailed
 from boxoffice.core.logging import get_logger
 from boxoffice.core.repository import Scope, ScopedRepository
+from boxoffice.events.outbox import KEEP
 from boxoffice.offline.schemas import SyncOp
 from boxoffice.sales import service as sales
 from boxoffice.sales import shifts
@@ -38,7 +39,11 @@ log = get_logger(__name__)
 
 
 class OpRepository(ScopedRepository):
+    """Sync results, kept well past any device's offline window for retried uploads."""
+
     collection_name = C.OPS
+    keep_for = KEEP
+    keep_from = "received_at"
 
 
 async def apply_batch(

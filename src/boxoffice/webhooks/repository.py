@@ -6,6 +6,7 @@ from datetime import datetime
 
 from boxoffice.core.db import C, Database, Document, decode, encode
 from boxoffice.core.repository import ScopedRepository
+from boxoffice.events.outbox import KEEP
 
 
 class WebhookRepository(ScopedRepository):
@@ -16,11 +17,14 @@ class WebhookRepository(ScopedRepository):
 class DeliveryRepository(ScopedRepository):
     collection_name = C.WEBHOOK_DELIVERIES
     store_scoped = False
+    keep_for = KEEP
 
 
 class AttemptRepository(ScopedRepository):
     collection_name = C.WEBHOOK_ATTEMPTS
     store_scoped = False
+    keep_for = KEEP
+    keep_from = "at"
 
 
 async def events_to_fan_out_unscoped(db: Database, now: datetime, limit: int) -> list[Document]:
