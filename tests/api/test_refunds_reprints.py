@@ -13,9 +13,11 @@ import pytest
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
+from boxoffice.tickets import refunds
+from boxoffice.tickets.schemas import RefundCreate
 from tests.factories.catalog import add_package, admin
 from tests.factories.identity import TenantWorld, add_employee, bearer, data, login_password, make_tenant
-from tests.factories.sales import Till, approval, open_till, refund, reprint, sell
+from tests.factories.sales import Till, approval, cashier_principal, open_till, refund, reprint, sell
 from tests.helpers import error_code
 
 SUPERVISOR_PIN = "9999"
@@ -270,3 +272,27 @@ async def test_an_active_ticket_past_its_validity_shows_expired(
     owner = bearer(await login_password(client, world.owner_email, world.owner_password))
     shown = data(await client.get(f"/v1/tickets/{ticket_id}", headers=owner))
     assert shown["status"] == "expired"
+
+
+async def test_the_sweeper_finishes_a_refund_whose_requester_died(
+    client: httpx.AsyncClient, till: Till, deps: Deps, clock: FixedClock
+) -> None:
+    sold = await cash_sale(client, till, "sale-0001", [("single", 2)])
+    sale_id = sold["sale"]["sale_id"]
+    token = await approval(client, till, "refund", SUPERVISOR_PIN, target_id=sale_id)
+    body = RefundCreate(sale_id=sale_id, approval_token=token, reason_code="closure")
+    pending, is_new = await refunds.begin_refund(
+        deps, await cashier_principal(deps, till), "r-crash-01", body
+    )
+    assert is_new  # written, then the API died before flipping a ticket
+    assert await refunds.sweep_stale_refunds(deps) == 0  # its lease still runs
+    clock.advance(timedelta(seconds=31))
+    assert await refunds.sweep_stale_refunds(deps) == 1
+    assert await refunds.sweep_stale_refunds(deps) == 0
+    stored = await deps.db[C.REFUNDS].find_one({"refund_id": pending["refund_id"]})
+    assert stored is not None
+    assert (stored["status"], stored["amount"]) == ("completed", sold["sale"]["grand_total"])
+    assert await deps.db[C.TICKETS].count_documents({"sale_id": sale_id, "status": "refunded"}) == 2
+    retried = await refund(client, till, "r-crash-01", sale_id, token, reason_code="closure")
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert data(retried)["refund"]["refund_id"] == pending["refund_id"]

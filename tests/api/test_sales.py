@@ -9,20 +9,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from boxoffice.access.dependencies import principal_from_claims
-from boxoffice.access.principal import Principal
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
-from boxoffice.core.security import decode_access_token
 from boxoffice.sales import service
 from boxoffice.sales.repository import TicketRepository
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.tickets import keys
 from boxoffice.tickets.qr import verify
 from tests.factories.identity import TenantWorld, bearer, data, device_login, make_tenant
-from tests.factories.sales import Till, open_till, sell
+from tests.factories.sales import Till, cashier_principal, open_till, sell
 from tests.helpers import error_code
 
 
@@ -96,7 +93,7 @@ async def test_a_crash_between_sale_and_tickets_is_finished_by_the_retry(
     body = SaleCreate.model_validate(
         {"lines": [{"package_id": till.ids["single"], "qty": 4}], "payment_method": "qr"}
     )
-    principal = await _principal(client, till, deps, app)
+    principal = await cashier_principal(deps, till)
     ring = await keys.load(deps.db, deps.settings)
     sale, is_new = await service.begin_sale(deps, principal, "key-0004", body, ring)
     assert is_new
@@ -114,12 +111,6 @@ async def test_a_crash_between_sale_and_tickets_is_finished_by_the_retry(
     assert sorted(t["ticket_id"] for t in data(retried)["tickets"]) == sorted(sale["ticket_ids"])
     assert await deps.db[C.TICKETS].count_documents({"sale_id": sale["sale_id"]}) == 4
     assert await deps.db[C.SALES].count_documents({}) == 1
-
-
-async def _principal(client: httpx.AsyncClient, till: Till, deps: Deps, app: object) -> Principal:
-    """The cashier-on-device principal, built from the session token the way the API builds it."""
-    claims = decode_access_token(deps.settings.jwt_secret, till.cashier, now=deps.clock.now())
-    return await principal_from_claims(deps, claims, "127.0.0.1")
 
 
 async def _relogin(client: httpx.AsyncClient, till: Till) -> str:
@@ -187,7 +178,7 @@ async def test_the_sweeper_finishes_a_sale_whose_requester_died(
     body = SaleCreate.model_validate(
         {"lines": [{"package_id": till.ids["two_hour"], "qty": 2}], "payment_method": "card"}
     )
-    principal = await _principal(client, till, deps, app)
+    principal = await cashier_principal(deps, till)
     sale, _ = await service.begin_sale(
         deps, principal, "key-sweep-1", body, await keys.load(deps.db, deps.settings)
     )
@@ -211,7 +202,7 @@ async def test_a_short_code_taken_by_another_ticket_is_drawn_again(
     body = SaleCreate.model_validate(
         {"lines": [{"package_id": till.ids["single"], "qty": 2}], "payment_method": "card"}
     )
-    principal = await _principal(client, till, deps, app)
+    principal = await cashier_principal(deps, till)
     sale, _ = await service.begin_sale(
         deps, principal, "key-collide-1", body, await keys.load(deps.db, deps.settings)
     )

@@ -7,6 +7,10 @@ from typing import Any
 
 import httpx
 
+from boxoffice.access.dependencies import principal_from_claims
+from boxoffice.access.principal import Principal
+from boxoffice.core.deps import Deps
+from boxoffice.core.security import decode_access_token
 from tests.factories.catalog import demo_catalog
 from tests.factories.identity import (
     PairedDevice,
@@ -84,3 +88,10 @@ async def reprint(
     return await client.post(
         "/v1/tickets/reprint", json=body, headers={**bearer(till.cashier), "Idempotency-Key": key}
     )
+
+
+async def cashier_principal(deps: Deps, till: Till) -> Principal:
+    """The cashier-on-device principal, built from the session token the way the API builds it
+    (for driving a service step by step, as a crash would leave it)."""
+    claims = decode_access_token(deps.settings.jwt_secret, till.cashier, now=deps.clock.now())
+    return await principal_from_claims(deps, claims, "127.0.0.1")

@@ -9221,9 +9221,7 @@ export interface operations {
                 /** @description `version` of the previous bootstrap */
                 since?: string | null;
             };
-            header?: {
-                "If-None-Match"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

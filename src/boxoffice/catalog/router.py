@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,7 +21,7 @@ from boxoffice.catalog.schemas import (
     RuleUpdate,
 )
 from boxoffice.core.deps import AppDeps
-from boxoffice.core.envelope import Envelope, ok
+from boxoffice.core.envelope import Envelope, content_etag, ok, ok_or_not_modified
 from boxoffice.core.errors import NotFound
 from boxoffice.core.schemas import Page
 
@@ -72,11 +70,7 @@ async def list_packages(
         )
     page = Page[PackageRead](items=[PackageRead.model_validate(d) for d in items])
     body = page.model_dump(mode="json", by_alias=True)
-    etag = 'W/"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20] + '"'
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return ok(request, body)
+    return ok_or_not_modified(request, response, body, content_etag(body))
 
 
 @router.post(

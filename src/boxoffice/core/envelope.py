@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure
@@ -158,3 +160,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConnectionFailure, on_db_down)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def content_etag(content: Any) -> str:
+    """A weak ETag of JSON content: equal content, equal tag."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return f'W/"{digest[:24]}"'
+
+
+def ok_or_not_modified(
+    request: Request, response: Response, data: Any, etag: str
+) -> Response | dict[str, Any]:
+    """A conditional GET: 304 when the caller already holds this ETag, else the envelope with it."""
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return ok(request, data)

@@ -64,3 +64,16 @@ def parse_instant(name: str, value: str | None) -> datetime | None:
             details=[{"loc": ["query", name], "msg": "not an ISO-8601 date-time with a zone"}],
         )
     return parsed
+
+
+def list_filters(time_field: str, from_: str | None, to: str | None, **equals: str | None) -> dict[str, Any]:
+    """A list's query: `time_field` in [from, to) and each equality given (None: not filtered)."""
+    query: dict[str, Any] = {field: value for field, value in equals.items() if value is not None}
+    span = {
+        op: at
+        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
+        if at is not None
+    }
+    if span:
+        query[time_field] = span
+    return query

@@ -7,7 +7,7 @@ It is also where timestamps are encoded for storage and decoded on the way back 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
@@ -148,3 +148,15 @@ class ScopedRepository:
     async def distinct(self, field: str, filters: dict[str, Any] | None = None) -> list[Any]:
         values: list[Any] = decode(await self.collection.distinct(field, self.where(filters)))
         return values
+
+
+async def stale_pending_unscoped(db: Database, collection: str, now: datetime, limit: int) -> list[Document]:
+    """Pending sales or refunds whose lease ran out, in every tenant: the sweeper's work list (its
+    one cross-tenant read; each is then handled in its own tenant's scope)."""
+    cursor = (
+        db[collection]
+        .find({"status": "pending", "lease_until": {"$lt": encode(now)}}, {"_id": 0})
+        .limit(limit)
+    )
+    docs: list[Document] = decode(await cursor.to_list())
+    return docs

@@ -3,11 +3,9 @@ merge finds."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from boxoffice.access.dependencies import (
@@ -19,7 +17,7 @@ from boxoffice.access.dependencies import (
 )
 from boxoffice.access.principal import Principal
 from boxoffice.core.deps import AppDeps
-from boxoffice.core.envelope import Envelope, ok
+from boxoffice.core.envelope import Envelope, content_etag, ok, ok_or_not_modified
 from boxoffice.core.errors import PermissionDenied
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
 from boxoffice.core.query import parse_instant
@@ -55,18 +53,13 @@ async def get_bootstrap(
     since: Annotated[
         str | None, Query(max_length=40, description="`version` of the previous bootstrap")
     ] = None,
-    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
 ) -> Any:
     """The ETag covers everything but the version stamp, so an unchanged allow-list answers 304."""
     assert principal.device is not None
     body = await gate_bootstrap.bootstrap(deps, principal.device, window, parse_instant("since", since))
     content = GateBootstrap.model_validate(body).model_dump(mode="json")
     unversioned = {k: v for k, v in content.items() if k not in ("version", "generated_at")}
-    etag = 'W/"' + hashlib.sha256(json.dumps(unversioned, sort_keys=True).encode()).hexdigest()[:24] + '"'
-    if if_none_match == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return ok(request, content)
+    return ok_or_not_modified(request, response, content, content_etag(unversioned))
 
 
 @router.post(

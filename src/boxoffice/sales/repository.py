@@ -31,15 +31,6 @@ class TicketRepository(ScopedRepository):
     collection_name = C.TICKETS
 
 
-async def stale_pending_sales_unscoped(db: Database, now: datetime, limit: int) -> list[Document]:
-    """Pending sales whose lease ran out, in every tenant: the sweeper's work list."""
-    cursor = (
-        db[C.SALES].find({"status": "pending", "lease_until": {"$lt": encode(now)}}, {"_id": 0}).limit(limit)
-    )
-    docs: list[Document] = decode(await cursor.to_list())
-    return docs
-
-
 async def unfinished_closes_unscoped(db: Database, closed_before: datetime, limit: int) -> list[Document]:
     """Shifts flipped to closed whose snapshot was never written, in every tenant (the sweeper's)."""
     cursor = (

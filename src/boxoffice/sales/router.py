@@ -16,9 +16,9 @@ from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import NotFound
-from boxoffice.core.idempotency import IdempotencyKey
+from boxoffice.core.idempotency import IdempotencyKey, mark_replay
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
-from boxoffice.core.query import DATE_TIME, parse_instant
+from boxoffice.core.query import DATE_TIME, list_filters
 from boxoffice.core.repository import Scope
 from boxoffice.core.schemas import Page
 from boxoffice.sales import service, shifts
@@ -152,17 +152,10 @@ async def list_shifts(
     from_: Annotated[str | None, Query(alias="from", description="Opened at or after", **DATE_TIME)] = None,
     to: Annotated[str | None, Query(description="Opened before", **DATE_TIME)] = None,
 ) -> E:
-    filters: dict[str, Any] = page_filter("shift_id", cursor)
-    opened = {
-        op: at
-        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
-        if at is not None
+    filters = {
+        **list_filters("open_at", from_, to, store_id=store_id, device_id=device_id, status=status),
+        **page_filter("shift_id", cursor),
     }
-    if opened:
-        filters["open_at"] = opened
-    for field, value in (("store_id", store_id), ("device_id", device_id), ("status", status)):
-        if value is not None:
-            filters[field] = value
     docs = await ShiftRepository(deps.db, principal.scope_with("reports_view")).find_many(
         filters, sort=[("shift_id", -1)], limit=limit + 1
     )
@@ -237,9 +230,7 @@ async def create_sale(
     cache: KeyCache = request.app.state.qr_keys
     sale, is_new = await service.begin_sale(deps, principal, key, body, await cache.ring())
     result, replayed = await service.settle(deps, principal, sale, body, is_new)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        response.status_code = 200
+    mark_replay(response, replayed)
     return ok(request, SaleWithTickets.model_validate(result).model_dump(mode="json"))
 
 
@@ -263,23 +254,15 @@ def sales_filters(
     payment_method: PaymentMethod | None = None,
 ) -> dict[str, Any]:
     """The sales query: date range on created_at, then equality filters."""
-    query: dict[str, Any] = {}
-    created = {
-        op: at
-        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
-        if at is not None
-    }
-    if created:
-        query["created_at"] = created
-    for field, value in (
-        ("store_id", store_id),
-        ("device_id", device_id),
-        ("issued_by", employee_id),
-        ("payment_method", payment_method),
-    ):
-        if value is not None:
-            query[field] = value
-    return query
+    return list_filters(
+        "created_at",
+        from_,
+        to,
+        store_id=store_id,
+        device_id=device_id,
+        issued_by=employee_id,
+        payment_method=payment_method,
+    )
 
 
 SalesQuery = Annotated[dict[str, Any], Depends(sales_filters)]

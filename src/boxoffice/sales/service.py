@@ -20,7 +20,7 @@ from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import QuoteRequest
-from boxoffice.core.db import Document
+from boxoffice.core.db import C, Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import (
     Conflict,
@@ -30,16 +30,15 @@ from boxoffice.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from boxoffice.core.idempotency import fingerprint
+from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
-from boxoffice.core.repository import Scope
+from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
 from boxoffice.sales.repository import (
     SaleRepository,
     ShiftRepository,
     TicketRepository,
-    stale_pending_sales_unscoped,
 )
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.staff.service import consume_approval
@@ -223,9 +222,7 @@ async def settle(
     repo = SaleRepository(deps.db, Scope(principal.tenant_id))
     now = deps.clock.now()
     if not is_new:
-        if sale["lease_until"] > now:
-            wait = max(1, int((sale["lease_until"] - now).total_seconds()))
-            raise InProgress(headers={"Retry-After": str(wait)})
+        raise_if_running(sale["lease_until"], now)
         taken = await repo.find_one_and_update(
             {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
             {"$set": {"lease_until": now + LEASE}},
@@ -430,7 +427,7 @@ async def sweep_stale_sales(deps: Deps, limit: int = 50) -> int:
     with a conditional lease update first, so two replicas never work on the same one."""
     finished = 0
     now = deps.clock.now()
-    for sale in await stale_pending_sales_unscoped(deps.db, now, limit):
+    for sale in await stale_pending_unscoped(deps.db, C.SALES, now, limit):
         repo = SaleRepository(deps.db, Scope(sale["tenant_id"]))
         claimed = await repo.find_one_and_update(
             {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},

@@ -12,7 +12,7 @@ from boxoffice.access.dependencies import auth_responses, device_route, staff_wi
 from boxoffice.access.principal import Principal
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
-from boxoffice.core.envelope import Envelope, ok
+from boxoffice.core.envelope import Envelope, ok, ok_or_not_modified
 from boxoffice.core.errors import MethodNotAllowed, ValidationFailed
 from boxoffice.settings import service
 from boxoffice.settings.receipt import WIDTH_CHARS, ReceiptData, ReceiptLine, render, to_escpos
@@ -54,10 +54,8 @@ async def effective(
     if store is not None:
         await get_store(deps, principal.visible_scope(), store)
     result = await service.effective(deps, principal.tenant_id, store)
-    if request.headers.get("if-none-match") == result["etag"]:
-        return Response(status_code=304, headers={"ETag": result["etag"]})
-    response.headers["ETag"] = result["etag"]
-    return ok(request, EffectiveSettings.model_validate(result).model_dump(mode="json"))
+    body = EffectiveSettings.model_validate(result).model_dump(mode="json")
+    return ok_or_not_modified(request, response, body, result["etag"])
 
 
 @router.api_route("/settings/effective", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -19,16 +19,16 @@ from boxoffice.core import ratelimit
 from boxoffice.core.db import C, Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import Conflict, IdempotencyMismatch, InProgress, NoOpenShift, ValidationFailed
-from boxoffice.core.idempotency import fingerprint
+from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
-from boxoffice.core.repository import Scope
+from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
 from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
 from boxoffice.sales.service import ticket_view
 from boxoffice.staff.service import consume_approval
 from boxoffice.tickets.aftersale import check_reason, device_of, store_settings
 from boxoffice.tickets.refund_rules import plan_refund
-from boxoffice.tickets.repository import RefundRepository, stale_pending_unscoped
+from boxoffice.tickets.repository import RefundRepository
 from boxoffice.tickets.schemas import RefundCreate
 
 LEASE = timedelta(seconds=30)
@@ -58,6 +58,20 @@ async def create_refund(
     deps: Deps, principal: Principal, key: str, body: RefundCreate
 ) -> tuple[Document, bool]:
     """Returns (response data, replayed)."""
+    refund, is_new = await begin_refund(deps, principal, key, body)
+    if is_new:
+        return await apply_refund(deps, principal, refund), False
+    device = device_of(principal)
+    return await _resume(
+        deps, principal, refund, fingerprint(str(device["store_id"]), str(device["device_id"]), body)
+    )
+
+
+async def begin_refund(
+    deps: Deps, principal: Principal, key: str, body: RefundCreate
+) -> tuple[Document, bool]:
+    """Check the request, use the approval and insert the pending refund — or find the one this key
+    made before. Returns (refund, is_new)."""
     device = device_of(principal)
     store_id = str(device["store_id"])
     scope = Scope(principal.tenant_id, frozenset({store_id}))
@@ -65,7 +79,7 @@ async def create_refund(
     digest = fingerprint(store_id, str(device["device_id"]), body)
     existing = await repo.find_one({"idempotency_key": key})
     if existing is not None:
-        return await _resume(deps, principal, existing, digest)
+        return existing, False
 
     sale = await SaleRepository(deps.db, scope).get({"sale_id": body.sale_id}, "Sale")
     if sale["status"] != "completed":
@@ -128,13 +142,13 @@ async def create_refund(
         "response": None,
     }
     try:
-        await repo.insert(refund)
+        saved = await repo.insert(refund)
     except DuplicateKeyError:
         raced = await repo.find_one({"idempotency_key": key})
         if raced is None:
             raise
-        return await _resume(deps, principal, raced, digest)
-    return await apply_refund(deps, principal, refund), False
+        return raced, False
+    return saved, True
 
 
 async def _resume(deps: Deps, principal: Principal, refund: Document, digest: str) -> tuple[Document, bool]:
@@ -146,9 +160,7 @@ async def _resume(deps: Deps, principal: Principal, refund: Document, digest: st
     if refund["status"] == "void":
         raise _nothing_refunded()
     now = deps.clock.now()
-    if refund["lease_until"] > now:
-        wait = max(1, int((refund["lease_until"] - now).total_seconds()))
-        raise InProgress(headers={"Retry-After": str(wait)})
+    raise_if_running(refund["lease_until"], now)
     claimed = await _claim(deps, refund)
     if claimed is None:
         raise InProgress(headers={"Retry-After": "2"})

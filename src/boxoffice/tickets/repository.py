@@ -3,9 +3,7 @@ reprints and redemptions (tickets themselves live with sales)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from boxoffice.core.db import C, Database, Document, decode, encode
+from boxoffice.core.db import C
 from boxoffice.core.repository import ScopedRepository
 
 PLATFORM = "platform"
@@ -30,14 +28,3 @@ class RedemptionRepository(ScopedRepository):
 
 class IncidentRepository(ScopedRepository):
     collection_name = C.INCIDENTS
-
-
-async def stale_pending_unscoped(db: Database, collection: str, now: datetime, limit: int) -> list[Document]:
-    """Pending refunds whose lease ran out, in every tenant: the sweeper's work list."""
-    cursor = (
-        db[collection]
-        .find({"status": "pending", "lease_until": {"$lt": encode(now)}}, {"_id": 0})
-        .limit(limit)
-    )
-    docs: list[Document] = decode(await cursor.to_list())
-    return docs

@@ -20,8 +20,8 @@ from boxoffice.audit import service as audit
 from boxoffice.core import ratelimit
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
-from boxoffice.core.errors import CapExceeded, Conflict, IdempotencyMismatch, InProgress
-from boxoffice.core.idempotency import fingerprint
+from boxoffice.core.errors import CapExceeded, Conflict, IdempotencyMismatch
+from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
@@ -151,9 +151,7 @@ async def _resume(deps: Deps, principal: Principal, reprint: Document, digest: s
     if reprint["status"] == "completed":
         return reprint["response"], True
     now = deps.clock.now()
-    if reprint["lease_until"] > now:  # the first attempt may still be taking the day's caps
-        wait = max(1, int((reprint["lease_until"] - now).total_seconds()))
-        raise InProgress(headers={"Retry-After": str(wait)})
+    raise_if_running(reprint["lease_until"], now)  # the first attempt may still be taking the caps
     return await _apply(deps, principal, reprint), True
 
 

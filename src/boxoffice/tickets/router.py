@@ -11,9 +11,9 @@ from boxoffice.access.principal import Principal
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import InvalidSig, ValidationFailed
-from boxoffice.core.idempotency import IdempotencyKey
+from boxoffice.core.idempotency import IdempotencyKey, mark_replay
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
-from boxoffice.core.query import DATE_TIME, parse_instant
+from boxoffice.core.query import DATE_TIME, list_filters
 from boxoffice.core.repository import Scope
 from boxoffice.core.schemas import Page
 from boxoffice.sales.repository import TicketRepository
@@ -109,12 +109,6 @@ async def ticket_timeline(
     return ok(request, TicketTimeline.model_validate(body).model_dump(mode="json"))
 
 
-def _replayed(response: Response, replayed: bool) -> None:
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        response.status_code = 200
-
-
 REPRINT_DOC = (
     "Needs an approval token for action `reprint` (POST /v1/approvals/verify_pin, target the ticket) "
     "and a reprint reason code from the `reasons` setting. Capped per device and per staff member each "
@@ -140,7 +134,7 @@ async def reprint_ticket(
     principal: Annotated[Principal, device_route("tickets.reprint")],
 ) -> dict[str, Any]:
     result, replayed = await reprints.create_reprint(deps, principal, key, body)
-    _replayed(response, replayed)
+    mark_replay(response, replayed)
     return ok(request, ReprintResult.model_validate(result).model_dump(mode="json"))
 
 
@@ -184,7 +178,7 @@ async def refund_tickets(
     principal: Annotated[Principal, device_route("refunds.create")],
 ) -> dict[str, Any]:
     result, replayed = await refunds.create_refund(deps, principal, key, body)
-    _replayed(response, replayed)
+    mark_replay(response, replayed)
     return ok(request, RefundResult.model_validate(result).model_dump(mode="json"))
 
 
@@ -220,22 +214,19 @@ async def list_refunds(
     from_: Annotated[str | None, Query(alias="from", description="Inclusive", **DATE_TIME)] = None,
     to: Annotated[str | None, Query(description="Exclusive", **DATE_TIME)] = None,
 ) -> dict[str, Any]:
-    filters: dict[str, Any] = {"status": "completed", **page_filter("refund_id", cursor)}
-    created = {
-        op: at
-        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
-        if at is not None
+    filters = {
+        **list_filters(
+            "created_at",
+            from_,
+            to,
+            sale_id=sale_id,
+            store_id=store_id,
+            device_id=device_id,
+            shift_id=shift_id,
+        ),
+        "status": "completed",
+        **page_filter("refund_id", cursor),
     }
-    if created:
-        filters["created_at"] = created
-    for field, value in (
-        ("sale_id", sale_id),
-        ("store_id", store_id),
-        ("device_id", device_id),
-        ("shift_id", shift_id),
-    ):
-        if value is not None:
-            filters[field] = value
     docs = await RefundRepository(deps.db, principal.scope_with("reports_view")).find_many(
         filters, sort=[("refund_id", -1)], limit=limit + 1
     )

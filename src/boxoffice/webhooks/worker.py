@@ -173,11 +173,12 @@ class Worker:
             )
             if mine is not None:
                 claimed.append(mine)
+        hooks = await self._webhooks_of(claimed)
         gate = asyncio.Semaphore(10)
 
         async def send(delivery: Document) -> bool:
             async with gate:
-                return await self.attempt(delivery)
+                return await self.attempt(delivery, hooks.get(delivery["webhook_id"]))
 
         results = await asyncio.gather(*(send(d) for d in claimed))
         return sum(1 for sent in results if sent)
@@ -237,13 +238,23 @@ class Worker:
                 return f"{host} resolves to a private address ({address}); webhooks go to public hosts only"
         return None
 
-    async def attempt(self, delivery: Document) -> bool:
+    async def _webhooks_of(self, deliveries: list[Document]) -> dict[str, Document]:
+        """The endpoints of a pass's deliveries: one read per tenant, not one per delivery."""
+        wanted: dict[str, set[str]] = {}
+        for delivery in deliveries:
+            wanted.setdefault(delivery["tenant_id"], set()).add(delivery["webhook_id"])
+        hooks: dict[str, Document] = {}
+        for tenant_id, ids in wanted.items():
+            for hook in await WebhookRepository(self.deps.db, Scope(tenant_id)).find_many(
+                {"webhook_id": {"$in": sorted(ids)}}
+            ):
+                hooks[hook["webhook_id"]] = hook
+        return hooks
+
+    async def attempt(self, delivery: Document, webhook: Document | None) -> bool:
         """Send one claimed delivery and record the attempt; True when it was delivered."""
         tenant = Scope(delivery["tenant_id"])
         deliveries = DeliveryRepository(self.deps.db, tenant)
-        webhook = await WebhookRepository(self.deps.db, tenant).find_one(
-            {"webhook_id": delivery["webhook_id"]}
-        )
         now = self.deps.clock.now()
         if webhook is None or webhook.get("status") != "live":
             await deliveries.update_one(
