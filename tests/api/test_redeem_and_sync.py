@@ -264,8 +264,9 @@ async def test_one_bad_op_does_not_block_the_batch(
     )
     bad = op("sale", clock.now(), {"lines": [], "payment_method": "card"})
     unknown = op("sale", clock.now(), {"lines": [{"package_id": "nope", "qty": 1}], "payment_method": "card"})
-    results = await upload(client, till.device, [bad, good, unknown])
-    assert [r["status"] for r in results] == ["rejected", "applied", "rejected"]
+    results = await upload(client, till.device, [bad, good, unknown, good])
+    assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "duplicate"]
+    assert results[3]["result"] == results[1]["result"]  # the repeat answers what the op did
     assert results[0]["error"]["code"] == "E_VALIDATION"
 
 

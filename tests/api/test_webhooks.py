@@ -24,6 +24,7 @@ from boxoffice.webhooks import rules
 from boxoffice.webhooks.worker import Worker
 from tests.factories.identity import (
     TenantWorld,
+    add_employee,
     bearer,
     data,
     login_password,
@@ -212,7 +213,7 @@ async def test_a_receiver_that_never_answers_ends_dead_lettered_with_every_attem
         assert delivery["attempts"] == n
         if n <= len(rules.RETRY_SCHEDULE):
             assert delivery["status"] == "pending"
-            assert delivery["next_attempt_at"] > clock.now().isoformat()[:19]  # shown while pending
+            assert _at(delivery["next_attempt_at"]) > clock.now()  # the next retry, shown while pending
             clock.set(_at(delivery["next_attempt_at"]) + timedelta(seconds=1))
     assert delivery["status"] == "dead"
     owner = bearer(await login_password(client, world.owner_email, world.owner_password))
@@ -308,9 +309,13 @@ async def test_webhooks_need_settings_write_everywhere_and_a_real_url(
         "/v1/webhooks", json={"url": "https://x.test/h", "events": ["sale.deleted"]}, headers=owner
     )
     assert error_code(unknown) == "E_VALIDATION"
+    created = await add_webhook(client, world, "https://hooks.example.test/in", ["sale.created"])
     listed = data(await client.get("/v1/webhooks", headers=owner))
-    assert listed["items"] == []
-    assert "secret" not in json.dumps(listed)
+    assert [h["webhook_id"] for h in listed["items"]] == [created["webhook_id"]]
+    assert created["secret"] not in json.dumps(listed)  # shown once, at creation only
+    manager = await add_employee(client, world, role="Manager", pin="4321", password="manager-pass-1")
+    managers = bearer(await login_password(client, manager["email"], "manager-pass-1"))
+    assert error_code(await client.get("/v1/webhooks", headers=managers)) == "E_PERMISSION"
 
 
 def _at(stamp: str) -> Any:

@@ -302,7 +302,9 @@ async def test_record_once_by_compare_and_set_with_a_dotted_key(clean_db: Databa
 
 
 async def test_array_membership_filter(clean_db: Database) -> None:
-    """`{"subjects": id}` finds the audit entries whose subjects list holds the id."""
+    """`{"subjects": id}` finds the audit entries whose subjects list holds the id (on `audits`
+    with its start-up indexes: a multikey index on `subjects` makes the embedded server find
+    nothing, so there is none)."""
     audits = clean_db["audits"]
     await audits.insert_many(
         [

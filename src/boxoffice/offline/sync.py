@@ -54,15 +54,10 @@ async def apply_batch(
     assert device is not None
     results: dict[str, dict[str, Any]] = {}
     rules = await redeem.store_rules(deps, principal.tenant_id, str(device["store_id"]))
+    # (one settings read per batch: its ops share the gate's rules)
     for op in sorted(ops, key=lambda o: (o.ts, o.device_seq or 0)):
-        if op.op_id in results:
-            results[op.op_id] = {
-                "op_id": op.op_id,
-                "status": "duplicate",
-                "result": results[op.op_id]["result"],
-            }
-            continue
-        results[op.op_id] = await _one(deps, principal, op, ring, rules)
+        if op.op_id not in results:  # a repeat inside the batch is answered below, as a duplicate
+            results[op.op_id] = await _one(deps, principal, op, ring, rules)
     await DeviceRepository(deps.db, Scope(principal.tenant_id)).update_one(
         {"device_id": device["device_id"]},
         {

@@ -372,6 +372,7 @@ TICKET_FIELDS = (
     "issued_by",
     "lot_no",
     "created_at",
+    "refunded_amount",
 )
 
 
@@ -416,7 +417,6 @@ def ticket_view(ticket: Document, now: datetime | None = None) -> Document:
     """What the API shows of a ticket; given `now`, an active ticket past its validity shows as
     expired."""
     view = {k: ticket.get(k) for k in TICKET_FIELDS}
-    view["refunded_amount"] = ticket.get("refunded_amount")
     if now is not None:
         view["status"] = effective_status(ticket, now)
     return view
