@@ -17,8 +17,9 @@ import {
   webhookEventLabel,
 } from "../../api/webhooks";
 import { useModalFullScreen } from "../../components/ConfirmModal";
-import { ErrorAlert, LoadMore, Loading, SuccessAlert } from "../../components/feedback";
+import { ErrorAlert, Loading, SuccessAlert } from "../../components/feedback";
 import { ListTable, STICKY_CELL } from "../../components/ListTable";
+import { PagedResults } from "../../components/PagedResults";
 import { formatDateTime } from "../../lib/time";
 import { formatRelative } from "../devices/relativeTime";
 import { Field } from "../reports/reportParts";
@@ -194,7 +195,6 @@ export function DeliveryLog({ webhookId, tz }: { webhookId: string; tz: string }
   const resend = useRedeliver();
   const [resent, setResent] = useState<string | null>(null);
   const fullScreen = useModalFullScreen();
-  const items = deliveries.data?.pages.flatMap((page) => page.items) ?? [];
 
   const setParam = (key: string, value: string | null) => {
     setParams(
@@ -241,11 +241,8 @@ export function DeliveryLog({ webhookId, tz }: { webhookId: string; tz: string }
       </Group>
       {resent && <SuccessAlert onClose={() => setResent(null)}>{`The ${resent} delivery is being sent again now.`}</SuccessAlert>}
       <ErrorAlert error={resend.error} title="Could not redeliver" />
-      <ErrorAlert error={deliveries.error} title="Could not load the deliveries" />
-      {deliveries.isPending ? (
-        <Loading label="Loading the deliveries" />
-      ) : deliveries.data ? (
-        <>
+      <PagedResults query={deliveries} errorTitle="Could not load the deliveries" loadingLabel="Loading the deliveries">
+        {(items) => (
           <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={860} label="Deliveries" stickyFirstColumn>
             {items.map((delivery) => (
               <Table.Tr
@@ -305,13 +302,8 @@ export function DeliveryLog({ webhookId, tz }: { webhookId: string; tz: string }
               </Table.Tr>
             ))}
           </ListTable>
-          <LoadMore
-            hasNextPage={deliveries.hasNextPage}
-            isFetchingNextPage={deliveries.isFetchingNextPage}
-            fetchNextPage={deliveries.fetchNextPage}
-          />
-        </>
-      ) : null}
+        )}
+      </PagedResults>
 
       <Drawer
         opened={openId !== ""}

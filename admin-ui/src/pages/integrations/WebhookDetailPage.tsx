@@ -23,7 +23,7 @@ import { ConfirmModal } from "../../components/ConfirmModal";
 import { ErrorAlert, Loading, NoPermission, SuccessAlert } from "../../components/feedback";
 import { PageHeader } from "../../components/PageHeader";
 import { formatDateTime } from "../../lib/time";
-import { filterTimeZone } from "../reports/AuditLogView";
+import { filterTimeZone } from "../reports/reportParts";
 import { Field } from "../reports/reportParts";
 import { DeliveryLog } from "./DeliveryLog";
 import {

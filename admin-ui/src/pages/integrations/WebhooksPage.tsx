@@ -18,7 +18,7 @@ import { ErrorAlert, Loading, NoPermission, SuccessAlert } from "../../component
 import { ListTable, STICKY_CELL } from "../../components/ListTable";
 import { PageHeader } from "../../components/PageHeader";
 import { formatDateTime } from "../../lib/time";
-import { filterTimeZone } from "../reports/AuditLogView";
+import { filterTimeZone } from "../reports/reportParts";
 import { SecretModal, SignatureHelp, WebhookForm, WebhookStateBadges, webhookFormValues } from "./WebhookParts";
 
 /** Who may manage webhooks: settings_write for every store (they carry every store's events). */

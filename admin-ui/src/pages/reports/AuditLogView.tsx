@@ -1,11 +1,13 @@
-import { type FormEvent, Fragment, useState } from "react";
-import { Anchor, Button, Code, Group, Select, SimpleGrid, Stack, Table, Text, TextInput } from "@mantine/core";
-import { Link, useSearchParams } from "react-router-dom";
+import { Fragment, useState } from "react";
+import { Anchor, Button, Code, Group, Stack, Table, Text, TextInput } from "@mantine/core";
+import { Link } from "react-router-dom";
 import { type AuditEntry, type AuditQuery, type AuditSource, auditCsvHref, useAuditLog } from "../../api/audit";
-import { type Store, useStores } from "../../api/stores";
-import { ErrorAlert, LoadMore, Loading } from "../../components/feedback";
+import type { Store } from "../../api/stores";
 import { ListTable } from "../../components/ListTable";
-import { DEFAULT_TZ, formatDateTime, startOfDayUtc } from "../../lib/time";
+import { PagedResults } from "../../components/PagedResults";
+import { formatDateTime } from "../../lib/time";
+import { useUrlFilters } from "../../lib/useUrlFilters";
+import { DayFilterForm, dayRange, useFilterStores } from "./reportParts";
 
 /** The filters as kept in the address bar (dates are calendar days in the store's zone). */
 export interface AuditFilterValues {
@@ -23,27 +25,9 @@ const FILTER_KEYS: (keyof AuditFilterValues)[] = ["from", "to", "store", "actor"
 
 const EMPTY_FILTERS: AuditFilterValues = { from: "", to: "", store: "", actor: "", device: "", event: "", subject_id: "" };
 
-export function filtersFromParams(params: URLSearchParams): AuditFilterValues {
-  const values = {} as AuditFilterValues;
-  for (const key of FILTER_KEYS) values[key] = params.get(key) ?? "";
-  return values;
-}
-
-/** The zone used to turn the day filters into instants: the chosen store's, else the stores' common one. */
-export function filterTimeZone(storeId: string, stores: readonly Store[]): string {
-  const chosen = stores.find((s) => s.store_id === storeId);
-  if (chosen) return chosen.tz || DEFAULT_TZ;
-  const zones = new Set(stores.map((s) => s.tz).filter(Boolean));
-  return zones.size === 1 ? [...zones][0]! : DEFAULT_TZ;
-}
-
 /** API query for the filters: `from` is the start of the first day, `to` the start of the day after the last. */
 export function toAuditQuery(values: AuditFilterValues, tz: string): AuditQuery {
-  const query: AuditQuery = {};
-  const from = values.from ? startOfDayUtc(values.from, tz) : undefined;
-  const to = values.to ? startOfDayUtc(values.to, tz, 1) : undefined;
-  if (from) query.from = from;
-  if (to) query.to = to;
+  const query: AuditQuery = { ...dayRange(values.from, values.to, tz) };
   if (values.store) query.store_id = values.store;
   if (values.actor.trim()) query.actor_id = values.actor.trim();
   if (values.device.trim()) query.device_id = values.device.trim();
@@ -157,44 +141,18 @@ const HEADERS = ["Time", "Event", "Store", "Actor", "Device", "IP", "Details"];
 
 /** Filters, table, "Load more" and (for the audit log) the CSV export, shared by audit log and access logs. */
 export function AuditLogView({ source, fullFilters }: { source: AuditSource; fullFilters: boolean }) {
-  const [params, setParams] = useSearchParams();
-  const applied = filtersFromParams(params);
-  const [form, setForm] = useState<AuditFilterValues>(applied);
-  const stores = useStores();
-  const storeList = stores.data ?? [];
-  const storeMap = new Map(storeList.map((s) => [s.store_id, s]));
-  // Wait for the stores before querying: the day filters depend on their time zone.
-  const needsZone = Boolean(applied.from || applied.to);
-  const ready = !needsZone || !stores.isPending;
-  const query = toAuditQuery(applied, filterTimeZone(applied.store, storeList));
-  const log = useAuditLog(source, query, ready);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
-  const items = log.data?.pages.flatMap((page) => page.items) ?? [];
-
-  const set = (key: keyof AuditFilterValues, value: string) => setForm((old) => ({ ...old, [key]: value }));
-
-  const apply = (values: AuditFilterValues) => {
-    const next = new URLSearchParams();
-    for (const key of FILTER_KEYS) if (values[key].trim()) next.set(key, values[key].trim());
-    setParams(next);
-    setExpanded(new Set());
-  };
-
-  const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    apply(form);
-  };
-
-  const clear = () => {
-    setForm(EMPTY_FILTERS);
-    apply(EMPTY_FILTERS);
-  };
+  const filters = useUrlFilters(FILTER_KEYS, EMPTY_FILTERS, { onApply: () => setExpanded(new Set()) });
+  const { applied, form, set } = filters;
+  const { stores, storeMap, tz, ready } = useFilterStores(applied);
+  const query = toAuditQuery(applied, tz);
+  const log = useAuditLog(source, query, ready);
 
   /** Keeps the other filters and shows only the entries about `subjectId`. */
   const showSubject = (subjectId: string) => {
     const next = { ...applied, subject_id: subjectId };
-    setForm(next);
-    apply(next);
+    filters.setForm(next);
+    filters.apply(next);
   };
 
   const toggle = (id: string) =>
@@ -205,76 +163,44 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
       return next;
     });
 
-  const rangeError = form.from && form.to && form.from > form.to ? "The end date is before the start date." : undefined;
-
   return (
     <Stack>
-      <form onSubmit={handleSubmit} aria-label="Filters">
-        <Stack gap="sm">
-          <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
-            <SimpleGrid cols={2} spacing="sm">
-              <TextInput label="From" type="date" value={form.from} onChange={(e) => set("from", e.currentTarget.value)} />
-              <TextInput
-                label="To"
-                type="date"
-                value={form.to}
-                onChange={(e) => set("to", e.currentTarget.value)}
-                error={rangeError}
-              />
-            </SimpleGrid>
-            <Select
-              label="Store"
-              placeholder="All stores"
-              clearable
-              data={storeList.map((s) => ({ value: s.store_id, label: s.name }))}
-              value={form.store || null}
-              onChange={(v) => set("store", v ?? "")}
+      <DayFilterForm
+        filters={filters}
+        stores={stores}
+        note={(zone) => <>Dates are whole days in {zone}.</>}
+        actions={
+          source === "/v1/audits" && (
+            <Button component="a" href={auditCsvHref(query)} download variant="light">
+              Export CSV
+            </Button>
+          )
+        }
+      >
+        {fullFilters && (
+          <>
+            <TextInput label="Actor ID" value={form.actor} onChange={(e) => set("actor", e.currentTarget.value)} />
+            <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
+            <TextInput
+              label="Event type"
+              placeholder="e.g. device.approved"
+              value={form.event}
+              onChange={(e) => set("event", e.currentTarget.value)}
             />
-            {fullFilters && (
-              <>
-                <TextInput label="Actor ID" value={form.actor} onChange={(e) => set("actor", e.currentTarget.value)} />
-                <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
-                <TextInput
-                  label="Event type"
-                  placeholder="e.g. device.approved"
-                  value={form.event}
-                  onChange={(e) => set("event", e.currentTarget.value)}
-                />
-                <TextInput
-                  label="Sale, ticket or refund id"
-                  value={form.subject_id}
-                  onChange={(e) => set("subject_id", e.currentTarget.value)}
-                  autoCapitalize="none"
-                  autoCorrect="off"
-                  spellCheck={false}
-                />
-              </>
-            )}
-          </SimpleGrid>
-          <Group gap="xs">
-            <Button type="submit" disabled={Boolean(rangeError)}>
-              Apply filters
-            </Button>
-            <Button variant="default" onClick={clear}>
-              Clear
-            </Button>
-            {source === "/v1/audits" && (
-              <Button component="a" href={auditCsvHref(query)} download variant="light">
-                Export CSV
-              </Button>
-            )}
-          </Group>
-          <Text size="xs" c="dimmed">
-            Dates are whole days in {filterTimeZone(applied.store || form.store, storeList)}.
-          </Text>
-        </Stack>
-      </form>
+            <TextInput
+              label="Sale, ticket or refund id"
+              value={form.subject_id}
+              onChange={(e) => set("subject_id", e.currentTarget.value)}
+              autoCapitalize="none"
+              autoCorrect="off"
+              spellCheck={false}
+            />
+          </>
+        )}
+      </DayFilterForm>
 
-      <ErrorAlert error={log.error} title="Could not load the log" />
-      {log.isPending ? (
-        <Loading />
-      ) : log.data ? (
-        <>
+      <PagedResults query={log} errorTitle="Could not load the log">
+        {(items) => (
           <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={960}>
             {items.map((entry) => (
               <Fragment key={entry.audit_id}>
@@ -289,13 +215,8 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
               </Fragment>
             ))}
           </ListTable>
-          <LoadMore
-            hasNextPage={log.hasNextPage}
-            isFetchingNextPage={log.isFetchingNextPage}
-            fetchNextPage={log.fetchNextPage}
-          />
-        </>
-      ) : null}
+        )}
+      </PagedResults>
     </Stack>
   );
 }

@@ -4,8 +4,9 @@ import { Link, useSearchParams } from "react-router-dom";
 import { type IncidentPass, incidentKindLabel, incidentPasses, useIncidents } from "../../api/incidents";
 import { usePermissions } from "../../api/session";
 import { useStoreMap } from "../../api/stores";
-import { ErrorAlert, LoadMore, Loading, NoPermission } from "../../components/feedback";
+import { NoPermission } from "../../components/feedback";
 import { ListTable, STICKY_CELL } from "../../components/ListTable";
+import { PagedResults } from "../../components/PagedResults";
 import { PageHeader } from "../../components/PageHeader";
 import { formatDateTime } from "../../lib/time";
 
@@ -46,7 +47,6 @@ export function IncidentsPage() {
   const [text, setText] = useState(applied);
   const incidents = useIncidents(applied ? { ticket_id: applied } : {}, allowed);
   const storeMap = useStoreMap();
-  const items = incidents.data?.pages.flatMap((page) => page.items) ?? [];
 
   if (!allowed) {
     return (
@@ -95,11 +95,8 @@ export function IncidentsPage() {
           </Group>
         </form>
 
-        <ErrorAlert error={incidents.error} title="Could not load the incidents" />
-        {incidents.isPending ? (
-          <Loading />
-        ) : incidents.data ? (
-          <>
+        <PagedResults query={incidents} errorTitle="Could not load the incidents">
+          {(items) => (
             <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={860} label="Incidents" stickyFirstColumn>
               {items.map((incident) => {
                 const store = storeMap.get(incident.store_id);
@@ -141,13 +138,8 @@ export function IncidentsPage() {
                 );
               })}
             </ListTable>
-            <LoadMore
-              hasNextPage={incidents.hasNextPage}
-              isFetchingNextPage={incidents.isFetchingNextPage}
-              fetchNextPage={incidents.fetchNextPage}
-            />
-          </>
-        ) : null}
+          )}
+        </PagedResults>
       </Stack>
     </>
   );

@@ -1,6 +1,6 @@
-import { type FormEvent, type MouseEvent, useState } from "react";
-import { Anchor, Button, Group, Select, SimpleGrid, Stack, Table, Text, TextInput } from "@mantine/core";
-import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import type { MouseEvent } from "react";
+import { Anchor, Button, Select, Stack, Table, TextInput } from "@mantine/core";
+import { Link, useNavigate } from "react-router-dom";
 import {
   PAYMENT_METHODS,
   type PaymentMethod,
@@ -12,15 +12,15 @@ import {
   useSalesList,
 } from "../../api/sales";
 import { usePermissions } from "../../api/session";
-import { useStores } from "../../api/stores";
-import { ErrorAlert, LoadMore, Loading, NoPermission } from "../../components/feedback";
+import { NoPermission } from "../../components/feedback";
 import { ListTable } from "../../components/ListTable";
+import { PagedResults } from "../../components/PagedResults";
 import { PageHeader } from "../../components/PageHeader";
 import { SaleStatusBadge } from "../../components/StatusBadge";
 import { formatTHB } from "../../lib/money";
 import { formatDateTime } from "../../lib/time";
-import { filterTimeZone } from "./AuditLogView";
-import { dayRange, rangeError } from "./reportParts";
+import { useUrlFilters } from "../../lib/useUrlFilters";
+import { DayFilterForm, dayRange, useFilterStores } from "./reportParts";
 
 /** The filters as kept in the address bar (dates are calendar days in the store's zone). */
 export interface SalesFilterValues {
@@ -34,12 +34,6 @@ export interface SalesFilterValues {
 
 const FILTER_KEYS: (keyof SalesFilterValues)[] = ["from", "to", "store", "device", "employee", "method"];
 const EMPTY: SalesFilterValues = { from: "", to: "", store: "", device: "", employee: "", method: "" };
-
-export function salesFiltersFromParams(params: URLSearchParams): SalesFilterValues {
-  const values = { ...EMPTY };
-  for (const key of FILTER_KEYS) values[key] = params.get(key) ?? "";
-  return values;
-}
 
 /** API query for the filters, in the API's parameter order. */
 export function toSalesQuery(values: SalesFilterValues, tz: string): SalesQuery {
@@ -57,17 +51,11 @@ export function SalesPage() {
   const { can } = usePermissions();
   const allowed = can("reports_view");
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const applied = salesFiltersFromParams(params);
-  const [form, setForm] = useState<SalesFilterValues>(applied);
-  const stores = useStores();
-  const storeList = stores.data ?? [];
-  const storeMap = new Map(storeList.map((s) => [s.store_id, s]));
-  // The day filters depend on the stores' time zone: wait for them.
-  const ready = !(applied.from || applied.to) || !stores.isPending;
-  const query = toSalesQuery(applied, filterTimeZone(applied.store, storeList));
+  const filters = useUrlFilters(FILTER_KEYS, EMPTY);
+  const { form, set } = filters;
+  const { stores, storeMap, tz, ready } = useFilterStores(filters.applied);
+  const query = toSalesQuery(filters.applied, tz);
   const sales = useSalesList(query, allowed && ready);
-  const items = sales.data?.pages.flatMap((page) => page.items) ?? [];
 
   if (!allowed) {
     return (
@@ -78,94 +66,40 @@ export function SalesPage() {
     );
   }
 
-  const set = (key: keyof SalesFilterValues, value: string) => setForm((old) => ({ ...old, [key]: value }));
-
-  const apply = (values: SalesFilterValues) => {
-    const next = new URLSearchParams();
-    for (const key of FILTER_KEYS) if (values[key].trim()) next.set(key, values[key].trim());
-    setParams(next);
-  };
-
-  const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    apply(form);
-  };
-
-  const clear = () => {
-    setForm(EMPTY);
-    apply(EMPTY);
-  };
-
   const openSale = (event: MouseEvent<HTMLTableRowElement>, sale: Sale) => {
     // A click on the link itself already navigates.
     if ((event.target as HTMLElement).closest("a")) return;
     navigate(`/reports/sales/${encodeURIComponent(sale.sale_id)}`);
   };
 
-  const badRange = rangeError(form.from, form.to);
-
   return (
     <>
       <PageHeader title="Sales" />
       <Stack>
-        <form onSubmit={handleSubmit} aria-label="Filters">
-          <Stack gap="sm">
-            <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
-              <SimpleGrid cols={2} spacing="sm">
-                <TextInput label="From" type="date" value={form.from} onChange={(e) => set("from", e.currentTarget.value)} />
-                <TextInput
-                  label="To"
-                  type="date"
-                  value={form.to}
-                  onChange={(e) => set("to", e.currentTarget.value)}
-                  error={badRange}
-                />
-              </SimpleGrid>
-              <Select
-                label="Store"
-                placeholder="All stores"
-                clearable
-                data={storeList.map((s) => ({ value: s.store_id, label: s.name }))}
-                value={form.store || null}
-                onChange={(v) => set("store", v ?? "")}
-              />
-              <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
-              <TextInput
-                label="Employee ID"
-                value={form.employee}
-                onChange={(e) => set("employee", e.currentTarget.value)}
-              />
-              <Select
-                label="Payment method"
-                placeholder="Any method"
-                clearable
-                data={PAYMENT_METHODS.map((m) => ({ value: m, label: paymentMethodLabel(m) }))}
-                value={form.method || null}
-                onChange={(v) => set("method", v ?? "")}
-              />
-            </SimpleGrid>
-            <Group gap="xs">
-              <Button type="submit" disabled={Boolean(badRange)}>
-                Apply filters
-              </Button>
-              <Button variant="default" onClick={clear}>
-                Clear
-              </Button>
-              <Button component="a" href={salesCsvHref(query)} download variant="light">
-                Export CSV
-              </Button>
-            </Group>
-            <Text size="xs" c="dimmed">
-              Dates are whole days in {filterTimeZone(applied.store || form.store, storeList)}.
-            </Text>
-          </Stack>
-        </form>
+        <DayFilterForm
+          filters={filters}
+          stores={stores}
+          note={(zone) => <>Dates are whole days in {zone}.</>}
+          actions={
+            <Button component="a" href={salesCsvHref(query)} download variant="light">
+              Export CSV
+            </Button>
+          }
+        >
+          <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
+          <TextInput label="Employee ID" value={form.employee} onChange={(e) => set("employee", e.currentTarget.value)} />
+          <Select
+            label="Payment method"
+            placeholder="Any method"
+            clearable
+            data={PAYMENT_METHODS.map((m) => ({ value: m, label: paymentMethodLabel(m) }))}
+            value={form.method || null}
+            onChange={(v) => set("method", v ?? "")}
+          />
+        </DayFilterForm>
 
-        <ErrorAlert error={sales.error} title="Could not load the sales" />
-        {sales.isPending ? (
-          <Loading />
-        ) : sales.data ? (
-          <>
+        <PagedResults query={sales} errorTitle="Could not load the sales">
+          {(items) => (
             <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={760} label="Sales">
               {items.map((sale) => {
                 const store = storeMap.get(sale.store_id);
@@ -190,13 +124,8 @@ export function SalesPage() {
                 );
               })}
             </ListTable>
-            <LoadMore
-              hasNextPage={sales.hasNextPage}
-              isFetchingNextPage={sales.isFetchingNextPage}
-              fetchNextPage={sales.fetchNextPage}
-            />
-          </>
-        ) : null}
+          )}
+        </PagedResults>
       </Stack>
     </>
   );
