@@ -13,6 +13,8 @@ from fastapi.responses import Response
 from starlette.middleware.gzip import GZipMiddleware
 
 from boxoffice import __version__, health
+from boxoffice.aftersale.refunds import sweep_stale_refunds
+from boxoffice.aftersale.router import router as aftersale_router
 from boxoffice.audit.router import router as audit_router
 from boxoffice.catalog.router import router as catalog_router
 from boxoffice.config import Settings
@@ -33,7 +35,6 @@ from boxoffice.staff.router import router as staff_router
 from boxoffice.tenancy.router import router as tenancy_router
 from boxoffice.tickets.keys import KeyCache
 from boxoffice.tickets.redeem import RulesCache
-from boxoffice.tickets.refunds import sweep_stale_refunds
 from boxoffice.tickets.router import router as tickets_router
 from boxoffice.webhooks.router import router as webhooks_router
 from boxoffice.webhooks.worker import Worker, run_forever
@@ -128,6 +129,7 @@ def create_app(
     v1.include_router(settings_router)
     v1.include_router(sales_router)
     v1.include_router(tickets_router)
+    v1.include_router(aftersale_router)
     v1.include_router(offline_router)
     v1.include_router(webhooks_router)
     app.include_router(v1)

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from boxoffice.aftersale import refunds
+from boxoffice.aftersale.schemas import RefundCreate
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
-from boxoffice.tickets import refunds
-from boxoffice.tickets.schemas import RefundCreate
 from tests.factories.catalog import add_package, admin
 from tests.factories.identity import TenantWorld, add_employee, bearer, data, login_password, make_tenant
 from tests.factories.sales import Till, approval, cashier_principal, open_till, refund, reprint, sell

@@ -14,10 +14,10 @@ from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
 from boxoffice.sales import service
-from boxoffice.sales.repository import TicketRepository
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.tickets import keys
 from boxoffice.tickets.qr import verify
+from boxoffice.tickets.repository import TicketRepository
 from tests.factories.identity import TenantWorld, bearer, data, device_login, make_tenant
 from tests.factories.sales import Till, cashier_principal, open_till, sell
 from tests.helpers import error_code

@@ -975,6 +975,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan a ticket at a gate: PASS or FAIL (a FAIL is a normal answer, not an error)
+         * @description Every attempt is recorded. The first PASS wins: a use is one atomic compare-and-set, so gates scanning one ticket at the same instant never let it in more often than its quota. `reason_code` names the FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED.
+         */
+        post: operations["redeem_ticket_v1_tickets_redeem_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/reprint": {
         parameters: {
             query?: never;
@@ -1050,26 +1070,6 @@ export interface paths {
          * @description Refunds the whole sale, or the chosen tickets of it. Needs an approval token for action `refund` (POST /v1/approvals/verify_pin, target the sale) and a refund reason code. A ticket already used is not refunded; a partly used multi-visit or credit ticket refunds its unused share or nothing (the `refunds` setting); if any chosen ticket cannot be refunded the answer is 409 listing why, and nothing is refunded. Refunded tickets stop passing at once, and the refund counts in this POS's open shift (cash refunds lower the expected cash). Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
          */
         post: operations["create_refund_alias"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tickets/redeem": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Scan a ticket at a gate: PASS or FAIL (a FAIL is a normal answer, not an error)
-         * @description Every attempt is recorded. The first PASS wins: a use is one atomic compare-and-set, so gates scanning one ticket at the same instant never let it in more often than its quota. `reason_code` names the FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED.
-         */
-        post: operations["redeem_ticket_v1_tickets_redeem_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8724,6 +8724,66 @@ export interface operations {
             };
         };
     };
+    redeem_ticket_v1_tickets_redeem_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RedeemResult_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reprint_ticket_v1_tickets_reprint_post: {
         parameters: {
             query?: never;
@@ -9149,66 +9209,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    redeem_ticket_v1_tickets_redeem_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RedeemIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_RedeemResult_"];
-                };
-            };
-            /** @description E_VALIDATION: the request does not match the schema */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

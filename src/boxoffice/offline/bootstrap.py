@@ -11,9 +11,9 @@ from typing import Any
 from boxoffice.core.db import Document, stamp
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
-from boxoffice.sales.repository import TicketRepository
 from boxoffice.settings import service as settings
 from boxoffice.tickets.redemption import remaining_of
+from boxoffice.tickets.repository import TicketRepository
 
 FIELDS = ["qr_hash", "type", "remaining", "valid_from", "valid_to", "zone_mask"]
 TYPE_CODES = {"single": "s", "multi": "m", "timepass": "t", "credit": "c"}

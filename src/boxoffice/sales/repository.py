@@ -1,4 +1,4 @@
-"""Every query on shifts, cash movements, shift snapshots, sales and tickets."""
+"""Every query on shifts, cash movements, shift snapshots and sales (tickets: tickets/repository)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,6 @@ class SnapshotRepository(ScopedRepository):
 
 class SaleRepository(ScopedRepository):
     collection_name = C.SALES
-
-
-class TicketRepository(ScopedRepository):
-    collection_name = C.TICKETS
 
 
 async def unfinished_closes_unscoped(db: Database, closed_before: datetime, limit: int) -> list[Document]:

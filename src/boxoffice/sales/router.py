@@ -22,10 +22,9 @@ from boxoffice.core.query import DATE_TIME, list_filters
 from boxoffice.core.repository import Scope
 from boxoffice.core.schemas import Page
 from boxoffice.sales import service, shifts
-from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
+from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.schemas import (
     CashMovementIn,
-    PaymentMethod,
     SaleCreate,
     SaleRead,
     SaleWithTickets,
@@ -34,7 +33,10 @@ from boxoffice.sales.schemas import (
     ShiftOpen,
     ShiftRead,
 )
+from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.keys import KeyCache
+from boxoffice.tickets.repository import TicketRepository
+from boxoffice.tickets.schemas import PaymentMethod
 
 router = APIRouter()
 E = dict[str, Any]
@@ -380,5 +382,5 @@ async def get_sale(request: Request, deps: AppDeps, sale_id: str, principal: Sal
         {"sale_id": sale_id}, sort=[("ticket_id", 1)]
     )
     now = deps.clock.now()
-    body = {"sale": service.sale_view(sale), "tickets": [service.ticket_view(t, now) for t in tickets]}
+    body = {"sale": service.sale_view(sale), "tickets": [ticket_view(t, now) for t in tickets]}
     return ok(request, SaleWithTickets.model_validate(body).model_dump(mode="json"))

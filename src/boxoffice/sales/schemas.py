@@ -8,8 +8,7 @@ from pydantic import Field
 
 from boxoffice.catalog.schemas import MAX_SATANG, ManualDiscountIn, QuoteLineIn
 from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
-
-PaymentMethod = Literal["cash", "qr", "card", "other"]
+from boxoffice.tickets.schemas import PaymentMethod, TicketRead
 
 
 class ShiftOpen(CommandModel):
@@ -81,31 +80,6 @@ class SaleCreate(CommandModel):
     client_total: int | None = Field(
         default=None, ge=0, le=MAX_SATANG, description="The device's own total, checked"
     )
-
-
-class TicketRead(ReadModel):
-    ticket_id: str
-    sale_id: str
-    store_id: str
-    package_id: str
-    name: str
-    type: str
-    quota_or_minutes: int | None
-    used: int
-    status: Literal["active", "cancelled", "refunded", "expired"]
-    valid_from: UtcDatetime
-    valid_to: UtcDatetime
-    short_code: str
-    qr_token: str
-    price: int
-    payment_method: PaymentMethod
-    printed_count: int
-    zones: list[str]
-    shift_id: str | None
-    issued_by: str | None
-    lot_no: str
-    created_at: UtcDatetime
-    refunded_amount: int | None = Field(default=None, description="What its refund paid back, satang")
 
 
 class SaleRead(ReadModel):

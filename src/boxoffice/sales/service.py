@@ -35,16 +35,13 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
-from boxoffice.sales.repository import (
-    SaleRepository,
-    ShiftRepository,
-    TicketRepository,
-)
+from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.staff.service import consume_approval
+from boxoffice.tickets.issuance import ticket_documents, ticket_view
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import new_short_code, sign
-from boxoffice.tickets.refund_rules import effective_status
+from boxoffice.tickets.repository import TicketRepository
 
 LEASE = timedelta(seconds=30)
 
@@ -233,35 +230,12 @@ async def settle(
     return await finish_sale(deps, principal, sale), not is_new
 
 
-def _ticket_docs(sale: Document) -> list[Document]:
-    return [
-        {
-            **planned,
-            "sale_id": sale["sale_id"],
-            "store_id": sale["store_id"],
-            "device_id": sale["device_id"],
-            "shift_id": sale["shift_id"],
-            "issued_by": sale["issued_by"],
-            "payment_method": sale["payment_method"],
-            "lot_no": sale["short_ref"],
-            "status": "active",
-            "used": 0,
-            "passes": 0,
-            "event_seq": 1,
-            "printed_count": 1,
-            "created_at": sale["created_at"],
-            "updated_at": sale["created_at"],
-        }
-        for planned in sale["ticket_plan"]
-    ]
-
-
 async def _insert_tickets(deps: Deps, principal: Principal, sale: Document) -> Document:
     """Insert the planned tickets. Ones a previous attempt wrote are skipped (the error may name
     either of their unique indexes); a short code already taken by another ticket is drawn again,
     in the sale's plan first, so every later attempt issues the same codes."""
     repo = TicketRepository(deps.db, Scope(principal.tenant_id))
-    todo = _ticket_docs(sale)
+    todo = ticket_documents(sale)
     for _ in range(5):
         if not todo:
             return sale
@@ -292,14 +266,14 @@ async def _insert_tickets(deps: Deps, principal: Principal, sale: Document) -> D
             if updated is None:
                 return sale  # finished by another attempt meanwhile
             sale = updated
-            todo = [t for t in _ticket_docs(sale) if t["ticket_id"] in collided]
+            todo = [t for t in ticket_documents(sale) if t["ticket_id"] in collided]
     raise RuntimeError(f"sale {sale['sale_id']}: could not find free short codes")
 
 
 async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Document:
     """Insert the planned tickets (again, if a first attempt died midway) and complete the sale."""
     sale = await _insert_tickets(deps, principal, sale)
-    tickets = _ticket_docs(sale)
+    tickets = ticket_documents(sale)
     response = {
         "sale": sale_view(sale, completed_at=deps.clock.now()),
         "tickets": [ticket_view(t) for t in tickets],
@@ -350,30 +324,6 @@ SALE_FIELDS = (
     "change",
     "ticket_ids",
 )
-TICKET_FIELDS = (
-    "ticket_id",
-    "sale_id",
-    "store_id",
-    "package_id",
-    "name",
-    "type",
-    "quota_or_minutes",
-    "used",
-    "status",
-    "valid_from",
-    "valid_to",
-    "short_code",
-    "qr_token",
-    "price",
-    "payment_method",
-    "printed_count",
-    "zones",
-    "shift_id",
-    "issued_by",
-    "lot_no",
-    "created_at",
-    "refunded_amount",
-)
 
 
 def sale_events(response: Document, at: datetime) -> list[Document]:
@@ -410,15 +360,6 @@ def sale_view(sale: Document, *, completed_at: datetime | None = None) -> Docume
     view = {k: sale.get(k) for k in SALE_FIELDS}
     view["status"] = "completed" if completed_at else sale["status"]
     view["completed_at"] = completed_at or sale.get("completed_at")
-    return view
-
-
-def ticket_view(ticket: Document, now: datetime | None = None) -> Document:
-    """What the API shows of a ticket; given `now`, an active ticket past its validity shows as
-    expired."""
-    view = {k: ticket.get(k) for k in TICKET_FIELDS}
-    if now is not None:
-        view["status"] = effective_status(ticket, now)
     return view
 
 

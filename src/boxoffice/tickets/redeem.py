@@ -22,12 +22,11 @@ from boxoffice.core.errors import ValidationFailed
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
-from boxoffice.sales.repository import TicketRepository
 from boxoffice.settings import service as settings
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import InvalidSignature, normalize_short_code, verify
 from boxoffice.tickets.redemption import REASON_CODES, GateRules, Scan, Verdict, decide, remaining_of
-from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository
+from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository, TicketRepository
 
 MAX_ATTEMPTS = 50
 

@@ -1,5 +1,5 @@
-"""Every query on signing secrets (platform-wide material, under tenant_id "platform"), refunds,
-reprints and redemptions (tickets themselves live with sales)."""
+"""Every query on tickets, signing secrets (platform-wide material, under tenant_id "platform"),
+refunds, reprints, redemptions and offline incidents."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from boxoffice.core.db import C
 from boxoffice.core.repository import ScopedRepository
 
 PLATFORM = "platform"
+
+
+class TicketRepository(ScopedRepository):
+    collection_name = C.TICKETS
 
 
 class SecretRepository(ScopedRepository):

@@ -14,6 +14,8 @@ from datetime import timedelta
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
+from boxoffice.aftersale.common import check_reason, device_of, store_settings
+from boxoffice.aftersale.schemas import RefundCreate
 from boxoffice.audit import service as audit
 from boxoffice.core import ratelimit
 from boxoffice.core.db import C, Document
@@ -23,13 +25,11 @@ from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
-from boxoffice.sales.repository import SaleRepository, ShiftRepository, TicketRepository
-from boxoffice.sales.service import ticket_view
+from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.staff.service import consume_approval
-from boxoffice.tickets.aftersale import check_reason, device_of, store_settings
+from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.refund_rules import plan_refund
-from boxoffice.tickets.repository import RefundRepository
-from boxoffice.tickets.schemas import RefundCreate
+from boxoffice.tickets.repository import RefundRepository, TicketRepository
 
 LEASE = timedelta(seconds=30)
 REFUND_FIELDS = (

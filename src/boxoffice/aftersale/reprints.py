@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
+from boxoffice.aftersale.common import check_reason, device_of, store_settings
+from boxoffice.aftersale.schemas import ReprintCreate
 from boxoffice.audit import service as audit
 from boxoffice.core import ratelimit
 from boxoffice.core.db import Document
@@ -25,14 +27,11 @@ from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
-from boxoffice.sales.repository import TicketRepository
-from boxoffice.sales.service import ticket_view
 from boxoffice.staff.service import consume_approval
 from boxoffice.tenancy.repository import StoreRepository
-from boxoffice.tickets.aftersale import check_reason, device_of, store_settings
+from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.refund_rules import effective_status
-from boxoffice.tickets.repository import ReprintRepository
-from boxoffice.tickets.schemas import ReprintCreate
+from boxoffice.tickets.repository import ReprintRepository, TicketRepository
 
 LEASE = timedelta(seconds=30)
 REPRINT_FIELDS = (

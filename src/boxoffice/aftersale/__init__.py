@@ -1,0 +1,1 @@
+"""After the sale: refunds and reprints, which act on both a sale and its tickets."""

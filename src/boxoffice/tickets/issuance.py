@@ -1,0 +1,66 @@
+"""Tickets as a sale issues them and as the API shows them (sales issue through this module)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from boxoffice.core.db import Document
+from boxoffice.tickets.refund_rules import effective_status
+
+TICKET_FIELDS = (
+    "ticket_id",
+    "sale_id",
+    "store_id",
+    "package_id",
+    "name",
+    "type",
+    "quota_or_minutes",
+    "used",
+    "status",
+    "valid_from",
+    "valid_to",
+    "short_code",
+    "qr_token",
+    "price",
+    "payment_method",
+    "printed_count",
+    "zones",
+    "shift_id",
+    "issued_by",
+    "lot_no",
+    "created_at",
+    "refunded_amount",
+)
+
+
+def ticket_documents(sale: Document) -> list[Document]:
+    """The tickets a sale issues, from the plan it carries: the same documents on every attempt."""
+    return [
+        {
+            **planned,
+            "sale_id": sale["sale_id"],
+            "store_id": sale["store_id"],
+            "device_id": sale["device_id"],
+            "shift_id": sale["shift_id"],
+            "issued_by": sale["issued_by"],
+            "payment_method": sale["payment_method"],
+            "lot_no": sale["short_ref"],
+            "status": "active",
+            "used": 0,
+            "passes": 0,
+            "event_seq": 1,
+            "printed_count": 1,
+            "created_at": sale["created_at"],
+            "updated_at": sale["created_at"],
+        }
+        for planned in sale["ticket_plan"]
+    ]
+
+
+def ticket_view(ticket: Document, now: datetime | None = None) -> Document:
+    """What the API shows of a ticket; given `now`, an active ticket past its validity shows as
+    expired."""
+    view = {k: ticket.get(k) for k in TICKET_FIELDS}
+    if now is not None:
+        view["status"] = effective_status(ticket, now)
+    return view
