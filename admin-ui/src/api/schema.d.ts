@@ -2441,6 +2441,30 @@ export interface components {
             /** Memberships */
             memberships: components["schemas"]["MembershipIn"][];
         };
+        /**
+         * Offline
+         * @description What a device may do while it cannot reach the server, and how far its clock is trusted.
+         */
+        Offline: {
+            /**
+             * Clock Skew Seconds
+             * @description How far an offline op's time may lie before the device's last contact or after now
+             * @default 120
+             */
+            clock_skew_seconds: number;
+            /**
+             * Pos Max Sales
+             * @description Sales one POS may make offline between two contacts
+             * @default 100
+             */
+            pos_max_sales: number;
+            /**
+             * Pos Max Amount
+             * @description Satang one POS may take offline between two contacts
+             * @default 5000000
+             */
+            pos_max_amount: number;
+        };
         /** OpResult */
         OpResult: {
             /** Op Id */
@@ -3331,6 +3355,15 @@ export interface components {
             /** Tickets */
             tickets: components["schemas"]["TicketRead"][];
         };
+        /** Sales */
+        Sales: {
+            /**
+             * Max Tickets Per Sale
+             * @description Tickets one sale may issue; a larger cart is refused
+             * @default 100
+             */
+            max_tickets_per_sale: number;
+        };
         /** SecretRotate */
         SecretRotate: {
             /**
@@ -3830,6 +3863,8 @@ export interface components {
             reasons: components["schemas"]["Reason"][];
             refunds: components["schemas"]["Refunds"];
             reprints: components["schemas"]["Reprints"];
+            sales: components["schemas"]["Sales"];
+            offline: components["schemas"]["Offline"];
         };
         /** VerifyPin */
         VerifyPin: {
@@ -7497,7 +7532,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline";
             };
             cookie?: never;
         };
@@ -7570,7 +7605,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline";
             };
             cookie?: never;
         };

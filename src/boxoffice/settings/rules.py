@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     ],
     "refunds": {"partial_use": "pro_rata"},
     "reprints": {"daily_cap_per_device": 20, "daily_cap_per_staff": 10},
+    "sales": {"max_tickets_per_sale": 100},
+    "offline": {"clock_skew_seconds": 120, "pos_max_sales": 100, "pos_max_amount": 5_000_000},
 }
 
 

@@ -20,6 +20,8 @@ Section = Literal[
     "reasons",
     "refunds",
     "reprints",
+    "sales",
+    "offline",
 ]
 SECTIONS: tuple[str, ...] = get_args(Section)
 SHORT_ID = r"^[A-Za-z0-9_-]{1,40}$"
@@ -157,6 +159,32 @@ class Reprints(CommandModel):
     )
 
 
+class Sales(CommandModel):
+    max_tickets_per_sale: int = Field(
+        default=100, ge=1, le=1_000, description="Tickets one sale may issue; a larger cart is refused"
+    )
+
+
+class Offline(CommandModel):
+    """What a device may do while it cannot reach the server, and how far its clock is trusted."""
+
+    clock_skew_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description="How far an offline op's time may lie before the device's last contact or after now",
+    )
+    pos_max_sales: int = Field(
+        default=100, ge=0, le=100_000, description="Sales one POS may make offline between two contacts"
+    )
+    pos_max_amount: int = Field(
+        default=5_000_000,
+        ge=0,
+        le=10_000_000_000,
+        description="Satang one POS may take offline between two contacts",
+    )
+
+
 SECTION_TYPES: dict[str, Any] = {
     "features": Features,
     "billing": Billing,
@@ -169,6 +197,8 @@ SECTION_TYPES: dict[str, Any] = {
     "reasons": Annotated[list[Reason], AfterValidator(_unique_codes), Field(max_length=100)],
     "refunds": Refunds,
     "reprints": Reprints,
+    "sales": Sales,
+    "offline": Offline,
 }
 ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}
 
@@ -191,6 +221,8 @@ class Values(ReadModel):
     reasons: list[Reason]
     refunds: Refunds
     reprints: Reprints
+    sales: Sales
+    offline: Offline
 
 
 class EffectiveSettings(ReadModel):
