@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from boxoffice import __version__, health
 from boxoffice.aftersale.refunds import sweep_stale_refunds
 from boxoffice.aftersale.router import router as aftersale_router
+from boxoffice.alerts.router import router as alerts_router
 from boxoffice.audit.router import router as audit_router
 from boxoffice.catalog.router import router as catalog_router
 from boxoffice.config import Settings
@@ -24,7 +25,12 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.envelope import install_error_handlers
 from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
-from boxoffice.core.middleware import RequestMiddleware
+from boxoffice.core.middleware import (
+    BodyLimitMiddleware,
+    RequestMiddleware,
+    body_limits,
+    document_body_limits,
+)
 from boxoffice.core.query import reject_repeated_query_params
 from boxoffice.offline.router import router as offline_router
 from boxoffice.sales.router import router as sales_router
@@ -118,6 +124,9 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=16_384)  # bootstraps and long lists, for gates on 3G
+    limits = body_limits(settings)
+    app.add_middleware(BodyLimitMiddleware, clock=clock, limits=limits)  # 413 before the body is read
+    document_body_limits(app, limits)
     app.add_middleware(RequestMiddleware, clock=clock, metrics=metrics)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_repeated_query_params)])
@@ -132,10 +141,11 @@ def create_app(
     v1.include_router(aftersale_router)
     v1.include_router(offline_router)
     v1.include_router(webhooks_router)
+    v1.include_router(alerts_router)
     app.include_router(v1)
     app.add_api_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(health.metrics_scraper)])
     async def prometheus_metrics(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

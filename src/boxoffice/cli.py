@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 import uvicorn
@@ -31,20 +32,55 @@ def _settings() -> Settings:
         raise SystemExit(2) from exc
 
 
+def _trusting(forwarded_allow_ips: tuple[str, ...]) -> dict[str, Any]:
+    """uvicorn rewrites the peer address and scheme from X-Forwarded-For / X-Forwarded-Proto only
+    for these peers; with none listed it never reads them (its own default trusts loopback)."""
+    if not forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(forwarded_allow_ips)}
+
+
+def api_server_config(settings: Settings, app: Any) -> uvicorn.Config:
+    """The API trusts forwarding headers from the admin service only (FORWARDED_ALLOW_IPS)."""
+    return uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        server_header=False,
+        **_trusting(settings.forwarded_allow_ips),
+    )
+
+
+def admin_server_config(settings: Settings, app: Any) -> uvicorn.Config:
+    """The admin trusts forwarding headers only from a TLS terminator named in
+    ADMIN_FORWARDED_ALLOW_IPS; by default browsers connect directly and are believed about nothing."""
+    return uvicorn.Config(
+        app,
+        host=settings.admin_host,
+        port=settings.admin_port,
+        log_config=None,
+        server_header=False,
+        **_trusting(settings.admin_forwarded_allow_ips),
+    )
+
+
+def _run_server(config: uvicorn.Config) -> int:
+    """What `uvicorn.run` does for one worker: Ctrl-C is a normal stop, a failed start is exit 3."""
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0 if server.started else 3
+
+
 def cmd_serve(_: argparse.Namespace) -> int:
     from boxoffice.app import create_app
 
     settings = _settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-    )
-    return 0
+    return _run_server(api_server_config(settings, create_app(settings)))
 
 
 def cmd_admin(_: argparse.Namespace) -> int:
@@ -52,14 +88,7 @@ def cmd_admin(_: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_admin_app(settings),
-        host=settings.admin_host,
-        port=settings.admin_port,
-        log_config=None,
-        server_header=False,
-    )
-    return 0
+    return _run_server(admin_server_config(settings, create_admin_app(settings)))
 
 
 async def _seed(settings: Settings) -> dict[str, object]:

@@ -6,6 +6,7 @@ One `Settings` object is built at start-up and passed down; nothing else reads t
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import secrets
@@ -20,6 +21,13 @@ ENVIRONMENTS: tuple[Environment, ...] = ("development", "staging", "production")
 
 #: Secrets that must be given outside development; generated and kept under VAR_DIR otherwise.
 REQUIRED_SECRETS: tuple[str, ...] = ("JWT_SECRET", "QR_HMAC_KEYS", "WEBHOOK_MASTER_KEY")
+#: Outside development every secret needs at least this much key material (each QR key always does).
+MIN_SECRET_BYTES = 32
+
+CookieSecure = Literal["auto", "always", "never"]
+COOKIE_SECURE_MODES: tuple[CookieSecure, ...] = ("auto", "always", "never")
+#: The dev layout: the admin service reaches the API over loopback on the same host.
+DEFAULT_FORWARDED_ALLOW_IPS: tuple[str, ...] = ("127.0.0.1", "::1")
 
 
 class ConfigError(Exception):
@@ -50,6 +58,18 @@ class Settings:
     log_level: str = "INFO"
     var_dir: Path = Path("var")
     admin_dist: Path = Path("admin-ui/dist")
+    #: Peers whose X-Forwarded-For / X-Forwarded-Proto the API believes: the admin service only.
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
+    #: Peers (a TLS terminator) whose forwarding headers the admin service believes; none by default.
+    admin_forwarded_allow_ips: tuple[str, ...] = ()
+    #: `auto`: session cookies are Secure when the browser's request came over https.
+    admin_cookie_secure: CookieSecure = "auto"
+    #: Request bodies larger than this are refused with 413 before they are read.
+    body_limit_bytes: int = 64 * 1024
+    #: The one larger allowance: `POST /v1/sync/batch` (up to 500 offline ops).
+    sync_body_limit_bytes: int = 2 * 1024 * 1024
+    #: When set, `/metrics` answers only `Authorization: Bearer <token>`; required outside development.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def qr_current_key(self) -> QrKey:
@@ -83,6 +103,41 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+def parse_forwarded_ips(name: str, raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or networks (CIDR); `none` trusts no one. `*` is
+    refused: trusting every peer lets any caller choose the address its requests are recorded under."""
+    if raw is None:
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    entries: list[str] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part == "*":
+            raise ConfigError(f"{name} must list addresses or networks, not '*' (that trusts every caller)")
+        try:
+            entries.append(
+                str(ipaddress.ip_network(part, strict=False) if "/" in part else ipaddress.ip_address(part))
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{name} entries must be IP addresses or CIDR networks, got {part!r}") from exc
+    return tuple(entries)
+
+
+def _check_key_material(environment: str, values: dict[str, str | None]) -> None:
+    """Outside development a guessable secret (`JWT_SECRET=secret`) refuses to start."""
+    if environment == "development":
+        return
+    for name, value in values.items():
+        if value and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"Refusing to start in {environment}: {name} must hold at least {MIN_SECRET_BYTES} bytes "
+                f"of key material (got {len(value.encode())}); generate one with `openssl rand -base64 48`"
+            )
 
 
 def parse_qr_keys(raw: str) -> tuple[QrKey, ...]:
@@ -170,6 +225,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    _check_key_material(
+        environment, {"JWT_SECRET": values["JWT_SECRET"], "WEBHOOK_MASTER_KEY": values["WEBHOOK_MASTER_KEY"]}
+    )
+    metrics_token = _read(env, "METRICS_TOKEN") or ""
+    if not metrics_token and environment != "development":
+        raise ConfigError(
+            f"Refusing to start in {environment}: missing required secret METRICS_TOKEN "
+            "(or METRICS_TOKEN_FILE), the bearer token Prometheus sends to scrape /metrics"
+        )
+    _check_key_material(environment, {"METRICS_TOKEN": metrics_token})
+
+    cookie_secure = (_read(env, "ADMIN_COOKIE_SECURE") or "auto").lower()
+    if cookie_secure not in COOKIE_SECURE_MODES:
+        raise ConfigError(f"ADMIN_COOKIE_SECURE must be auto, always or never, got {cookie_secure!r}")
+
     api_port = _int(env, "API_PORT", 48080)
     return Settings(
         environment=environment,  # checked against ENVIRONMENTS above
@@ -188,4 +258,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         var_dir=var_dir,
         admin_dist=Path(_read(env, "ADMIN_DIST") or "admin-ui/dist"),
+        forwarded_allow_ips=parse_forwarded_ips(
+            "FORWARDED_ALLOW_IPS", _read(env, "FORWARDED_ALLOW_IPS"), DEFAULT_FORWARDED_ALLOW_IPS
+        ),
+        admin_forwarded_allow_ips=parse_forwarded_ips(
+            "ADMIN_FORWARDED_ALLOW_IPS", _read(env, "ADMIN_FORWARDED_ALLOW_IPS"), ()
+        ),
+        admin_cookie_secure=cookie_secure,  # checked against COOKIE_SECURE_MODES above
+        body_limit_bytes=_int(env, "BODY_LIMIT_BYTES", 64 * 1024),
+        sync_body_limit_bytes=_int(env, "SYNC_BODY_LIMIT_BYTES", 2 * 1024 * 1024),
+        metrics_token=metrics_token,
     )

@@ -1,7 +1,9 @@
-"""Liveness (the process answers) and readiness (the database answers and is indexed)."""
+"""Liveness (the process answers) and readiness (the database answers and is indexed); and who
+may scrape `/metrics`."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -9,9 +11,10 @@ from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure, OperationFailure
 
 from boxoffice import __version__
+from boxoffice.config import Settings
 from boxoffice.core.db import Database
 from boxoffice.core.envelope import Envelope, ErrorEnvelope, ok
-from boxoffice.core.errors import Unavailable
+from boxoffice.core.errors import Unauthenticated, Unavailable
 
 
 class Liveness(BaseModel):
@@ -62,3 +65,18 @@ async def readiness(request: Request) -> dict[str, object]:
         )
     body = Readiness(status="ready", version=__version__, db_latency_ms=round(latency_ms, 2), indexes="ok")
     return ok(request, body.model_dump())
+
+
+def metrics_scraper(request: Request) -> None:
+    """With METRICS_TOKEN set (required outside development), `/metrics` answers only
+    `Authorization: Bearer <token>` — what Prometheus sends with `authorization: {credentials_file}`."""
+    settings: Settings = request.app.state.settings
+    if not settings.metrics_token:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), settings.metrics_token.encode()
+    ):
+        raise Unauthenticated(
+            "Scraping /metrics needs the metrics bearer token.", headers={"WWW-Authenticate": "Bearer"}
+        )

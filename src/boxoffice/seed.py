@@ -87,14 +87,17 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
                 ),
             )
     await _demo_catalog(deps, owner)
+    if "features" not in (await settings_service.level(deps, DEMO_TENANT_ID, None))["values"]:
+        # Webhooks are off by default; the demo turns them on so the admin's Webhooks page works.
+        await settings_service.put_section(deps, owner, "features", None, {"webhooks": True})
     site_key = await _demo_site_key(deps)
     return {
         "tenant_id": DEMO_TENANT_ID,
         "store_id": DEMO_STORE_ID,
         "site_key": site_key,
-        "owner": {k: OWNER[k] for k in ("email", "password", "pin")},
-        "supervisor": {k: SUPERVISOR[k] for k in ("email", "pin")},
-        "cashier": {k: CASHIER[k] for k in ("email", "pin")},
+        "owner": {k: OWNER[k] for k in ("name", "email", "password", "pin")},
+        "supervisor": {k: SUPERVISOR[k] for k in ("name", "email", "pin")},
+        "cashier": {k: CASHIER[k] for k in ("name", "email", "pin")},
     }
 
 

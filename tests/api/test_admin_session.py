@@ -71,10 +71,55 @@ async def test_sign_in_keeps_the_token_out_of_the_page(admin_app: FastAPI, world
         assert len(stores.json()["data"]["items"]) == 2
 
 
-async def test_cookies_are_secure_outside_localhost(admin_app: FastAPI, world: TenantWorld) -> None:
+async def test_cookies_are_secure_over_https(admin_app: FastAPI, world: TenantWorld) -> None:
     async with browser(admin_app, "https://admin.park.example") as client:
+        page = await client.get("/")
+        assert all("Secure" in h for h in page.headers.get_list("set-cookie"))
         response = await sign_in(client, world)
+        assert response.status_code == 200
         assert all("Secure" in h for h in response.headers.get_list("set-cookie"))
+
+
+async def test_sign_in_works_over_plain_http_on_any_host_name(admin_app: FastAPI, world: TenantWorld) -> None:
+    """What Compose publishes: http on the server's own name. Secure cookies would never come back."""
+    async with browser(admin_app, "http://boxoffice.lan:48081") as client:
+        page = await client.get("/")
+        assert not any("Secure" in h for h in page.headers.get_list("set-cookie"))
+        response = await sign_in(client, world)
+        assert response.status_code == 200, response.text
+        assert not any("Secure" in h for h in response.headers.get_list("set-cookie"))
+        assert (await client.get("/session")).status_code == 200
+        assert (await client.get("/v1/stores")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("mode", "base_url", "secure"),
+    [
+        ("always", "http://boxoffice.lan", True),
+        ("never", "https://admin.park.example", False),
+        ("auto", "http://admin.park.example", False),
+        ("auto", "https://localhost", True),
+    ],
+)
+async def test_admin_cookie_secure_setting(
+    settings: Settings,
+    app: FastAPI,
+    clock: FixedClock,
+    tmp_path: Path,
+    mode: str,
+    base_url: str,
+    secure: bool,
+) -> None:
+    (tmp_path / "index.html").write_text("<title>BoxOffice</title>")
+    application = create_admin_app(
+        replace(settings, admin_dist=tmp_path, api_url="http://api.internal", admin_cookie_secure=mode),  # type: ignore[arg-type]
+        clock=clock,
+        transport=httpx.ASGITransport(app=app),
+    )
+    async with application.router.lifespan_context(application), browser(application, base_url) as client:
+        cookies = (await client.get("/")).headers.get_list("set-cookie")
+        assert cookies
+        assert all(("Secure" in h) is secure for h in cookies)
 
 
 async def test_writes_need_the_csrf_header(admin_app: FastAPI, world: TenantWorld) -> None:

@@ -197,3 +197,87 @@ async def test_devices_and_cashiers_cannot_read_the_audit(
     device = await pair_device(client, world)
     for path in ("/v1/audits", "/v1/audits/export.csv", "/v1/access_logs"):
         assert (await client.get(path, headers=bearer(device.access_token))).status_code == 403
+
+
+async def test_entries_deleted_from_the_end_are_caught(deps: Deps, world: TenantWorld) -> None:
+    """What is left of a chain cut short still links; the head shows what is missing."""
+    for n in range(3):
+        last = await audit.append(
+            deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event", payload={"n": n}
+        )
+    assert await audit.verify(deps.db, world.tenant_id) == (4, None)
+    await deps.db[C.AUDITS].delete_one({"tenant_id": world.tenant_id, "seq": last["seq"]})
+    checked, broken = await audit.verify(deps.db, world.tenant_id)
+    assert checked == 3
+    assert broken is not None
+    assert broken.seq == last["seq"]
+    assert broken.audit_id == last["audit_id"]  # names the entry that is gone
+    assert broken.reason.startswith("entries missing from the end")
+    await deps.db[C.AUDITS].delete_many({"tenant_id": world.tenant_id, "seq": {"$gte": 2}})
+    _, broken = await audit.verify(deps.db, world.tenant_id)
+    assert broken is not None
+    assert broken.seq == last["seq"]
+
+
+async def test_the_head_follows_every_append_and_never_goes_back(deps: Deps, world: TenantWorld) -> None:
+    await asyncio.gather(
+        *(
+            audit.append(
+                deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event", payload={"n": n}
+            )
+            for n in range(20)
+        )
+    )
+    head = await deps.db[C.AUDIT_HEADS].find_one({"_id": world.tenant_id})
+    last = await deps.db[C.AUDITS].find_one({"tenant_id": world.tenant_id}, sort=[("seq", -1)])
+    assert head is not None
+    assert last is not None
+    assert (head["seq"], head["hash"], head["audit_id"]) == (last["seq"], last["hash"], last["audit_id"])
+    assert head["seq"] == 21
+    assert await audit.verify(deps.db, world.tenant_id) == (21, None)
+
+
+async def test_a_head_left_behind_by_an_interrupted_append_is_fine(deps: Deps, world: TenantWorld) -> None:
+    """An append that stopped between its entry and the head leaves the head one behind: no alarm,
+    and the next append moves it on."""
+    await audit.append(deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event")
+    first = await deps.db[C.AUDITS].find_one({"tenant_id": world.tenant_id, "seq": 1})
+    assert first is not None
+    await deps.db[C.AUDIT_HEADS].update_one(
+        {"_id": world.tenant_id}, {"$set": {"seq": 1, "hash": first["hash"], "audit_id": first["audit_id"]}}
+    )
+    assert await audit.verify(deps.db, world.tenant_id) == (2, None)
+    await deps.db[C.AUDIT_HEADS].update_one({"_id": world.tenant_id}, {"$set": {"hash": "f" * 64}})
+    _, broken = await audit.verify(deps.db, world.tenant_id)
+    assert broken is not None
+    assert broken.seq == 1
+    assert broken.reason == "does not match the chain head"
+
+
+async def test_a_chain_without_its_head_is_reported(deps: Deps, world: TenantWorld) -> None:
+    await deps.db[C.AUDIT_HEADS].delete_one({"_id": world.tenant_id})
+    _, broken = await audit.verify(deps.db, world.tenant_id)
+    assert broken is not None
+    assert "no head" in broken.reason
+    await audit.append(deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event")
+    assert await audit.verify(deps.db, world.tenant_id) == (2, None)  # an older chain adopts one
+
+
+async def test_verify_command_names_an_entry_cut_from_the_end(
+    deps: Deps, world: TenantWorld, base_env: dict[str, str]
+) -> None:
+    last = await audit.append(deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event")
+    await deps.db[C.AUDITS].delete_one({"tenant_id": world.tenant_id, "seq": last["seq"]})
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "boxoffice.cli", "audit", "verify", "--tenant", world.tenant_id],
+        env={**os.environ, **base_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"BROKEN at seq {last['seq']} (audit_id {last['audit_id']}): entries missing from the end"
+        in result.stdout
+    )

@@ -16,6 +16,7 @@ from tests.factories.identity import (
     add_employee,
     bearer,
     data,
+    holder_of,
     make_tenant,
     pair_device,
     pin_login,
@@ -237,7 +238,12 @@ async def test_manual_discount_needs_the_permission_or_an_approval(
     approval = data(
         await client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "manual_discount", "pin": "9999"},
+            json={
+                "action": "manual_discount",
+                "pin": "9999",
+                "employee_id": holder_of(world.tenant_id, "9999"),
+                "context": {"amount": 5_000},
+            },
             headers=bearer(pos.access_token),
         )
     )["approval_token"]

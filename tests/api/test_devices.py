@@ -18,6 +18,7 @@ from tests.factories.identity import (
     bearer,
     data,
     device_login,
+    holder_of,
     make_tenant,
     owner_token,
     pair_device,
@@ -56,7 +57,12 @@ async def call(
 ) -> httpx.Response:
     path = path.replace("{store_id}", world.store_id)
     bodies = {
-        "verify_pin": {"action": "refund", "pin": world.owner_pin},
+        "verify_pin": {
+            "action": "refund",
+            "pin": world.owner_pin,
+            "employee_id": holder_of(world.tenant_id, world.owner_pin),
+            "target_id": "01SALE0000000000000000000",
+        },
         "quote": {"store_id": world.store_id, "lines": [{"package_id": "none", "qty": 1}]},
     }
     body = bodies.get(path.rsplit("/", 1)[-1])
@@ -273,7 +279,12 @@ async def test_device_types_keep_to_their_routes(client: httpx.AsyncClient, worl
     kiosk = await pair_device(client, world, type="KIOSK")
     response = await client.post(
         "/v1/approvals/verify_pin",
-        json={"action": "refund", "pin": world.owner_pin},
+        json={
+            "action": "refund",
+            "pin": world.owner_pin,
+            "employee_id": holder_of(world.tenant_id, world.owner_pin),
+            "target_id": "01SALE0000000000000000000",
+        },
         headers=bearer(gate.access_token),
     )
     assert response.status_code == 403
@@ -300,7 +311,7 @@ async def test_admin_updates_notes_and_caps(
         )
     )
     assert updated["notes"] == "Screen cracked"
-    assert updated["caps"] == {"can_sell": False, "can_redeem": True, "kiosk_mode": False, "offline_cap": 500}
+    assert updated["caps"] == {"can_sell": False, "can_redeem": True, "kiosk_mode": False, "offline_cap": 10}
     assert len(await audits_of(deps, "device.updated")) == 1
     bad = await client.patch(f"/v1/devices/{device.device_id}", json={"caps": {"fly": True}}, headers=admin)
     assert bad.status_code == 400

@@ -20,6 +20,7 @@ from tests.factories.identity import (
     bearer,
     data,
     device_login,
+    holder_of,
     make_tenant,
     owner_token,
     pair_device,
@@ -37,14 +38,26 @@ async def audits(deps: Deps, event_type: str) -> list[dict[str, Any]]:
     return await deps.db[C.AUDITS].find({"event_type": event_type}, {"_id": 0}).sort("seq", 1).to_list()
 
 
-async def test_owner_signs_in_with_password_or_pin(client: httpx.AsyncClient, world: TenantWorld) -> None:
-    for secret in ({"password": world.owner_password}, {"pin": world.owner_pin}):
-        session = data(await client.post("/v1/employees/login", json={"email": world.owner_email, **secret}))
-        assert session["store_id"] is None
-        me = data(await client.get("/v1/employees/me", headers=bearer(session["access_token"])))
-        assert me["store_ids"] == ["*"]
-        assert "manual_discount" in me["permissions"]
-        assert session["expires_at"] == "2031-03-14T05:15:00.000Z"
+async def test_the_back_office_needs_the_password_a_pin_alone_opens_nothing_there(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    session = data(
+        await client.post(
+            "/v1/employees/login", json={"email": world.owner_email, "password": world.owner_password}
+        )
+    )
+    assert session["store_id"] is None
+    me = data(await client.get("/v1/employees/me", headers=bearer(session["access_token"])))
+    assert me["store_ids"] == ["*"]
+    assert "manual_discount" in me["permissions"]
+    assert session["expires_at"] == "2031-03-14T05:15:00.000Z"
+    owner_id = me["employee_id"]
+    for body in (
+        {"email": world.owner_email, "pin": world.owner_pin},
+        {"employee_id": owner_id, "pin": world.owner_pin},
+    ):
+        refused = await client.post("/v1/employees/login", json=body)
+        assert error_code(refused) == "E_VALIDATION"  # a PIN opens a session only on a paired device
 
 
 async def test_wrong_password_is_401_and_audited_with_ip(
@@ -110,12 +123,8 @@ async def test_pin_failures_are_audited_with_device_and_ip(
 ) -> None:
     device = await pair_device(client, world)
     cashier = await add_employee(client, world, role="Cashier", pin="1111")
-    nobody = await pin_login(client, device, "0000")
-    wrong = await client.post(
-        "/v1/employees/login",
-        json={"email": cashier["email"], "pin": "1112"},
-        headers=bearer(device.access_token),
-    )
+    nobody = await pin_login(client, device, "0000", employee_id="01NOSUCHEMPLOYEE0000000000")
+    wrong = await pin_login(client, device, "1112", employee_id=cashier["employee_id"])
     assert nobody.status_code == wrong.status_code == 401
     failures = await audits(deps, "auth.employee.login_failed")
     assert [(f["device_id"], f["ip"], f["actor_id"]) for f in failures] == [
@@ -124,29 +133,40 @@ async def test_pin_failures_are_audited_with_device_and_ip(
     ]
 
 
-async def test_five_failures_lock_the_employee_for_fifteen_minutes(
+async def test_five_failures_lock_the_employee_on_that_device_each_lockout_longer(
     client: httpx.AsyncClient, world: TenantWorld, deps: Deps, clock: FixedClock
 ) -> None:
     device = await pair_device(client, world)
+    own_device = await pair_device(client, world)
     cashier = await add_employee(client, world, role="Cashier", pin="1111")
-    by_email = {"email": cashier["email"]}
-    headers = bearer(device.access_token)
+    who = cashier["employee_id"]
+    assert (await pin_login(client, own_device, "1111")).status_code == 200  # the cashier's usual POS
     for _ in range(5):
         clock.advance(timedelta(minutes=2))
-        response = await client.post("/v1/employees/login", json={**by_email, "pin": "9876"}, headers=headers)
-        assert response.status_code == 401
-    locked = await client.post("/v1/employees/login", json={**by_email, "pin": "1111"}, headers=headers)
+        assert (await pin_login(client, device, "9876", employee_id=who)).status_code == 401
+    locked = await pin_login(client, device, "1111")
     assert locked.status_code == 423
     assert error_code(locked) == "E_PIN_LOCKED"
     assert int(locked.headers["retry-after"]) == 15 * 60
-    assert (await pin_login(client, device, "1111")).status_code == 423  # by PIN alone too
     assert len(await audits(deps, "auth.employee.locked")) == 1
+    own_device.access_token = await device_login(client, own_device.device_id, own_device.device_token)
+    assert (await pin_login(client, own_device, "1111")).status_code == 200  # never locked out of their own
 
     clock.advance(timedelta(minutes=15))
     device.access_token = await device_login(
         client, device.device_id, device.device_token
     )  # 15-minute tokens
-    assert (await pin_login(client, device, "1111")).status_code == 200
+    for _ in range(5):
+        assert (await pin_login(client, device, "9876", employee_id=who)).status_code == 401
+    again = await pin_login(client, device, "1111")
+    assert int(again.headers["retry-after"]) == 30 * 60  # the second lockout lasts twice as long
+    clock.advance(timedelta(minutes=30))
+    device.access_token = await device_login(client, device.device_id, device.device_token)
+    spent = await pin_login(client, device, "1111")  # ten wrong today from a device they never used
+    assert error_code(spent) == "E_PIN_LOCKED"
+    assert "used before" in spent.json()["error"]["message"]
+    own_device.access_token = await device_login(client, own_device.device_id, own_device.device_token)
+    assert (await pin_login(client, own_device, "1111")).status_code == 200
 
 
 async def test_failures_spread_over_more_than_the_window_do_not_lock(
@@ -168,9 +188,9 @@ async def test_concurrent_failures_all_count(
     body = {"email": world.owner_email, "password": "wrong-password"}
     responses = await asyncio.gather(*(client.post("/v1/employees/login", json=body) for _ in range(8)))
     assert all(r.status_code in (401, 423) for r in responses)
-    owner = await deps.db[C.EMPLOYEES].find_one({"email": world.owner_email})
-    assert owner is not None
-    assert owner["auth_fail_count"] >= 5
+    pair = await deps.db[C.AUTH_FAILURES].find_one({"source": "ip:127.0.0.1"})
+    assert pair is not None
+    assert pair["lockouts"] == 1  # eight concurrent failures: the fifth locked, none was lost
     locked = await client.post("/v1/employees/login", json={**body, "password": world.owner_password})
     assert locked.status_code == 423
 
@@ -200,7 +220,12 @@ async def test_cashier_cannot_approve_a_manual_discount(
     await add_employee(client, world, role="Cashier", pin="1111")
     response = await client.post(
         "/v1/approvals/verify_pin",
-        json={"action": "manual_discount", "pin": "1111"},
+        json={
+            "action": "manual_discount",
+            "pin": "1111",
+            "employee_id": holder_of(world.tenant_id, "1111"),
+            "context": {"amount": 1_000},
+        },
         headers=bearer(device.access_token),
     )
     assert response.status_code == 403
@@ -215,7 +240,12 @@ async def test_supervisor_approval_is_single_use_and_bound(
     granted = data(
         await client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "refund", "pin": "9999", "context": {"target_type": "sale", "target_id": "S1"}},
+            json={
+                "action": "refund",
+                "pin": "9999",
+                "employee_id": supervisor["employee_id"],
+                "context": {"target_type": "sale", "target_id": "S1"},
+            },
             headers=bearer(device.access_token),
         )
     )
@@ -240,14 +270,19 @@ async def test_supervisor_approval_is_single_use_and_bound(
     late = data(
         await client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "reprint", "pin": "9999"},
+            json={
+                "action": "reprint",
+                "pin": "9999",
+                "employee_id": holder_of(world.tenant_id, "9999"),
+                "target_id": "T1",
+            },
             headers=bearer(device.access_token),
         )
     )
     clock.advance(timedelta(minutes=5))
     with pytest.raises(ApprovalRequired):
         await consume_approval(
-            deps, **{**common, "token": late["approval_token"]}, action="reprint", target_id=None
+            deps, **{**common, "token": late["approval_token"]}, action="reprint", target_id="T1"
         )
     assert len(await audits(deps, "approval.granted")) == 2
 
@@ -260,7 +295,12 @@ async def test_concurrent_uses_of_one_approval_succeed_once(
     granted = data(
         await client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "refund", "pin": "9999"},
+            json={
+                "action": "refund",
+                "pin": "9999",
+                "employee_id": holder_of(world.tenant_id, "9999"),
+                "target_id": "S9",
+            },
             headers=bearer(device.access_token),
         )
     )
@@ -287,7 +327,7 @@ async def test_wrong_approval_pin_counts_toward_lockout(
 ) -> None:
     device = await pair_device(client, world)
     supervisor = await add_employee(client, world, role="Supervisor", pin="9999")
-    body = {"action": "refund", "pin": "9990", "email": supervisor["email"]}
+    body = {"action": "refund", "pin": "9990", "employee_id": supervisor["employee_id"], "target_id": "S1"}
     for _ in range(5):
         response = await client.post(
             "/v1/approvals/verify_pin", json=body, headers=bearer(device.access_token)
@@ -338,17 +378,24 @@ async def test_managers_cannot_grant_more_than_they_hold(
     )
 
 
-async def test_pins_are_unique_within_a_tenant(
+async def test_no_answer_reveals_whose_pin_is_whose(
     client: httpx.AsyncClient, world: TenantWorld, deps: Deps
 ) -> None:
-    await add_employee(client, world, role="Cashier", pin="1111")
+    """A Manager setting PINs learns nothing about the Owner's: PINs need not be unique (the
+    employee is named before the PIN is typed), so every PIN is accepted the same way."""
+    first = await add_employee(client, world, role="Cashier", pin="1111")
+    admin = bearer(await owner_token(client, world))
     body = {"name": "Twin", "email": "twin@staff.test", "pin": "1111", "memberships": []}
-    response = await client.post("/v1/employees", json=body, headers=bearer(await owner_token(client, world)))
-    assert response.status_code == 409
-    assert await deps.db[C.EMPLOYEES].count_documents({"email": "twin@staff.test"}) == 0
-    other = await make_tenant(deps, "B")
-    other_owner = bearer(await owner_token(client, other))
-    assert (await client.post("/v1/employees", json=body, headers=other_owner)).status_code == 201
+    twin = data(await client.post("/v1/employees", json=body, headers=admin), 201)
+    answers = [
+        await client.post(f"/v1/employees/{twin['employee_id']}/reset_pin", json={"pin": pin}, headers=admin)
+        for pin in (world.owner_pin, "1111", "5050")
+    ]
+    assert {a.status_code for a in answers} == {200}
+    assert len({tuple(sorted(a.json()["data"])) for a in answers}) == 1  # same shape, nothing more
+    device = await pair_device(client, world)
+    session = data(await pin_login(client, device, "1111", employee_id=first["employee_id"]))
+    assert session["employee_id"] == first["employee_id"]  # the tile decides who, not the PIN
 
 
 async def test_reset_pin_lifts_the_lock_and_retires_the_old_pin(
@@ -358,19 +405,15 @@ async def test_reset_pin_lifts_the_lock_and_retires_the_old_pin(
     cashier = await add_employee(client, world, role="Cashier", pin="1111")
     admin = bearer(await owner_token(client, world))
     for _ in range(5):
-        await client.post(
-            "/v1/employees/login",
-            json={"email": cashier["email"], "pin": "0001"},
-            headers=bearer(device.access_token),
-        )
+        await pin_login(client, device, "0001", employee_id=cashier["employee_id"])
     assert (await pin_login(client, device, "1111")).status_code == 423
     data(
         await client.post(
             f"/v1/employees/{cashier['employee_id']}/reset_pin", json={"pin": "2222"}, headers=admin
         )
     )
-    assert (await pin_login(client, device, "2222")).status_code == 200
-    assert (await pin_login(client, device, "1111")).status_code == 401
+    assert (await pin_login(client, device, "2222", employee_id=cashier["employee_id"])).status_code == 200
+    assert (await pin_login(client, device, "1111", employee_id=cashier["employee_id"])).status_code == 401
 
 
 async def test_suspended_employee_sessions_end(client: httpx.AsyncClient, world: TenantWorld) -> None:
@@ -456,7 +499,12 @@ async def test_verify_pin_takes_a_top_level_target(
     granted = data(
         await client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "reprint", "pin": "9999", "target_id": "T1"},
+            json={
+                "action": "reprint",
+                "pin": "9999",
+                "employee_id": holder_of(world.tenant_id, "9999"),
+                "target_id": "T1",
+            },
             headers=bearer(device.access_token),
         )
     )

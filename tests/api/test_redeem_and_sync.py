@@ -68,10 +68,11 @@ def op(kind: str, ts: Any, payload: dict[str, Any], seq: int = 0) -> dict[str, A
 
 
 async def upload(
-    client: httpx.AsyncClient, device: PairedDevice, ops: list[dict[str, Any]]
+    client: httpx.AsyncClient, device: PairedDevice, ops: list[dict[str, Any]], token: str | None = None
 ) -> list[dict[str, Any]]:
+    """`token`: a session of a staff member signed in on the device (POS sales and shifts need one)."""
     results: list[dict[str, Any]] = data(
-        await client.post("/v1/sync/batch", json={"ops": ops}, headers=bearer(device.access_token))
+        await client.post("/v1/sync/batch", json={"ops": ops}, headers=bearer(token or device.access_token))
     )["results"]
     return results
 
@@ -169,17 +170,25 @@ async def test_two_gates_offline_pass_one_ticket_and_sync_keeps_one_pass(
     [late_result] = await upload(client, other_gate, [late])  # the later scan happens to arrive first
     [early_result] = await upload(client, gate, [early])
     assert late_result["status"] == early_result["status"] == "applied"
-    outcomes = sorted(
-        [late_result["result"], early_result["result"]], key=lambda r: r["result"], reverse=True
-    )
-    assert [o["result"] for o in outcomes] == ["pass", "fail"]
-    assert outcomes[1]["reason"] == "duplicate_use"
-    assert outcomes[1]["offline_conflict"] is True
-    assert await deps.db[C.REDEMPTIONS].count_documents({"result": "pass"}) == 1
+    # the earliest PASS stands although it arrived last; the later one is now the conflict
+    assert (early_result["result"]["result"], early_result["result"]["offline_conflict"]) == ("pass", False)
+    late_record = await deps.db[C.REDEMPTIONS].find_one({"device_id": other_gate.device_id})
+    assert late_record is not None
+    assert (late_record["result"], late_record["reason"]) == ("fail", "duplicate_use")
+    assert bool(late_record["metadata"]["offline_conflict"])  # ($set stores True as 1 on the embedded server)
+    stands = await deps.db[C.REDEMPTIONS].find({"result": "pass"}).to_list()
+    assert [(r["device_id"], r["ts"]) for r in stands] == [(gate.device_id, isoformat_z(scanned))]
+    stored = await deps.db[C.TICKETS].find_one({"ticket_id": ticket["ticket_id"]})
+    assert stored is not None
+    assert (stored["used"], stored["last_pass_device"]) == (1, gate.device_id)
     owner = bearer(await owner_token(client, world))
     incidents = data(await client.get("/v1/incidents", headers=owner))["items"]
-    assert [i["ticket_id"] for i in incidents] == [ticket["ticket_id"]]
-    assert {p["device_id"] for p in incidents[0]["passes"]} == {gate.device_id, other_gate.device_id}
+    assert [(i["ticket_id"], i["kind"]) for i in incidents] == [(ticket["ticket_id"], "offline_double_pass")]
+    assert [(p["device_id"], p["at"]) for p in incidents[0]["passes"]] == [
+        (gate.device_id, isoformat_z(scanned)),
+        (other_gate.device_id, isoformat_z(scanned + timedelta(seconds=40))),
+    ]
+    assert incidents[0]["redemption_id"] == late_record["redemption_id"]
     story = data(await client.get(f"/v1/tickets/{ticket['ticket_id']}/timeline", headers=owner))
     assert [e["details"]["offline_conflict"] for e in story["events"] if e["kind"] == "redeemed"].count(
         True
@@ -204,11 +213,11 @@ async def test_an_offline_pos_sells_syncs_and_the_day_adds_up(
         for n in range(6)
     ]
     clock.advance(timedelta(minutes=10))
-    first = await upload(client, till.device, ops)
+    first = await upload(client, till.device, ops, till.cashier)
     assert [r["status"] for r in first] == ["applied"] * 6
     rng = random.Random(7)
     for _ in range(3):  # retried, shuffled, and one response "lost" (the same ops again)
-        again = await upload(client, till.device, rng.sample(ops, len(ops)))
+        again = await upload(client, till.device, rng.sample(ops, len(ops)), till.cashier)
         assert {r["status"] for r in again} == {"duplicate"}
         assert {r["op_id"]: r["result"] for r in again} == {r["op_id"]: r["result"] for r in first}
     assert await deps.db[C.SALES].count_documents({}) == 6
@@ -264,7 +273,7 @@ async def test_one_bad_op_does_not_block_the_batch(
     )
     bad = op("sale", clock.now(), {"lines": [], "payment_method": "card"})
     unknown = op("sale", clock.now(), {"lines": [{"package_id": "nope", "qty": 1}], "payment_method": "card"})
-    results = await upload(client, till.device, [bad, good, unknown, good])
+    results = await upload(client, till.device, [bad, good, unknown, good], till.cashier)
     assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "duplicate"]
     assert results[3]["result"] == results[1]["result"]  # the repeat answers what the op did
     assert results[0]["error"]["code"] == "E_VALIDATION"

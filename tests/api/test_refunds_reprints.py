@@ -16,7 +16,15 @@ from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
 from tests.factories.catalog import add_package, admin
-from tests.factories.identity import TenantWorld, add_employee, bearer, data, login_password, make_tenant
+from tests.factories.identity import (
+    TenantWorld,
+    add_employee,
+    bearer,
+    data,
+    holder_of,
+    login_password,
+    make_tenant,
+)
 from tests.factories.sales import Till, approval, cashier_principal, open_till, refund, reprint, sell
 from tests.helpers import error_code
 
@@ -86,7 +94,7 @@ async def test_a_refund_needs_a_fresh_approval_for_this_sale_and_a_known_reason(
     other_id = (await cash_sale(client, till, "sale-0002", [("single", 1)]))["sale"]["sale_id"]
 
     assert error_code(await refund(client, till, "r-000001", sale_id, "ap_made_up")) == "E_APPROVAL_REQUIRED"
-    for_reprint = await approval(client, till, "reprint", SUPERVISOR_PIN)
+    for_reprint = await approval(client, till, "reprint", SUPERVISOR_PIN, target_id=sale_id)
     assert error_code(await refund(client, till, "r-000002", sale_id, for_reprint)) == "E_APPROVAL_REQUIRED"
     for_other_sale = await approval(client, till, "refund", SUPERVISOR_PIN, target_id=other_id)
     assert (
@@ -103,7 +111,12 @@ async def test_a_refund_needs_a_fresh_approval_for_this_sale_and_a_known_reason(
 async def test_the_cashier_role_alone_cannot_approve(client: httpx.AsyncClient, till: Till) -> None:
     denied = await client.post(
         "/v1/approvals/verify_pin",
-        json={"action": "refund", "pin": "1111"},
+        json={
+            "action": "refund",
+            "pin": "1111",
+            "employee_id": holder_of(till.device.tenant_id, "1111"),
+            "target_id": "01SOMESALE0000000000000000",
+        },
         headers=bearer(till.device.access_token),
     )
     assert error_code(denied) == "E_PERMISSION"

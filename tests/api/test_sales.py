@@ -18,7 +18,7 @@ from boxoffice.sales.schemas import SaleCreate
 from boxoffice.tickets import keys
 from boxoffice.tickets.qr import verify
 from boxoffice.tickets.repository import TicketRepository
-from tests.factories.identity import TenantWorld, bearer, data, device_login, make_tenant
+from tests.factories.identity import TenantWorld, bearer, data, device_login, make_tenant, pin_login
 from tests.factories.sales import Till, cashier_principal, open_till, sell
 from tests.helpers import error_code
 
@@ -116,7 +116,7 @@ async def test_a_crash_between_sale_and_tickets_is_finished_by_the_retry(
 async def _relogin(client: httpx.AsyncClient, till: Till) -> str:
     token = await device_login(client, till.device.device_id, till.device.device_token)
     till.device.access_token = token
-    session = data(await client.post("/v1/employees/login", json={"pin": "1111"}, headers=bearer(token)))
+    session = data(await pin_login(client, till.device, "1111"))
     return str(session["access_token"])
 
 

@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from boxoffice.alerts import service as alerts
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
+from boxoffice.settings import service as settings_service
 from boxoffice.webhooks import rules
-from boxoffice.webhooks.worker import Worker
+from boxoffice.webhooks.worker import FEATURE_OFF, UNSEALABLE, Worker
 from tests.factories.identity import (
     TenantWorld,
     add_employee,
@@ -82,9 +84,27 @@ def receiver() -> Iterator[Receiver]:
     server.close()
 
 
+async def webhooks_feature(
+    client: httpx.AsyncClient, world: TenantWorld, on: bool, store_id: str | None = None
+) -> None:
+    """`features.webhooks` (off by default) at the tenant level, or as one store's override."""
+    params = {"store_id": store_id} if store_id else {}
+    data(
+        await client.put(
+            "/v1/settings/features",
+            json={"webhooks": on},
+            params=params,
+            headers=bearer(await owner_token(client, world)),
+        )
+    )
+
+
 @pytest.fixture
-async def world(deps: Deps) -> TenantWorld:
-    return await make_tenant(deps, "A")
+async def world(client: httpx.AsyncClient, deps: Deps) -> TenantWorld:
+    """A tenant that has turned webhooks on (the feature is off by default)."""
+    created = await make_tenant(deps, "A")
+    await webhooks_feature(client, created, True)
+    return created
 
 
 @pytest.fixture
@@ -193,6 +213,22 @@ async def test_failures_are_retried_on_the_schedule_and_the_third_try_succeeds(
         .to_list()
     )
     assert sorted(a["event_type"] for a in alerts) == ["webhook.failing", "webhook.recovered"]  # once each
+    # The failing episode was one alert, resolved by the recovery; a new failure is a new episode.
+    [episode] = data(await client.get("/v1/alerts", headers=owner))["items"]
+    assert (episode["kind"], episode["cause_key"], episode["status"]) == (
+        "webhook_failing",
+        hook["webhook_id"],
+        "resolved",
+    )
+    assert episode["occurrences"] == 1  # the second failure belonged to the same episode
+    assert episode["links"]["webhook_id"] == hook["webhook_id"]
+    device = await pair_device(client, world)
+    data(await client.post(f"/v1/devices/{device.device_id}/suspend", json={"reason": "x"}, headers=owner))
+    receiver.answers = [503]
+    await worker.run_once()
+    listed = data(await client.get("/v1/alerts", headers=owner))["items"]
+    assert [a["status"] for a in listed] == ["open", "resolved"]
+    assert await deps.db[C.AUDITS].count_documents({"event_type": "alert.raised"}) == 2
 
 
 async def test_a_receiver_that_never_answers_ends_dead_lettered_with_every_attempt(
@@ -252,6 +288,7 @@ async def test_one_tenants_events_never_reach_another_tenants_endpoint(
     mine, theirs = Receiver(), Receiver()
     try:
         other = await make_tenant(deps, "B")
+        await webhooks_feature(client, other, True)
         await add_webhook(client, world, mine.url, ["sale.created"])
         await add_webhook(client, other, theirs.url, ["sale.created", "ticket.issued"])
         await sell(client, till, "sale-0001", [("single", 1)])
@@ -334,3 +371,120 @@ async def test_outside_development_a_webhook_into_our_own_network_is_never_calle
     attempt = await deps.db[C.WEBHOOK_ATTEMPTS].find_one({"webhook_id": hook["webhook_id"]})
     assert attempt is not None
     assert "private address" in attempt["error"]
+
+
+async def test_the_webhooks_feature_decides_per_store_and_off_drops_the_events_deliveries(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    till: Till,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await add_webhook(client, world, receiver.url, ["sale.created", "alert.raised"])
+    worker = Worker(deps, http, seed=7)
+    reads: list[tuple[str, str | None]] = []
+    effective = settings_service.effective
+
+    async def counted(deps: Deps, tenant_id: str, store_id: str | None) -> dict[str, Any]:
+        reads.append((tenant_id, store_id))
+        return await effective(deps, tenant_id, store_id)
+
+    monkeypatch.setattr(settings_service, "effective", counted)
+
+    async def sale_types_sent(key: str) -> list[str]:
+        before = len(receiver.received)
+        data(await sell(client, till, key, [("single", 1)]), 201)
+        await worker.run_once()
+        return [e["type"] for e in receiver.events()[before:]]
+
+    await webhooks_feature(client, world, False)  # off for the tenant: nothing is delivered
+    for n in range(3):
+        data(await sell(client, till, f"sale-off-{n}", [("single", 1)]), 201)
+    reads.clear()  # (selling reads settings too)
+    await worker.run_once()
+    assert receiver.received == []
+    assert await deps.db[C.WEBHOOK_DELIVERIES].count_documents({}) == 0
+    # ... but the events are kept in the outbox (done with: turning it on later sends later events)
+    assert await deps.db[C.EVENTS].count_documents({"type": "sale.created", "fanned_out": True}) == 3
+    assert reads == [(world.tenant_id, world.store_id)]  # 6 events, settings read once per pass
+
+    await webhooks_feature(client, world, True, store_id=world.store_id)  # this store overrides: on
+    assert await sale_types_sent("sale-store-on") == ["sale.created"]
+    # A tenant-wide event (no store) follows the tenant's setting, still off.
+    await alerts.raise_alert(
+        deps, world.tenant_id, kind="webhook_failing", cause_key="x", store_id=None, title="t", detail="d"
+    )
+    await worker.run_once()
+    assert [e["type"] for e in receiver.events()] == ["sale.created"]
+
+    await webhooks_feature(client, world, True)  # on for the tenant, off at this store
+    await webhooks_feature(client, world, False, store_id=world.store_id)
+    assert await sale_types_sent("sale-store-off") == []
+    owner = bearer(await owner_token(client, world))
+    data(await client.delete("/v1/settings/features", params={"store_id": world.store_id}, headers=owner))
+    assert await sale_types_sent("sale-tenant-on") == ["sale.created"]
+
+
+async def test_deliveries_due_after_the_feature_is_turned_off_are_not_sent(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    clock: FixedClock,
+) -> None:
+    await one_suspension_event(client, world, receiver)
+    receiver.answers = [500]
+    worker = Worker(deps, http, seed=2)
+    await worker.run_once()
+    await webhooks_feature(client, world, False)
+    clock.advance(timedelta(minutes=5))
+    await worker.run_once()
+    assert len(receiver.received) == 1  # the retry was not sent
+    delivery = await deps.db[C.WEBHOOK_DELIVERIES].find_one({})
+    assert delivery is not None
+    assert (delivery["status"], delivery["attempts"], delivery["last_error"]) == ("cancelled", 1, FEATURE_OFF)
+
+
+async def test_a_secret_sealed_under_another_master_key_is_dead_lettered_at_once_with_one_alert(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    clock: FixedClock,
+) -> None:
+    hook, owner = await one_suspension_event(client, world, receiver)  # sealed under today's key
+    second = await pair_device(client, world)
+    data(await client.post(f"/v1/devices/{second.device_id}/suspend", json={"reason": "x"}, headers=owner))
+    rekeyed = Deps(deps.db, deps.clock, replace(deps.settings, webhook_master_key="a-different-master-key"))
+    worker = Worker(rekeyed, http, seed=4)
+    assert await worker.run_once() == 0
+    deliveries = await deps.db[C.WEBHOOK_DELIVERIES].find({"webhook_id": hook["webhook_id"]}).to_list()
+    assert len(deliveries) == 2
+    for delivery in deliveries:
+        assert (delivery["status"], delivery["attempts"], delivery["next_attempt_at"]) == ("dead", 1, None)
+        assert delivery["last_error"] == UNSEALABLE
+    clock.advance(timedelta(days=2))
+    await worker.run_once()  # dead letters are not retried
+    assert await deps.db[C.WEBHOOK_ATTEMPTS].count_documents({}) == 2
+    assert receiver.received == []  # nothing was ever sent unsigned
+    owner = bearer(await login_password(client, world.owner_email, world.owner_password))
+    detail = data(await client.get(f"/v1/webhook-deliveries/{deliveries[0]['delivery_id']}", headers=owner))
+    assert detail["status"] == "dead"
+    assert detail["attempts_log"][0]["error"] == UNSEALABLE
+    [alert] = data(await client.get("/v1/alerts", params={"kind": "webhook_failing"}, headers=owner))["items"]
+    assert (alert["status"], alert["cause_key"], alert["store_id"]) == ("open", hook["webhook_id"], None)
+    assert alert["detail"] == UNSEALABLE
+    assert alert["links"]["webhook_id"] == hook["webhook_id"]
+    assert alert["occurrences"] == 2  # both deliveries reported it; one alert
+    assert await deps.db[C.AUDITS].count_documents({"event_type": "alert.raised"}) == 1
+    assert await deps.db[C.EVENTS].count_documents({"type": "alert.raised"}) == 1
+    shown = data(await client.get(f"/v1/webhooks/{hook['webhook_id']}", headers=owner))
+    assert shown["healthy"] is False
+    # Removing the endpoint ends its alert.
+    assert (await client.delete(f"/v1/webhooks/{hook['webhook_id']}", headers=owner)).status_code == 204
+    [ended] = data(await client.get("/v1/alerts", headers=owner))["items"]
+    assert ended["status"] == "resolved"

@@ -125,11 +125,12 @@ async def test_set_add_to_set_and_scalar_push(clean_db: Database) -> None:
 
 
 async def test_unordered_bulk_write_reports_duplicates_and_applies_the_rest(clean_db: Database) -> None:
-    coll = clean_db["ops"]  # unique op_id
-    await coll.insert_one({"op_id": "O2"})
+    coll = clean_db["ops"]  # unique (tenant_id, device_id, op_id)
+    device = {"tenant_id": "A", "device_id": "D1"}
+    await coll.insert_one({**device, "op_id": "O2"})
     with pytest.raises(BulkWriteError) as info:
         await coll.bulk_write(
-            [InsertOne({"op_id": "O1"}), InsertOne({"op_id": "O2"}), InsertOne({"op_id": "O3"})],
+            [InsertOne({**device, "op_id": f"O{n}"}) for n in (1, 2, 3)],
             ordered=False,
         )
     errors = info.value.details["writeErrors"]
@@ -341,3 +342,56 @@ async def test_capped_counter_never_passes_its_cap_under_concurrency(clean_db: D
     doc = await counters.find_one({"key": "cap"})
     assert doc is not None
     assert doc["count"] == 5
+
+
+async def test_upsert_sets_a_domain_id_as_underscore_id_once_and_reports_who_inserted(
+    clean_db: Database,
+) -> None:
+    """Alerts: one upsert per raiser on the unique cause index; `_id` (the alert id) comes from
+    `$setOnInsert`, so later writes address the alert by `_id`; only the inserter sees upserted_id."""
+    alerts = clean_db["alerts"]  # unique (tenant_id, kind, cause_key, open_slot)
+    cause = {"tenant_id": "A", "kind": "k", "cause_key": "c", "open_slot": "open"}
+
+    async def raise_one(n: int) -> bool:
+        update = {"$setOnInsert": {"_id": f"AL{n}", "alert_id": f"AL{n}"}, "$inc": {"occurrences": 1}}
+        try:
+            result = await alerts.update_one(cause, update, upsert=True)
+        except DuplicateKeyError:
+            await alerts.update_one(cause, update)
+            return False
+        return result.upserted_id is not None
+
+    results = await asyncio.gather(*(raise_one(n) for n in range(20)))
+    assert results.count(True) == 1
+    [doc] = await alerts.find({"tenant_id": "A"}).to_list()
+    assert doc["_id"] == doc["alert_id"]
+    assert doc["occurrences"] == 20
+    moved = await alerts.find_one_and_update(
+        {"_id": doc["_id"], "open_slot": "open"}, {"$set": {"open_slot": doc["_id"]}}
+    )
+    assert moved is not None
+    assert await alerts.update_one(cause, {"$setOnInsert": {"_id": "AL99"}}, upsert=True)
+    assert await alerts.count_documents({"tenant_id": "A"}) == 2
+
+
+async def test_conditional_update_on_a_missing_field_by_underscore_id(clean_db: Database) -> None:
+    """A shift opened before drawer counters existed starts them once: `$exists: False`, on `_id`."""
+    shifts = clean_db["conf_shifts"]
+    await shifts.insert_many([{"k": "old"}, {"k": "new", "drawer_seq": 3}])
+    old = await shifts.find_one({"k": "old"})
+    new = await shifts.find_one({"k": "new"})
+    assert old is not None
+    assert new is not None
+    started = await asyncio.gather(
+        *(
+            shifts.update_one(
+                {"_id": old["_id"], "drawer_seq": {"$exists": False}}, {"$set": {"drawer_seq": 0}}
+            )
+            for _ in range(5)
+        )
+    )
+    assert sum(r.modified_count for r in started) == 1
+    untouched = await shifts.update_one(
+        {"_id": new["_id"], "drawer_seq": {"$exists": False}}, {"$set": {"drawer_seq": 0}}
+    )
+    assert untouched.matched_count == 0

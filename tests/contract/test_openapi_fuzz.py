@@ -1,6 +1,7 @@
 """Schemathesis drives every operation of our own OpenAPI schema with generated input, as the
-demo owner, against a live server: no 5xx, every status and body as documented, always the
-envelope. Bad input must get a clear 4xx, never a crash."""
+demo owner, as a bare POS and as a cashier signed in on it, against a live server: no 5xx, every
+status and body as documented, always the envelope. Bad input must get a clear 4xx, never a
+crash."""
 
 from __future__ import annotations
 
@@ -46,17 +47,43 @@ def live_api(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
     demo = asyncio.run(seed())
     with ThreadedServer(create_app(fuzz_settings), free_port()) as server:
-        login = httpx.post(
-            f"{server.url}/v1/employees/login",
-            json={"email": demo["owner"]["email"], "password": demo["owner"]["password"]},
-        )
-        yield {"url": server.url, "token": login.json()["data"]["access_token"]}
+        yield {"url": server.url, "tokens": _principals(server.url, demo)}
 
 
+def _principals(url: str, demo: dict[str, Any]) -> dict[str, str]:
+    """The owner in the back office, a bare POS device, and a cashier signed in on that POS."""
+    owner = httpx.post(
+        f"{url}/v1/employees/login",
+        json={"email": demo["owner"]["email"], "password": demo["owner"]["password"]},
+    ).json()["data"]["access_token"]
+    registered = httpx.post(
+        f"{url}/v1/auth/device/register",
+        json={"site_key": demo["site_key"], "type": "POS", "name": "Fuzz POS"},
+    ).json()["data"]
+    device = httpx.post(
+        f"{url}/v1/auth/device/login",
+        json={"device_id": registered["device_id"], "device_token": registered["device_token"]},
+    ).json()["data"]["access_token"]
+    tiles = httpx.get(f"{url}/v1/devices/me/staff", headers={"Authorization": f"Bearer {device}"}).json()
+    cashier_id = next(t["employee_id"] for t in tiles["data"] if t["name"] == demo["cashier"]["name"])
+    cashier = httpx.post(
+        f"{url}/v1/employees/login",
+        json={"employee_id": cashier_id, "pin": demo["cashier"]["pin"]},
+        headers={"Authorization": f"Bearer {device}"},
+    ).json()["data"]["access_token"]
+    return {"owner": owner, "device": device, "cashier": cashier}
+
+
+@pytest.mark.parametrize("who", ["owner", "device", "cashier"])
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_its_contract(case: schemathesis.Case, live_api: dict[str, Any]) -> None:
-    response = case.call(base_url=live_api["url"], headers={"Authorization": f"Bearer {live_api['token']}"})
+def test_every_operation_keeps_its_contract(
+    case: schemathesis.Case, live_api: dict[str, Any], who: str
+) -> None:
+    token = live_api["tokens"][who]
+    response = case.call(base_url=live_api["url"], headers={"Authorization": f"Bearer {token}"})
+    if response.status_code == 400 and response.text == "Invalid HTTP request received.":
+        return  # a header no HTTP parser accepts (a generated `content-length: V!r`): uvicorn's, not ours
     assert response.status_code < 500 or response.status_code == 503, response.text
     # Schema-valid input may still break a business rule (a back-office approval names its store,
     # a role id must exist): those 4xx are right, so "positive data accepted" is not checked.

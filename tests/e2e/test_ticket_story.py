@@ -36,7 +36,15 @@ def sell_refund_and_scan(api: str, demo: dict[str, Any]) -> dict[str, Any]:
             return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
 
         pos, gate = device("POS"), device("GATE")
-        cashier = client.post("/v1/employees/login", json={"pin": demo["cashier"]["pin"]}, headers=pos)
+        tiles = {
+            t["name"]: t["employee_id"]
+            for t in client.get("/v1/devices/me/staff", headers=pos).json()["data"]
+        }
+        cashier = client.post(
+            "/v1/employees/login",
+            json={"employee_id": tiles[demo["cashier"]["name"]], "pin": demo["cashier"]["pin"]},
+            headers=pos,
+        )
         till = {"Authorization": f"Bearer {cashier.json()['data']['access_token']}"}
         client.post("/v1/shifts/open", json={"cash_open": 50_000}, headers=till)  # 409 if open already
         packages = client.get("/v1/catalog/packages", headers=pos).json()["data"]["items"]
@@ -53,7 +61,12 @@ def sell_refund_and_scan(api: str, demo: dict[str, Any]) -> dict[str, Any]:
         sale_id, ticket = sold["sale"]["sale_id"], sold["tickets"][0]
         approval = client.post(
             "/v1/approvals/verify_pin",
-            json={"action": "refund", "pin": demo["supervisor"]["pin"], "target_id": sale_id},
+            json={
+                "action": "refund",
+                "pin": demo["supervisor"]["pin"],
+                "employee_id": tiles[demo["supervisor"]["name"]],
+                "target_id": sale_id,
+            },
             headers=pos,
         ).json()["data"]["approval_token"]
         refunded = client.post(

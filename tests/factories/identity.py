@@ -27,6 +27,8 @@ class TenantWorld:
 
 
 _counter = iter(range(1, 1_000_000))
+#: (tenant_id, pin) → the employee holding it, so a test can "tap the name tile" of whoever has a PIN.
+_PIN_HOLDERS: dict[tuple[str, str], str] = {}
 
 
 async def make_tenant(deps: Deps, label: str = "A") -> TenantWorld:
@@ -61,6 +63,7 @@ async def make_tenant(deps: Deps, label: str = "A") -> TenantWorld:
         }
         await StoreRepository(deps.db, Scope(created["tenant_id"])).insert(store)
         stores.append(store["store_id"])
+    _PIN_HOLDERS[(created["tenant_id"], pin)] = created["owner_id"]
     return TenantWorld(
         created["tenant_id"], stores[0], stores[1], email, "owner-password-1", pin, created["role_ids"]
     )
@@ -108,7 +111,13 @@ async def add_employee(
     created: dict[str, Any] = data(
         await client.post("/v1/employees", json=body, headers=bearer(await owner_token(client, world))), 201
     )
+    _PIN_HOLDERS[(world.tenant_id, pin)] = created["employee_id"]
     return created
+
+
+def holder_of(tenant_id: str, pin: str) -> str:
+    """The employee a test gave this PIN (PINs need not be unique: tests keep theirs apart)."""
+    return _PIN_HOLDERS.get((tenant_id, pin), "unknown-employee")
 
 
 @dataclass
@@ -117,6 +126,7 @@ class PairedDevice:
     device_token: str
     access_token: str
     store_id: str
+    tenant_id: str = ""
 
 
 async def pair_device(
@@ -135,7 +145,7 @@ async def pair_device(
     )
     data(await client.post(f"/v1/devices/{registered['device_id']}/approve", headers=admin))
     token = await device_login(client, registered["device_id"], registered["device_token"])
-    return PairedDevice(registered["device_id"], registered["device_token"], token, store)
+    return PairedDevice(registered["device_id"], registered["device_token"], token, store, world.tenant_id)
 
 
 async def device_login(client: httpx.AsyncClient, device_id: str, device_token: str) -> str:
@@ -148,5 +158,11 @@ async def device_login(client: httpx.AsyncClient, device_id: str, device_token: 
     return token
 
 
-async def pin_login(client: httpx.AsyncClient, device: PairedDevice, pin: str) -> httpx.Response:
-    return await client.post("/v1/employees/login", json={"pin": pin}, headers=bearer(device.access_token))
+async def pin_login(
+    client: httpx.AsyncClient, device: PairedDevice, pin: str, employee_id: str | None = None
+) -> httpx.Response:
+    """Tap the name tile of whoever holds `pin` (or `employee_id`), then type the PIN."""
+    who = employee_id or holder_of(device.tenant_id, pin)
+    return await client.post(
+        "/v1/employees/login", json={"employee_id": who, "pin": pin}, headers=bearer(device.access_token)
+    )

@@ -18,6 +18,7 @@ from tests.factories.identity import (
     add_employee,
     bearer,
     data,
+    holder_of,
     pair_device,
     pin_login,
 )
@@ -59,10 +60,21 @@ async def sell(
 
 
 async def approval(
-    client: httpx.AsyncClient, till: Till, action: str, pin: str, target_id: str | None = None
+    client: httpx.AsyncClient,
+    till: Till,
+    action: str,
+    pin: str,
+    target_id: str | None = None,
+    **context: Any,
 ) -> str:
-    """A supervisor's PIN typed on the till → a single-use approval token."""
-    body: dict[str, Any] = {"action": action, "pin": pin}
+    """A supervisor's PIN typed on the till → a single-use approval token, bound to the target and
+    to `context` (a manual discount's amount or percent_bp, a refund's method)."""
+    body: dict[str, Any] = {
+        "action": action,
+        "pin": pin,
+        "employee_id": holder_of(till.device.tenant_id, pin),
+        "context": context,
+    }
     if target_id:
         body["target_id"] = target_id
     granted = await client.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,25 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root(repo_root: Path) -> None
     assert users
     assert users[-1] not in ("root", "0")
     assert "uv sync --frozen" in text
+
+
+def test_the_api_believes_forwarded_addresses_from_the_admin_only(compose: dict[str, Any]) -> None:
+    """The admin has a fixed address on a fixed subnet, outside the range other containers draw
+    from; the API's FORWARDED_ALLOW_IPS names exactly that address (never a network or `*`)."""
+    services = compose["services"]
+    admin_address = services["admin"]["networks"]["backend"]["ipv4_address"]
+    assert env_of(services["api"])["FORWARDED_ALLOW_IPS"] == admin_address
+    ipam = compose["networks"]["backend"]["ipam"]["config"][0]
+    address = ipaddress.ip_address(admin_address)
+    assert address in ipaddress.ip_network(ipam["subnet"])
+    assert address not in ipaddress.ip_network(ipam["ip_range"])
+    assert address != ipaddress.ip_address(ipam["gateway"])  # published ports may arrive from there
+    assert "FORWARDED_ALLOW_IPS" not in env_of(services["admin"])  # browsers come straight in
+
+
+def test_metrics_need_a_token_and_cookies_follow_the_scheme(compose: dict[str, Any]) -> None:
+    for name in ("api", "admin"):
+        service = compose["services"][name]
+        assert env_of(service)["METRICS_TOKEN_FILE"] == "/run/secrets/metrics_token"
+        assert "metrics_token" in service["secrets"]
+    assert env_of(compose["services"]["admin"])["ADMIN_COOKIE_SECURE"] == "auto"

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.tickets.redemption import GateRules, Scan, decide
+from boxoffice.tickets.redemption import GateRules, Scan, StandingPass, decide, displace, offline_cap
 
 T0 = datetime(2031, 3, 14, 3, 0, tzinfo=UTC)
 RULES = GateRules(grace_seconds=30, zone_prices={"arcade": 4_000})
@@ -114,3 +114,117 @@ def test_a_timepass_never_passes_after_its_minutes(seq: list[tuple[float, str]],
         result = use(t, scan(at, device))
         if result[0] == "pass" and t.get("first_pass_at") is not None:
             assert scan(at).at - t["first_pass_at"] < timedelta(minutes=minutes)
+
+
+# ---- offline PASSes the gate granted --------------------------------------------------------------
+
+
+def grant(t: dict[str, Any], s: Scan, rules: GateRules = RULES) -> tuple[str, str | None, str | None]:
+    """An offline PASS the gate gave: decide as `granted`, and write a PASS back."""
+    verdict = decide(t, s, rules, granted=True)
+    t.update(verdict.changes)
+    return verdict.result, verdict.reason, verdict.overridden
+
+
+def test_a_granted_pass_stands_over_the_gates_clock_and_set_up_but_not_over_a_void_ticket() -> None:
+    early = ticket(valid_from=T0 + timedelta(minutes=11))
+    assert grant(early, scan(10)) == ("pass", None, "not_started")
+    assert early["used"] == 1
+    assert grant(ticket(), scan(60 * 10 + 1)) == ("pass", None, "expired")
+    assert grant(ticket(zones=["pool"]), scan(zone="arcade")) == ("pass", None, "wrong_device")
+    assert grant(ticket(status="refunded"), scan()) == ("fail", "refunded", None)
+    assert grant(ticket(status="cancelled", valid_to=T0), scan()) == ("fail", "cancelled", None)
+    assert grant(ticket(used=1), scan()) == ("fail", "duplicate_use", None)  # no use left: a conflict
+    assert decide(ticket(valid_from=T0 + timedelta(hours=1)), scan(), RULES).overridden is None
+
+
+def test_a_late_upload_keeps_the_latest_pass_and_a_timepass_runs_from_the_earliest() -> None:
+    t = ticket("multi", 3)
+    use(t, scan(30, device="G2"))
+    grant(t, scan(10, device="G1"))  # made earlier, uploaded later
+    assert (t["last_pass_at"], t["last_pass_device"], t["used"]) == (scan(30).at, "G2", 2)
+    pass_ = ticket("timepass", 60)
+    use(pass_, scan(50))
+    assert grant(pass_, scan(20))[0] == "pass"
+    assert pass_["first_pass_at"] == scan(20).at
+    assert use(pass_, scan(85)) == ("fail", "exhausted", 0)  # 60 minutes from the earliest pass
+
+
+def standing(*passes: tuple[str, float, str, int]) -> list[StandingPass]:
+    return [StandingPass(rid, device, scan(minutes).at, units) for rid, minutes, device, units in passes]
+
+
+def test_the_earliest_pass_takes_the_place_of_the_latest_later_one() -> None:
+    t = ticket(used=1, passes=1, last_pass_at=scan(30).at, last_pass_device="G2")
+    early = scan(10, device="G1")
+    refused = decide(t, early, RULES, granted=True)
+    plan = displace(t, early, RULES, standing(("r2", 30, "G2", 1)), refused)
+    assert plan is not None
+    verdict, gone = plan
+    assert (verdict.result, verdict.units, [p.redemption_id for p in gone]) == ("pass", 1, ["r2"])
+    assert verdict.changes == {"passes": 2, "used": 1, "last_pass_at": early.at, "last_pass_device": "G1"}
+    assert displace(t, scan(40, device="G1"), RULES, standing(("r2", 30, "G2", 1)), refused) is None
+
+
+def test_a_multi_visit_ticket_gives_up_only_its_latest_later_visit() -> None:
+    t = ticket("multi", 2, used=2, passes=2, last_pass_at=scan(30).at, last_pass_device="G3")
+    s = scan(15, device="G1")
+    plan = displace(
+        t, s, RULES, standing(("a", 5, "G2", 1), ("b", 30, "G3", 1)), decide(t, s, RULES, granted=True)
+    )
+    assert plan is not None
+    verdict, gone = plan
+    assert [p.redemption_id for p in gone] == ["b"]
+    assert (verdict.remaining, verdict.changes["used"], verdict.changes["last_pass_at"]) == (0, 2, s.at)
+    grace = ticket("multi", 1, used=1, passes=1, last_pass_at=scan(10).at, last_pass_device="G1")
+    again = scan(10.2, device="G1")  # a re-scan inside the grace window is not a visit to displace
+    assert displace(grace, again, RULES, standing(("a", 10, "G1", 1)), decide(grace, again, RULES)) is None
+
+
+def test_a_credit_ticket_frees_as_many_later_taps_as_the_earlier_one_costs() -> None:
+    t = ticket("credit", 10_000, used=9_000, passes=3, last_pass_at=scan(40).at, last_pass_device="G2")
+    s = scan(5, device="G1", amount=4_000)
+    taps = standing(("a", 1, "G2", 5_000), ("b", 20, "G2", 2_000), ("c", 40, "G2", 2_000))
+    plan = displace(t, s, RULES, taps, decide(t, s, RULES, granted=True))
+    assert plan is not None
+    verdict, gone = plan
+    assert [p.redemption_id for p in gone] == ["c", "b"]
+    assert (verdict.changes["used"], verdict.remaining, verdict.units) == (9_000, 1_000, 4_000)
+    assert displace(t, scan(30, amount=9_000), RULES, taps, decide(t, scan(30, amount=9_000), RULES)) is None
+
+
+def test_the_offline_cap_never_exceeds_the_tickets_own_uses() -> None:
+    assert offline_cap(ticket(), 50) == 1
+    assert offline_cap(ticket("multi", 5), 50) == 5
+    assert offline_cap(ticket("multi", 5), 2) == 2
+    assert offline_cap(ticket("timepass", 120), 50) == 50
+    assert offline_cap(ticket("credit", 10_000), 0) == 0
+
+
+@given(
+    quota=st.integers(1, 4),
+    order=st.permutations(list(range(6))),
+    minutes=st.lists(st.integers(0, 500), min_size=6, max_size=6, unique=True),
+)
+def test_whatever_the_upload_order_the_earliest_passes_stand(
+    quota: int, order: list[int], minutes: list[int]
+) -> None:
+    """Offline PASSes from different gates, applied in any order with displacement: the ones that
+    stand are the earliest, as many as the quota, and `used` counts them."""
+    t = ticket("multi", quota)
+    stands: dict[str, StandingPass] = {}
+    for n in order:
+        s = scan(minutes[n], device=f"G{n}")
+        verdict = decide(t, s, RULES, granted=True)
+        gone: list[StandingPass] = []
+        if verdict.result == "fail":
+            plan = displace(t, s, RULES, list(stands.values()), verdict)
+            if plan is None:
+                continue
+            verdict, gone = plan
+        t.update(verdict.changes)
+        for p in gone:
+            del stands[p.redemption_id]
+        stands[f"r{n}"] = StandingPass(f"r{n}", s.device_id, s.at, verdict.units)
+    assert sorted(p.at for p in stands.values()) == sorted(scan(m).at for m in minutes)[:quota]
+    assert t["used"] == len(stands) == min(quota, 6)

@@ -43,6 +43,11 @@ export interface Package {
   type: PackageType;
   /** Satang. */
   price: number;
+  /**
+   * store_id → the price in satang at that store, instead of `price`; applies while the
+   * multi_price feature is on. Missing on packages saved before store prices existed.
+   */
+  store_prices?: Record<string, number>;
   /** null: the default tax profile. */
   tax_profile_id: string | null;
   quota_or_minutes: number | null;
@@ -60,6 +65,9 @@ export interface Package {
 
 export type PackageInput = Omit<Package, "package_id" | "created_at" | "updated_at">;
 export type PackagePatch = Partial<PackageInput>;
+
+/** The most a package's price (and each store price) may be, in satang (฿1,000,000). */
+export const PACKAGE_PRICE_MAX = 100_000_000;
 
 export interface PackageFilters {
   store_id?: string;

@@ -1,5 +1,7 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { DEFAULT_PAGE_SIZE, type Page, apiGet, buildQuery, seg } from "./http";
+import type { ReceiptPreview } from "./settings";
+import type { PaperWidth } from "./stores";
 import type { Ticket } from "./tickets";
 
 export const PAYMENT_METHODS = ["cash", "qr", "card", "other"] as const;
@@ -60,6 +62,10 @@ export interface Sale {
   discount_total: number;
   tax_total: number;
   grand_total: number;
+  /** The payment type's surcharge on top of grand_total, satang (not refunded). */
+  fee_total: number;
+  /** grand_total + fee_total: what the customer paid. */
+  amount_due: number;
   payment_method: PaymentMethod;
   amount_tendered: number;
   change: number;
@@ -87,12 +93,17 @@ export const saleKeys = {
   all: ["sales"] as const,
   list: (query: SalesQuery) => ["sales", "list", query] as const,
   detail: (saleId: string) => ["sales", "detail", saleId] as const,
+  receipt: (saleId: string, paperWidth: PaperWidth | null) =>
+    ["sales", "receipt", saleId, paperWidth ?? "store"] as const,
 };
 
 export const listSalesPage = (query: SalesQuery, cursor: string | null, signal?: AbortSignal) =>
   apiGet<Page<Sale>>("/v1/sales", { ...query, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
 export const getSale = (saleId: string, signal?: AbortSignal) =>
   apiGet<SaleDetail>(`/v1/sales/${seg(saleId)}`, undefined, signal);
+/** The sale's receipt as the store's printer prints it; `paperWidth` null: the store's receipt setting. */
+export const getSaleReceipt = (saleId: string, paperWidth: PaperWidth | null, signal?: AbortSignal) =>
+  apiGet<ReceiptPreview>(`/v1/sales/${seg(saleId)}/receipt`, { paper_width: paperWidth }, signal);
 
 /** The CSV export's address for the same filters (a plain download, not an envelope). */
 export const salesCsvHref = (query: SalesQuery) => `${SALES_CSV_PATH}${buildQuery({ ...query })}`;
@@ -115,5 +126,13 @@ export function useSale(saleId: string, enabled = true) {
     enabled,
     queryKey: saleKeys.detail(saleId),
     queryFn: ({ signal }) => getSale(saleId, signal),
+  });
+}
+
+export function useSaleReceipt(saleId: string, paperWidth: PaperWidth | null, enabled = true) {
+  return useQuery({
+    enabled,
+    queryKey: saleKeys.receipt(saleId, paperWidth),
+    queryFn: ({ signal }) => getSaleReceipt(saleId, paperWidth, signal),
   });
 }

@@ -290,10 +290,44 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign in: {email, password} or {email, pin}; on a device (its bearer token) {pin}
-         * @description Without a bearer token this opens a back-office session. With a device's bearer token it opens a session bound to that device and its store (the employee must belong to the store). Five wrong passwords or PINs within 15 minutes lock the employee for 15 minutes (E_PIN_LOCKED).
+         * Sign in: {email, password} in the back office; {employee_id, pin} on a device
+         * @description Without a bearer token this opens a back-office session (email and password only). With a device's bearer token, {employee_id, pin} (the name tile, then the PIN) opens a session bound to that device and its store (the employee must work there). Wrong secrets are slowed per source: five within 15 minutes lock that employee on that device or address for 15 minutes, each further lockout twice as long (423 E_PIN_LOCKED with Retry-After); devices and addresses the employee never signed in from share a small daily allowance of wrong attempts.
          */
         post: operations["login_v1_employees_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/me/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The name tiles a device shows: who works at its store (tap one, then type the PIN) */
+        get: operations["staff_tiles_v1_devices_me_staff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employees/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: every session of the signed-in employee ends (back office and devices) */
+        post: operations["logout_v1_employees_logout_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -793,7 +827,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cash put into the drawer (with a reason) */
+        /**
+         * Cash put into the drawer (with a reason) — once per Idempotency-Key
+         * @description Same key and body: the first answer again, with `Idempotent-Replayed: true`; another body under the key: 409 E_IDEMPOTENCY_MISMATCH; the first still running: 409 E_IN_PROGRESS with Retry-After. Keys belong to the device and the employee signed in on it.
+         */
         post: operations["pay_in_v1_shifts_pay_in_post"];
         delete?: never;
         options?: never;
@@ -810,7 +847,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cash taken out of the drawer (with a reason) */
+        /**
+         * Cash taken out of the drawer (with a reason) — once per Idempotency-Key, never below zero
+         * @description Refused with 409 E_INSUFFICIENT_CASH (details: drawer_cash, amount) when the drawer should hold less than the amount: float + cash sales - cash refunds + pay-ins - pay-outs. Idempotency as for pay_in.
+         */
         post: operations["pay_out_v1_shifts_pay_out_post"];
         delete?: never;
         options?: never;
@@ -916,6 +956,26 @@ export interface paths {
         };
         /** One sale with its tickets */
         get: operations["get_sale_v1_sales__sale_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sales/{sale_id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sale's receipt as the store's printer prints it (text and ESC/POS bytes)
+         * @description Lines, discounts, VAT, the payment type's fee and the amount paid, with the store's receipt settings. `paper_width` 58 or 80 (mm); the `receipt` setting's width if omitted.
+         */
+        get: operations["sale_receipt_v1_sales__sale_id__receipt_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1255,16 +1315,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What needs attention, newest first: alerts of the stores the caller may see
+         * @description Tenant-wide alerts (no store, e.g. a failing webhook endpoint) are listed only for callers who hold reports_view at every store.
+         */
+        get: operations["list_alerts_v1_alerts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/{alert_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alert (who, when and the note are kept and audited; repeating it is a no-op)
+         * @description Idempotent: an alert already acknowledged is answered as it is, with the first acknowledgement's person, time and note. A resolved alert can still be acknowledged.
+         */
+        post: operations["acknowledge_alert_v1_alerts__alert_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApprovalContext */
+        /** AlertAcknowledge */
+        AlertAcknowledge: {
+            /**
+             * Note
+             * @description What was done about it (kept in the audit log)
+             */
+            note?: string | null;
+        };
+        /** AlertRead */
+        AlertRead: {
+            /** Alert Id */
+            alert_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "webhook_failing" | "pin_burst" | "account_guessing";
+            /**
+             * Cause Key
+             * @description What the alert is about, per kind (e.g. the webhook id)
+             */
+            cause_key: string;
+            /**
+             * Store Id
+             * @description null: about the whole tenant
+             */
+            store_id: string | null;
+            /** Title */
+            title: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Links
+             * @description The records it is about, e.g. {"webhook_id": "..."}
+             */
+            links: {
+                [key: string]: string;
+            };
+            /**
+             * Status
+             * @description open → acknowledged (a person saw it) → resolved (the cause cleared)
+             * @enum {string}
+             */
+            status: "open" | "acknowledged" | "resolved";
+            /** Raised At */
+            raised_at: string;
+            /**
+             * Last Seen At
+             * @description When the cause was last reported
+             */
+            last_seen_at: string;
+            /**
+             * Occurrences
+             * @description How many times the cause was reported while unresolved
+             */
+            occurrences: number;
+            /** Acknowledged At */
+            acknowledged_at?: string | null;
+            /** Acknowledged By */
+            acknowledged_by?: string | null;
+            /** Acknowledge Note */
+            acknowledge_note?: string | null;
+            /** Resolved At */
+            resolved_at?: string | null;
+        };
+        /**
+         * ApprovalContext
+         * @description What the approval is for: it works only for this (a bigger discount needs a new approval).
+         */
         ApprovalContext: {
             /** Target Type */
             target_type?: string | null;
-            /** Target Id */
+            /**
+             * Target Id
+             * @description Required for refund (the sale) and reprint (the ticket)
+             */
             target_id?: string | null;
+            /**
+             * Amount
+             * @description manual_discount: the largest discount in satang
+             */
+            amount?: number | null;
+            /**
+             * Percent Bp
+             * @description manual_discount: the largest discount in basis points
+             */
+            percent_bp?: number | null;
+            /**
+             * Refund Method
+             * @description refund: pay back by this method instead of the sale's own (the approver's choice)
+             */
+            refund_method?: ("cash" | "qr" | "card" | "other") | null;
         };
         /** ApprovalGranted */
         ApprovalGranted: {
@@ -1384,7 +1570,10 @@ export interface components {
         };
         /** CashMovementIn */
         CashMovementIn: {
-            /** Amount */
+            /**
+             * Amount
+             * @description Satang (a JSON integer)
+             */
             amount: number;
             /** Reason */
             reason: string;
@@ -1740,6 +1929,15 @@ export interface components {
             /** Password */
             password?: string | null;
         };
+        /** Envelope[AlertRead] */
+        Envelope_AlertRead_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["AlertRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[ApprovalGranted] */
         Envelope_ApprovalGranted_: {
             /** Server Time */
@@ -1855,6 +2053,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["PackageRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[AlertRead]] */
+        Envelope_Page_AlertRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_AlertRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[Page[AuditRead]] */
@@ -2100,6 +2307,15 @@ export interface components {
             data?: components["schemas"]["ShiftRead"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[SignedOut] */
+        Envelope_SignedOut_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SignedOut"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[SiteKeyCreated] */
         Envelope_SiteKeyCreated_: {
             /** Server Time */
@@ -2191,6 +2407,16 @@ export interface components {
             data?: {
                 [key: string]: string;
             } | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[list[StaffTile]] */
+        Envelope_list_StaffTile__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            /** Data */
+            data?: components["schemas"]["StaffTile"][] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** ErrorBody */
@@ -2318,12 +2544,12 @@ export interface components {
             grace_seconds: number;
             /**
              * Max Offline Minutes
-             * @description Refuse offline passes once the bootstrap is older
+             * @description Refuse offline passes once the bootstrap is older (ops made later are flagged)
              */
             max_offline_minutes: number;
             /**
              * Offline Cap
-             * @description Offline passes one ticket may get from this gate
+             * @description Offline passes one ticket may get from this gate, and never more than its own uses (a single entry once, N visits N times): min(offline_cap, the entry's remaining)
              */
             offline_cap: number;
             /** Settings Version */
@@ -2339,26 +2565,58 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** IncidentPass */
+        IncidentPass: {
+            /**
+             * Device Id
+             * @description The device that let the ticket in
+             */
+            device_id?: string | null;
+            /**
+             * At
+             * @description When, by that device's record
+             */
+            at?: string | null;
+            /** Redemption Id */
+            redemption_id?: string | null;
+        };
         /** IncidentRead */
         IncidentRead: {
             /** Incident Id */
             incident_id: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description offline_double_pass (two passes where one use was left: `passes` names both gates and times, earliest first; `redemption_id` is the one that became the conflict), offline_cap (a gate passed a ticket beyond its offline cap), offline_pass_void (a gate passed a refunded or cancelled ticket), offline_verdict_override (a gate's offline PASS used the ticket where the server would have said `details.server_reason`, e.g. its clock ran behind), offline_clock_skew and offline_too_long (ops of one upload: `details.op_ids`)
+             */
             kind: string;
-            /** Ticket Id */
+            /**
+             * Ticket Id
+             * @default
+             */
             ticket_id: string;
             /** Store Id */
             store_id: string;
+            /**
+             * Device Id
+             * @description The device whose op or scan this is about
+             * @default
+             */
+            device_id: string;
             /** Created At */
             created_at: string;
             /** Passes */
-            passes: {
-                [key: string]: unknown;
-            }[];
-            /** Redemption Id */
+            passes: components["schemas"]["IncidentPass"][];
+            /**
+             * Redemption Id
+             * @default
+             */
             redemption_id: string;
             /** Status */
             status: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            };
         };
         /** Liveness */
         Liveness: {
@@ -2485,6 +2743,11 @@ export interface components {
             error?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Flags
+             * @description What the server noticed: `clock_skew` (ts outside the device's trusted span: kept at the server's time), `offline_too_long` (made after more than max_offline_minutes without contact)
+             */
+            flags?: string[];
         };
         /** PackageCreate */
         PackageCreate: {
@@ -2505,6 +2768,13 @@ export interface components {
              * @description Satang, tax as the tax profile says
              */
             price: number;
+            /**
+             * Store Prices
+             * @description Store id → price in satang at that store, while the multi_price feature is on
+             */
+            store_prices?: {
+                [key: string]: number;
+            };
             /**
              * Tax Profile Id
              * @description null: the default profile
@@ -2543,6 +2813,10 @@ export interface components {
             type: "single" | "multi" | "timepass" | "credit" | "bundle";
             /** Price */
             price: number;
+            /** Store Prices */
+            store_prices?: {
+                [key: string]: number;
+            };
             /** Tax Profile Id */
             tax_profile_id: string | null;
             /** Quota Or Minutes */
@@ -2579,6 +2853,10 @@ export interface components {
             name?: string | null;
             /** Price */
             price?: number | null;
+            /** Store Prices */
+            store_prices?: {
+                [key: string]: number;
+            } | null;
             /** Tax Profile Id */
             tax_profile_id?: string | null;
             /** Quota Or Minutes */
@@ -2595,6 +2873,13 @@ export interface components {
             active?: boolean | null;
             /** Validity */
             validity?: (components["schemas"]["DaysAfterSale"] | components["schemas"]["FixedDates"]) | null;
+        };
+        /** Page[AlertRead] */
+        Page_AlertRead_: {
+            /** Items */
+            items: components["schemas"]["AlertRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
         };
         /** Page[AuditRead] */
         Page_AuditRead_: {
@@ -2747,11 +3032,14 @@ export interface components {
         };
         /**
          * PinLogin
-         * @description Sign-in with a PIN: with the email in the back office; on a device the PIN alone will do.
+         * @description Sign-in on a paired device: the employee tapped on the name tiles, then their PIN.
          */
         PinLogin: {
-            /** Email */
-            email?: string | null;
+            /**
+             * Employee Id
+             * @description From GET /v1/devices/me/staff (the name tiles)
+             */
+            employee_id: string;
             /** Pin */
             pin: string;
         };
@@ -2837,6 +3125,19 @@ export interface components {
             tax_total: number;
             /** Grand Total */
             grand_total: number;
+            /** Payment Method */
+            payment_method?: ("cash" | "qr" | "card" | "other") | null;
+            /**
+             * Payment Fee
+             * @description The payment type's surcharge, satang (not refunded)
+             * @default 0
+             */
+            payment_fee: number;
+            /**
+             * Amount Due
+             * @description grand_total + payment_fee: what the customer pays
+             */
+            amount_due: number;
         };
         /** QuoteRequest */
         QuoteRequest: {
@@ -2857,6 +3158,11 @@ export interface components {
              * @description Price as of this moment (default: now)
              */
             at?: string | null;
+            /**
+             * Payment Method
+             * @description Adds that payment type's fee (amount_due); refused when it is turned off
+             */
+            payment_method?: ("cash" | "qr" | "card" | "other") | null;
         };
         /** Readiness */
         Readiness: {
@@ -2936,7 +3242,7 @@ export interface components {
         RedeemIn: {
             /**
              * Scan Id
-             * @description Made by the gate (a ULID); send it again to retry a scan whose answer was lost
+             * @description Made by the gate (a ULID); send it again, for the same ticket, to retry a scan whose answer was lost. One already used for another ticket or device answers 409 E_IDEMPOTENCY_MISMATCH
              */
             scan_id?: string | null;
             /** Qr Token */
@@ -2958,6 +3264,11 @@ export interface components {
              * @description When the gate scanned it (kept for the record; online verdicts use server time)
              */
             scanned_at?: string | null;
+            /**
+             * Device Id
+             * @description The scanning device, as the spec's `{qr_token, device_id}` body names it: it must be the device signed in (403 E_PERMISSION otherwise); the server takes the device from the token
+             */
+            device_id?: string | null;
         };
         /** RedeemResult */
         RedeemResult: {
@@ -3338,6 +3649,16 @@ export interface components {
             /** Grand Total */
             grand_total: number;
             /**
+             * Fee Total
+             * @description The payment type's surcharge, satang (not refunded)
+             */
+            fee_total: number;
+            /**
+             * Amount Due
+             * @description grand_total + fee_total: what the customer paid
+             */
+            amount_due: number;
+            /**
              * Payment Method
              * @enum {string}
              */
@@ -3440,6 +3761,16 @@ export interface components {
             /** Snapshots */
             snapshots?: components["schemas"]["SnapshotRead"][];
         };
+        /** SignedOut */
+        SignedOut: {
+            /** Employee Id */
+            employee_id: string;
+            /**
+             * Signed Out
+             * @default true
+             */
+            signed_out: boolean;
+        };
         /** SiteKeyCreate */
         SiteKeyCreate: {
             /**
@@ -3528,6 +3859,13 @@ export interface components {
             /** Cash Diff */
             cash_diff: number;
             totals: components["schemas"]["Totals"];
+        };
+        /** StaffTile */
+        StaffTile: {
+            /** Employee Id */
+            employee_id: string;
+            /** Name */
+            name: string;
         };
         /** StoreCreate */
         StoreCreate: {
@@ -3631,29 +3969,33 @@ export interface components {
         /** SyncBatch */
         SyncBatch: {
             /** Ops */
-            ops: components["schemas"]["SyncOp"][];
+            ops: components["schemas"]["SyncOpIn"][];
             /**
              * Outbox Remaining
              * @description Ops still waiting on the device after this batch
              */
             outbox_remaining?: number | null;
         };
-        /** SyncOp */
-        SyncOp: {
+        /**
+         * SyncOp
+         * @description An op as the batch takes it: its shape only (strings, an integer, an object), so that each
+         *     op's rules (op_id a ULID, a known type, ts with a zone and in bounds) are checked on the op
+         *     alone (as SyncOp) and one bad op is `rejected` alone. Fields beyond these go on to that check.
+         */
+        SyncOpIn: {
             /**
              * Op Id
-             * @description A ULID made on the device
+             * @description A ULID made on the device (checked per op)
              */
             op_id: string;
             /**
              * Type
-             * @enum {string}
+             * @description One of sale, redemption, audit, shift_open, shift_close (checked per op)
              */
-            type: "sale" | "redemption" | "audit" | "shift_open" | "shift_close";
+            type: string;
             /**
              * Ts
-             * Format: date-time
-             * @description When the device did it
+             * @description When the device did it, with a zone (e.g. 2026-11-26T05:00:00Z). It must lie between the device's last contact less offline.clock_skew_seconds and now plus that allowance: outside, a sale is rejected E_CLOCK_SKEW, any other op is kept at the server's time and flagged `clock_skew`
              */
             ts: string;
             /**
@@ -3665,6 +4007,8 @@ export interface components {
             payload?: {
                 [key: string]: unknown;
             };
+        } & {
+            [key: string]: unknown;
         };
         /** SyncResult */
         SyncResult: {
@@ -3817,8 +4161,17 @@ export interface components {
         Totals: {
             /** Sales Count */
             sales_count: number;
-            /** Sales Total */
+            /**
+             * Sales Total
+             * @description What was taken: sale totals plus payment fees
+             */
             sales_total: number;
+            /**
+             * Fees Total
+             * @description Payment fees inside sales_total
+             * @default 0
+             */
+            fees_total: number;
             /** Refunds Total */
             refunds_total: number;
             /** Cash Sales */
@@ -3875,6 +4228,11 @@ export interface components {
             action: "refund" | "reprint" | "manual_discount" | "shift_close" | "settings_write";
             /** Pin */
             pin: string;
+            /**
+             * Employee Id
+             * @description The approver, tapped on the name tiles (or give email)
+             */
+            employee_id?: string | null;
             /** Email */
             email?: string | null;
             /**
@@ -3910,7 +4268,7 @@ export interface components {
              */
             url: string;
             /** Events */
-            events: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended")[];
+            events: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended" | "alert.raised")[];
             /** Description */
             description?: string | null;
         };
@@ -3946,7 +4304,7 @@ export interface components {
             /** Url */
             url?: string | null;
             /** Events */
-            events?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended")[] | null;
+            events?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended" | "alert.raised")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -4121,6 +4479,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4183,6 +4550,15 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4353,6 +4729,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4491,6 +4876,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4622,6 +5016,15 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4898,6 +5301,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4971,6 +5383,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5058,6 +5479,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5138,6 +5568,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5211,6 +5650,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5354,6 +5802,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5374,6 +5831,100 @@ export interface operations {
             };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    staff_tiles_v1_devices_me_staff_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_StaffTile__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    logout_v1_employees_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SignedOut_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5591,6 +6142,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5738,6 +6298,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5802,6 +6371,15 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5882,6 +6460,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6157,6 +6744,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -6313,6 +6909,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -6422,6 +7027,15 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6803,6 +7417,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7008,6 +7631,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7147,6 +7779,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7301,6 +7942,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7363,6 +8013,15 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7587,6 +8246,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7794,6 +8462,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7919,6 +8596,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -7933,7 +8619,10 @@ export interface operations {
     pay_in_v1_shifts_pay_in_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7981,6 +8670,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8002,7 +8700,10 @@ export interface operations {
     pay_out_v1_shifts_pay_out_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description One per attempt; reuse it to retry safely */
+                "Idempotency-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8050,6 +8751,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8272,6 +8982,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -8422,6 +9141,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -8516,6 +9244,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_SaleWithTickets_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sale_receipt_v1_sales__sale_id__receipt_get: {
+        parameters: {
+            query?: {
+                /** @description 58 or 80 mm */
+                paper_width?: 58 | 80;
+            };
+            header?: never;
+            path: {
+                sale_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReceiptPreview_"];
                 };
             };
             /** @description E_VALIDATION: the request does not match the schema */
@@ -8808,6 +9606,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -8882,6 +9698,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8979,6 +9804,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -9062,6 +9896,15 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9228,6 +10071,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -9358,6 +10210,15 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 2097152 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9527,6 +10388,15 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9737,6 +10607,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -9801,6 +10680,15 @@ export interface operations {
             };
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9894,7 +10782,7 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
                 status?: ("pending" | "delivered" | "dead" | "cancelled") | null;
-                event_type?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended") | null;
+                event_type?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended" | "alert.raised") | null;
             };
             header?: never;
             path: {
@@ -10085,6 +10973,159 @@ export interface operations {
             };
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_alerts_v1_alerts_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                status?: ("open" | "acknowledged" | "resolved") | null;
+                kind?: ("webhook_failing" | "pin_burst" | "account_guessing") | null;
+                store_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_AlertRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    acknowledge_alert_v1_alerts__alert_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertAcknowledge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_AlertRead_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_CONFLICT: the record's state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -70,9 +70,48 @@ export interface Zone {
   credit_price?: number;
 }
 
+/** How gates count uses and how long they may work offline. */
 export interface Redemption {
+  /** A re-scan at the same gate inside this many seconds is not a new use (0..3600). */
   grace_seconds: number;
+  /** A gate whose last download is older than this many minutes refuses offline passes (1..10080). */
+  max_offline_minutes: number;
 }
+
+export interface SalesSettings {
+  /** Tickets one sale may issue; a larger cart is refused (E_TOO_LARGE). */
+  max_tickets_per_sale: number;
+}
+
+/** What a device may do while it cannot reach the server, and how far its clock is trusted. */
+export interface OfflineSettings {
+  /** How far an offline op's time may lie before the device's last contact or after now. */
+  clock_skew_seconds: number;
+  /** Sales one POS may make offline between two contacts (0: none). */
+  pos_max_sales: number;
+  /** Satang one POS may take offline between two contacts (0: none). */
+  pos_max_amount: number;
+}
+
+/** The API's bounds of the whole-number settings (inclusive), as its schema states them. */
+export const SETTING_BOUNDS = {
+  redemption: {
+    grace_seconds: { min: 0, max: 3600 },
+    max_offline_minutes: { min: 1, max: 7 * 24 * 60 },
+  },
+  sales: {
+    max_tickets_per_sale: { min: 1, max: 1000 },
+  },
+  offline: {
+    clock_skew_seconds: { min: 0, max: 3600 },
+    pos_max_sales: { min: 0, max: 100_000 },
+    /** Satang: ฿0 to ฿100,000,000. */
+    pos_max_amount: { min: 0, max: 10_000_000_000 },
+  },
+} as const;
+
+/** The most a payment type's fixed surcharge may be (satang, ฿100,000). */
+export const PAYMENT_FEE_SATANG_MAX = 10_000_000;
 
 export const REASON_USES = ["refund", "reprint"] as const;
 export type ReasonUse = (typeof REASON_USES)[number];
@@ -117,6 +156,8 @@ export interface SettingsValues {
   reasons: Reason[];
   refunds: RefundSettings;
   reprints: ReprintSettings;
+  sales: SalesSettings;
+  offline: OfflineSettings;
 }
 
 export type SettingsSection = keyof SettingsValues;
@@ -138,29 +179,34 @@ export interface LevelSettings {
   values: Partial<SettingsValues>;
 }
 
+/** A receipt as the printer prints it (the sample of /v1/receipts/preview, or a sale's own). */
 export interface ReceiptPreview {
   paper_width: PaperWidth;
   width_chars: number;
   text: string;
+  /** The same receipt as ESC/POS printer bytes (code page 874), base64. */
+  escpos_base64: string;
 }
 
 /**
  * The built-in values, used for a section the tenant has not set yet when the all-stores scope
- * is edited (the API only answers effective values for a store).
+ * is edited (the API only answers effective values for a store). Features, payment types,
+ * redemption, sales and offline follow the API's own defaults.
  */
 export const DEFAULT_SETTINGS: SettingsValues = {
-  features: { kiosk: false, gate_binding: false, multi_price: false, webhooks: false, require_open_shift: true },
+  features: { kiosk: true, gate_binding: false, multi_price: true, webhooks: false, require_open_shift: true },
   billing: { plan: "", renews_on: null, seats: 0 },
   payment_types: [
     { code: "cash", name: "Cash", enabled: true, fee_bp: 0, fee_satang: 0 },
-    { code: "qr", name: "PromptPay QR", enabled: true, fee_bp: 0, fee_satang: 0 },
-    { code: "card", name: "Card", enabled: false, fee_bp: 0, fee_satang: 0 },
+    { code: "qr", name: "Thai QR (PromptPay)", enabled: true, fee_bp: 0, fee_satang: 0 },
+    { code: "card", name: "Card", enabled: true, fee_bp: 0, fee_satang: 0 },
+    { code: "other", name: "Other", enabled: false, fee_bp: 0, fee_satang: 0 },
   ],
   taxes: { profiles: [{ tax_profile_id: "vat7", name: "VAT 7%", rate_bp: 700, inclusive: true }], default_profile_id: "vat7" },
   receipt: { header: "", footer: "", logo_ref: null, paper_width: 80, blocks: [...RECEIPT_BLOCKS] },
   ticket_printers: { profiles: [], by_device: {} },
   zones: [],
-  redemption: { grace_seconds: 0 },
+  redemption: { grace_seconds: 30, max_offline_minutes: 240 },
   reasons: [
     { code: "customer_request", label: "Customer asked", applies_to: ["refund"], active: true },
     { code: "wrong_item", label: "Wrong item sold", applies_to: ["refund"], active: true },
@@ -171,6 +217,8 @@ export const DEFAULT_SETTINGS: SettingsValues = {
   ],
   refunds: { partial_use: "pro_rata" },
   reprints: { daily_cap_per_device: 20, daily_cap_per_staff: 10 },
+  sales: { max_tickets_per_sale: 100 },
+  offline: { clock_skew_seconds: 120, pos_max_sales: 100, pos_max_amount: 5_000_000 },
 };
 
 export const settingsKeys = {

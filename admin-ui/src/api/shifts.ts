@@ -7,7 +7,10 @@ export type ShiftStatus = (typeof SHIFT_STATUSES)[number];
 
 export interface ShiftTotals {
   sales_count: number;
+  /** What was taken: sale totals plus payment fees. */
   sales_total: number;
+  /** Payment surcharges, inside sales_total (missing on shifts closed before fees existed: 0). */
+  fees_total?: number;
   refunds_total: number;
   cash_sales: number;
   cash_refunds: number;
@@ -25,6 +28,8 @@ export interface ShiftSnapshot {
   cash_counted: number | null;
   cash_expected: number | null;
   cash_diff: number | null;
+  /** The shift's totals as they were then. */
+  totals?: ShiftTotals;
 }
 
 export interface Shift {

@@ -11,6 +11,7 @@ export const WEBHOOK_EVENTS = [
   "refund.created",
   "shift.closed",
   "device.suspended",
+  "alert.raised",
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
@@ -23,6 +24,7 @@ export const WEBHOOK_EVENT_LABELS: Record<WebhookEvent, string> = {
   "refund.created": "Refund made",
   "shift.closed": "Shift closed",
   "device.suspended": "Device suspended",
+  "alert.raised": "Alert raised",
 };
 
 /** "Sale made" for "sale.created"; an unknown type is shown as it is. */

@@ -195,9 +195,12 @@ export function makeEffective(
   return { store_id: "st_1", version: 7, etag: "W/\"7\"", values, sources, ...overrides };
 }
 
-/** A completed cash sale of ฿1,200.50: two day passes with a discount and a bundle. */
+/**
+ * A completed cash sale of ฿1,200.50: two day passes with a discount and a bundle. No payment
+ * fee; amount_due follows grand_total + fee_total unless given.
+ */
 export function makeSale(overrides: Partial<Sale> = {}): Sale {
-  return {
+  const sale: Omit<Sale, "amount_due"> & { amount_due?: number } = {
     sale_id: "01JPSALE0000000000000000S1",
     short_ref: "S-0042",
     store_id: "st_1",
@@ -235,12 +238,14 @@ export function makeSale(overrides: Partial<Sale> = {}): Sale {
     discount_total: 10000,
     tax_total: 7854,
     grand_total: 120050,
+    fee_total: 0,
     payment_method: "cash",
     amount_tendered: 150000,
     change: 29950,
     ticket_ids: ["01JPTICKET00000000000000T1", "01JPTICKET00000000000000T2"],
     ...overrides,
   };
+  return { ...sale, amount_due: sale.amount_due ?? sale.grand_total + sale.fee_total };
 }
 
 export function makeTicket(overrides: Partial<Ticket> = {}): Ticket {
@@ -287,6 +292,7 @@ export function makeShift(overrides: Partial<Shift> = {}): Shift {
     totals: {
       sales_count: 12,
       sales_total: 650000,
+      fees_total: 2400,
       refunds_total: 20000,
       cash_sales: 320000,
       cash_refunds: 10000,

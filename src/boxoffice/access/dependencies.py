@@ -13,7 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from boxoffice.access.policy import DEVICE_ROUTES, device_route_denial
 from boxoffice.access.principal import Principal
+from boxoffice.audit import service as audit
 from boxoffice.core.context import current_context
+from boxoffice.core.db import Document
 from boxoffice.core.deps import AppDeps, Deps, client_ip
 from boxoffice.core.errors import DeviceSuspended, PermissionDenied, Unauthenticated
 from boxoffice.core.repository import Scope
@@ -75,8 +77,40 @@ async def principal_from_claims(
     employee_id = str(claims["sub"])
     if ctx is not None:
         ctx.employee_id = employee_id
+    return await employee_principal(
+        deps, tenant_id, employee_id, ip, device, session_version=int(claims.get("sv", 0))
+    )
+
+
+async def employee_principal(
+    deps: Deps,
+    tenant_id: str,
+    employee_id: str,
+    ip: str | None,
+    device: Document | None,
+    *,
+    session_version: int | None = None,
+) -> Principal:
+    """An active employee with their current grants; on a device, only those at its store. With
+    `session_version` (from a token), a session their sign-out, password change, role change or
+    suspension ended is refused. A suspended employee's attempt is audited with device and address."""
     employee = await EmployeeRepository(deps.db, Scope(tenant_id)).find_one({"employee_id": employee_id})
-    if employee is None or employee.get("status") != "active":
+    if employee is None:
+        raise Unauthenticated("This session has ended; sign in again.")
+    if employee.get("status") != "active":
+        await audit.append(
+            deps.db,
+            deps.clock,
+            tenant_id=tenant_id,
+            store_id=device["store_id"] if device else None,
+            device_id=device["device_id"] if device else None,
+            actor_id=employee_id,
+            ip=ip,
+            event_type="auth.employee.suspended_refused",
+            payload={},
+        )
+        raise Unauthenticated("This session has ended; sign in again.")
+    if session_version is not None and session_version != int(employee.get("session_version", 0)):
         raise Unauthenticated("This session has ended; sign in again.")
     grants = await load_grants(deps, tenant_id, employee_id)
     if device is not None:
@@ -92,7 +126,12 @@ def check_device_route(principal: Principal, route: str) -> None:
     """A device may call `route` if its type and caps allow it and, with an employee signed in on
     it, that employee holds the route's permission at the device's store."""
     assert principal.device is not None
-    denial = device_route_denial(route, str(principal.device["type"]), principal.device.get("caps", {}))
+    denial = device_route_denial(
+        route,
+        str(principal.device["type"]),
+        principal.device.get("caps", {}),
+        employee_signed_in=principal.employee is not None,
+    )
     if denial:
         raise PermissionDenied(denial)
     _, _, permission = DEVICE_ROUTES[route]

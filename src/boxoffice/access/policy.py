@@ -85,21 +85,36 @@ DEVICE_ROUTES: Final[dict[str, tuple[frozenset[DeviceType], str | None, str | No
     "sync.batch": (frozenset({"POS", "GATE", "KIOSK"}), None, None),
 }
 
+#: On a POS these move money or paper, so a person answers for them: an employee must be signed in
+#: on the device (a bare POS token cannot sell, open shifts, refund or reprint). A kiosk sells as
+#: itself, while the store's kiosk feature is on (checked by the sale).
+STAFFED_ON_POS: Final[frozenset[str]] = frozenset(
+    {"sales.create", "tickets.reprint", "refunds.create", "shifts.open", "shifts.close"}
+)
+
+#: offline_cap: offline passes one ticket may get from the device, and never more than the ticket's
+#: own uses (tickets/redemption.py `offline_cap`): a single entry passes once per device offline, N
+#: visits N times; the number bounds what has no count of its own — a day's timepass re-entries or
+#: credit taps at one gate (fewer at a till, which is not a turnstile).
 DEFAULT_CAPS: Final[dict[DeviceType, dict[str, bool | int]]] = {
-    "POS": {"can_sell": True, "can_redeem": True, "kiosk_mode": False, "offline_cap": 500},
-    "GATE": {"can_sell": False, "can_redeem": True, "kiosk_mode": False, "offline_cap": 5000},
+    "POS": {"can_sell": True, "can_redeem": True, "kiosk_mode": False, "offline_cap": 10},
+    "GATE": {"can_sell": False, "can_redeem": True, "kiosk_mode": False, "offline_cap": 50},
     "KIOSK": {"can_sell": True, "can_redeem": False, "kiosk_mode": True, "offline_cap": 0},
     "ADMIN": {"can_sell": False, "can_redeem": False, "kiosk_mode": False, "offline_cap": 0},
 }
 
 
-def device_route_denial(route: str, device_type: str, caps: dict[str, object]) -> str | None:
+def device_route_denial(
+    route: str, device_type: str, caps: dict[str, object], *, employee_signed_in: bool = True
+) -> str | None:
     """Why this device may not call the route, or None when it may."""
     types, cap, _ = DEVICE_ROUTES[route]
     if device_type not in types:
         return f"A {device_type} device cannot call this endpoint."
     if cap is not None and not caps.get(cap, False):
         return f"This device's capabilities do not include {cap}."
+    if device_type == "POS" and route in STAFFED_ON_POS and not employee_signed_in:
+        return "Sign in a staff member on this POS first (their PIN)."
     return None
 
 

@@ -2,6 +2,9 @@
 
 SameSite=Strict plus a double-submit CSRF token (cookie `bo_csrf`, header `X-CSRF-Token`) guards
 every state-changing request; the token is refreshed through the API shortly before it expires.
+Cookies are `Secure` when the browser's request came over https (the request's own scheme, or
+X-Forwarded-Proto from a proxy listed in ADMIN_FORWARDED_ALLOW_IPS), or always/never as
+ADMIN_COOKIE_SECURE says.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import timedelta
 import httpx
 from fastapi import Request, Response
 
+from boxoffice.config import Settings
 from boxoffice.core.clock import Clock
 
 SESSION_COOKIE = "bo_session"
@@ -24,7 +28,6 @@ CSRF_HEADER = "x-csrf-token"
 REFRESH_BEFORE = timedelta(minutes=5)
 COOKIE_MAX_AGE = timedelta(hours=12)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
 
 
 def token_expiry(token: str) -> int | None:
@@ -37,9 +40,18 @@ def token_expiry(token: str) -> int | None:
         return None
 
 
+def over_https(request: Request) -> bool:
+    """The scheme uvicorn saw: the connection's own, or a trusted proxy's X-Forwarded-Proto."""
+    return request.url.scheme == "https"
+
+
 def _secure(request: Request) -> bool:
-    host = request.url.hostname or ""
-    return host not in LOCAL_HOSTS and not host.endswith(".localhost")
+    settings: Settings = request.app.state.settings
+    if settings.admin_cookie_secure == "always":
+        return True
+    if settings.admin_cookie_secure == "never":
+        return False
+    return over_https(request)
 
 
 def set_session(request: Request, response: Response, token: str) -> None:

@@ -10,6 +10,7 @@ after the lease runs out, repeats the same idempotent steps.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -20,8 +21,16 @@ from boxoffice.audit import service as audit
 from boxoffice.core import ratelimit
 from boxoffice.core.db import C, Document
 from boxoffice.core.deps import Deps
-from boxoffice.core.errors import Conflict, IdempotencyMismatch, InProgress, NoOpenShift, ValidationFailed
-from boxoffice.core.idempotency import fingerprint, raise_if_running
+from boxoffice.core.errors import (
+    ApprovalRequired,
+    Conflict,
+    IdempotencyMismatch,
+    InProgress,
+    NoOpenShift,
+    NotFound,
+    ValidationFailed,
+)
+from boxoffice.core.idempotency import fingerprint, raise_if_running, scoped_key
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
@@ -74,6 +83,7 @@ async def begin_refund(
     made before. Returns (refund, is_new)."""
     device = device_of(principal)
     store_id = str(device["store_id"])
+    key = scoped_key(principal, key)
     scope = Scope(principal.tenant_id, frozenset({store_id}))
     repo = RefundRepository(deps.db, scope)
     digest = fingerprint(store_id, str(device["device_id"]), body)
@@ -81,7 +91,9 @@ async def begin_refund(
     if existing is not None:
         return existing, False
 
-    sale = await SaleRepository(deps.db, scope).get({"sale_id": body.sale_id}, "Sale")
+    sale = await SaleRepository(deps.db, scope).find_one({"sale_id": body.sale_id}, with_id=True)
+    if sale is None:
+        raise NotFound("Sale not found.")
     if sale["status"] != "completed":
         raise Conflict("This sale is still being completed; retry in a moment.")
     tickets = await TicketRepository(deps.db, scope).find_many({"sale_id": sale["sale_id"]})
@@ -109,18 +121,23 @@ async def begin_refund(
     if shift is None and values["features"]["require_open_shift"]:
         raise NoOpenShift("Open a shift on this POS before refunding: the refund comes out of its drawer.")
     await ratelimit.hit(deps.db, deps.clock, ratelimit.REFUND, str(device["device_id"]))
-    approval = await consume_approval(
-        deps,
-        tenant_id=principal.tenant_id,
-        token=body.approval_token,
-        action="refund",
-        store_id=store_id,
-        target_id=sale["sale_id"],
-        retry_key=key,
+    await ratelimit.hit(deps.db, deps.clock, ratelimit.REFUNDS_BY_EMPLOYEE, principal.actor_id or "-")
+    refund_id = new_id()
+    await _claim_sale(deps, sale, refund_id)
+    try:
+        approval = await _use_approval(deps, principal, body, sale, key)
+    except ApprovalRequired:
+        await _release_sale(deps, principal.tenant_id, sale["_id"], refund_id)
+        raise
+    method = (
+        body.method
+        if body.method is not None
+        else str(approval.get("refund_method") or "") or sale["payment_method"]
     )
     now = deps.clock.now()
     refund = {
-        "refund_id": new_id(),
+        "refund_id": refund_id,
+        "sale_key": sale["_id"],
         "idempotency_key": key,
         "fingerprint": digest,
         "sale_id": sale["sale_id"],
@@ -129,7 +146,8 @@ async def begin_refund(
         "shift_id": shift["shift_id"] if shift else None,
         "status": "pending",
         "lease_until": now + LEASE,
-        "method": body.method or sale["payment_method"],
+        "method": method,
+        "method_chosen_by": approval["approver_id"] if method != sale["payment_method"] else "",
         "planned": [{"ticket_id": x.ticket_id, "amount": x.amount, "used_seen": x.used_seen} for x in lines],
         "lines": [],
         "amount": 0,
@@ -144,11 +162,58 @@ async def begin_refund(
     try:
         saved = await repo.insert(refund)
     except DuplicateKeyError:
+        await _release_sale(deps, principal.tenant_id, sale["_id"], refund_id)
         raced = await repo.find_one({"idempotency_key": key})
         if raced is None:
             raise
         return raced, False
     return saved, True
+
+
+async def _use_approval(
+    deps: Deps, principal: Principal, body: RefundCreate, sale: Document, key: str
+) -> Document:
+    return await consume_approval(
+        deps,
+        tenant_id=principal.tenant_id,
+        token=body.approval_token,
+        action="refund",
+        store_id=str(sale["store_id"]),
+        target_id=sale["sale_id"],
+        retry_key=key,
+        # Money goes back the way it came unless the approver chose another way for this refund.
+        refund_method=body.method if body.method not in (None, sale["payment_method"]) else None,
+    )
+
+
+async def _claim_sale(deps: Deps, sale: Document, refund_id: str) -> None:
+    """One refund of a sale at a time (a compare-and-set on the sale's `_id`): two racing refunds
+    never each take part of a sale; the second waits for the first and is then planned afresh."""
+    now = deps.clock.now()
+    busy = InProgress(
+        "Another refund of this sale is being made; retry in a moment.", headers={"Retry-After": "2"}
+    )
+    held_until = sale.get("refund_claim_until")
+    if held_until is not None and held_until > now:
+        raise busy
+    unchanged = held_until if held_until is not None else {"$exists": False}
+    claimed = await SaleRepository(deps.db, Scope(str(sale["tenant_id"]))).update_one(
+        {"_id": sale["_id"], "refund_claim_until": unchanged},
+        {"$set": {"refund_claim": refund_id, "refund_claim_until": now + LEASE}},
+    )
+    if not claimed:
+        raise busy
+
+
+async def _release_sale(deps: Deps, tenant_id: str, sale_key: Any, refund_id: str) -> None:
+    await SaleRepository(deps.db, Scope(tenant_id)).update_one(
+        {"_id": sale_key, "refund_claim": refund_id}, {"$set": {"refund_claim_until": deps.clock.now()}}
+    )
+
+
+async def _release(deps: Deps, tenant_id: str, refund: Document) -> None:
+    if "sale_key" in refund:  # (refunds begun before sales were claimed carry none)
+        await _release_sale(deps, tenant_id, refund["sale_key"], refund["refund_id"])
 
 
 async def _resume(deps: Deps, principal: Principal, refund: Document, digest: str) -> tuple[Document, bool]:
@@ -212,6 +277,7 @@ async def apply_refund(deps: Deps, principal: Principal, refund: Document) -> Do
         await repo.update_one(
             {"refund_id": refund["refund_id"], "status": "pending"}, {"$set": {"status": "void"}}
         )
+        await _release(deps, principal.tenant_id, refund)
         raise _nothing_refunded()
     done_view = {**refund, "status": "completed", "lines": lines, "amount": amount}
     response = {"refund": refund_view(done_view), "tickets": [ticket_view(t) for t in flipped]}
@@ -242,6 +308,7 @@ async def apply_refund(deps: Deps, principal: Principal, refund: Document) -> Do
             }
         },
     )
+    await _release(deps, principal.tenant_id, refund)
     if done is None:  # another attempt completed it first: answer what it answered
         current = await repo.get({"refund_id": refund["refund_id"]}, "Refund")
         if current["status"] == "void":

@@ -23,7 +23,7 @@ from boxoffice.core import ratelimit
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import CapExceeded, Conflict, IdempotencyMismatch
-from boxoffice.core.idempotency import fingerprint, raise_if_running
+from boxoffice.core.idempotency import fingerprint, raise_if_running, scoped_key
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
@@ -63,6 +63,7 @@ async def create_reprint(
     """Returns (response data, replayed)."""
     device = device_of(principal)
     store_id = str(device["store_id"])
+    key = scoped_key(principal, key)
     scope = Scope(principal.tenant_id, frozenset({store_id}))
     repo = ReprintRepository(deps.db, scope)
     digest = fingerprint(store_id, str(device["device_id"]), body)
@@ -77,6 +78,7 @@ async def create_reprint(
     values = await store_settings(deps, principal, store_id)
     check_reason(values, "reprint", body.reason_code)
     await ratelimit.hit(deps.db, deps.clock, ratelimit.REPRINT, str(device["device_id"]))
+    await ratelimit.hit(deps.db, deps.clock, ratelimit.REPRINTS_BY_EMPLOYEE, principal.actor_id or "-")
     approval = await consume_approval(
         deps,
         tenant_id=principal.tenant_id,

@@ -6,8 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
-from boxoffice.tickets.schemas import PaymentMethod, TicketRead
+from boxoffice.core.schemas import (
+    MULTILINE_TEXT,
+    CommandModel,
+    PaymentMethod,
+    ReadModel,
+    UtcDatetime,
+)
+from boxoffice.tickets.schemas import TicketRead
 
 REASON_CODE = r"^[A-Za-z0-9_-]{1,40}$"
 
@@ -18,7 +24,7 @@ class ReprintCreate(CommandModel):
         min_length=1, max_length=200, description="From POST /v1/approvals/verify_pin, action reprint"
     )
     reason_code: str = Field(pattern=REASON_CODE, description="One of the `reasons` setting's codes")
-    reason_text: str | None = Field(default=None, max_length=500, pattern=NOT_BLANK)
+    reason_text: str | None = Field(default=None, max_length=500, pattern=MULTILINE_TEXT)
 
 
 class RefundCreate(CommandModel):
@@ -30,7 +36,7 @@ class RefundCreate(CommandModel):
         min_length=1, max_length=200, description="From POST /v1/approvals/verify_pin, action refund"
     )
     reason_code: str = Field(pattern=REASON_CODE, description="One of the `reasons` setting's codes")
-    reason_text: str | None = Field(default=None, max_length=500, pattern=NOT_BLANK)
+    reason_text: str | None = Field(default=None, max_length=500, pattern=MULTILINE_TEXT)
     method: PaymentMethod | None = Field(
         default=None, description="How the money goes back; the sale's payment method if omitted"
     )

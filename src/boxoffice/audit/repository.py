@@ -1,4 +1,4 @@
-"""Every query on `audits`."""
+"""Every query on `audits` and on the chain heads (`audit_heads`, one document per tenant)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
 
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
@@ -58,6 +59,30 @@ class AuditRepository(ScopedRepository):
         return await self.find_many(filters, sort=[("seq", DESCENDING)], limit=limit)
 
 
+class AuditHeadRepository(ScopedRepository):
+    """The last entry of a tenant's chain (`_id` is the tenant id): what lets verify notice entries
+    cut from the end. It only moves forward."""
+
+    collection_name = C.AUDIT_HEADS
+    store_scoped = False
+
+    async def head(self) -> Document | None:
+        return await self.find_one({"_id": self.scope.tenant_id})
+
+    async def advance(self, entry: Document) -> None:
+        """One conditional write: move the head to `entry` unless it already stands at or past it.
+        The upsert creates the head on a chain's first entry (or an older chain's next one); when the
+        head exists but is further on, the upsert's insert meets its `_id` and nothing changes."""
+        try:
+            await self.update_one(
+                {"_id": self.scope.tenant_id, "seq": {"$lt": int(entry["seq"])}},
+                {"$set": {"seq": int(entry["seq"]), "hash": entry["hash"], "audit_id": entry["audit_id"]}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # a later entry's writer moved it first
+
+
 async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]:
     """The whole chain of one tenant, oldest first (for verification), as stored."""
     repo = AuditRepository(db, Scope(tenant_id))
@@ -67,6 +92,8 @@ async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]
 
 
 async def tenants_with_audits(db: Database) -> list[str]:
-    """Every tenant with a chain: the one unscoped read, for `boxoffice audit verify`."""
-    ids: list[str] = await db[C.AUDITS].distinct("tenant_id")
+    """Every tenant with a chain or a head (a chain emptied out still has its head): the unscoped
+    reads, for `boxoffice audit verify`."""
+    ids: set[str] = set(await db[C.AUDITS].distinct("tenant_id"))
+    ids |= set(await db[C.AUDIT_HEADS].distinct("tenant_id"))
     return sorted(ids)

@@ -18,7 +18,7 @@ from boxoffice.audit.schemas import AuditRead
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
-from boxoffice.core.pagination import Limit
+from boxoffice.core.pagination import Limit, SeqCursor
 from boxoffice.core.query import DATE_TIME, parse_instant
 from boxoffice.core.schemas import Page
 
@@ -56,7 +56,7 @@ class AuditFilters:
         subject_id: Annotated[
             str | None, Query(max_length=64, description="Entries about this sale, ticket, refund…")
         ] = None,
-        cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
+        cursor: SeqCursor = None,
     ) -> None:
         self.since, self.until = parse_instant("from", from_), parse_instant("to", to)
         self.store_id, self.actor_id, self.device_id = store_id, actor_id, device_id

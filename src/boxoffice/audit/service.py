@@ -1,7 +1,9 @@
 """Append to and verify the audit chain.
 
-Appending reads the head and inserts `seq + 1`; the unique (tenant_id, seq) index makes a
-concurrent writer fail and retry on the new head, so the chain never forks (no transactions).
+Appending reads the last entry and inserts `seq + 1`; the unique (tenant_id, seq) index makes a
+concurrent writer fail and retry on the new last entry, so the chain never forks (no transactions).
+Then the tenant's head is moved to the new entry (one conditional upsert that never moves it back),
+so verify can tell a chain cut short from one that simply ends: three round trips per entry.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
-from boxoffice.audit.chain import GENESIS_HASH, BrokenLink, entry_hash, first_broken_link
-from boxoffice.audit.repository import AuditRepository, iterate_chain
+from boxoffice.audit.chain import GENESIS_HASH, BrokenLink, entry_hash, first_broken_link, head_mismatch
+from boxoffice.audit.repository import AuditHeadRepository, AuditRepository, iterate_chain
 from boxoffice.core.clock import Clock
 from boxoffice.core.db import Database, Document
 from boxoffice.core.deps import Deps
@@ -68,14 +70,18 @@ async def append(
             await repo.insert(entry)
         except DuplicateKeyError:
             continue  # another writer took this seq; chain onto theirs
+        await AuditHeadRepository(db, Scope(tenant_id)).advance(entry)
         return entry
     raise RuntimeError("audit chain is too contended to append")
 
 
 async def verify(db: Database, tenant_id: str) -> tuple[int, BrokenLink | None]:
-    """(entries checked, the first broken link or None)."""
+    """(entries checked, the first broken link or None): every link, then the end against the head."""
     entries = [entry async for entry in iterate_chain(db, tenant_id)]
-    return len(entries), first_broken_link(entries)
+    broken = first_broken_link(entries)
+    if broken is None:
+        broken = head_mismatch(entries, await AuditHeadRepository(db, Scope(tenant_id)).head())
+    return len(entries), broken
 
 
 async def record(

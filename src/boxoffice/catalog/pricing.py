@@ -315,6 +315,12 @@ def bundle_shares(
     return [(pid, qty_each * qty, part) for (pid, qty_each, _), part in zip(components, parts, strict=True)]
 
 
+def payment_fee(amount: int, fee_bp: int, fee_satang: int) -> int:
+    """A payment type's surcharge on `amount`: its percent (half-up) plus its fixed part; nothing
+    on a sale that costs nothing."""
+    return percent_of(amount, fee_bp) + fee_satang if amount > 0 else 0
+
+
 def quote(
     cart: Cart,
     catalog: Mapping[str, PricedPackage],

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
+from boxoffice.core.money import MAX_SATANG
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, PaymentMethod, ReadModel, UtcDatetime
 
 PackageType = Literal["single", "multi", "timepass", "credit", "bundle"]
 RuleKind = Literal[
     "line_percent", "line_amount", "cart_percent", "cart_amount", "promo_code", "bundle", "time_of_day"
 ]
-MAX_SATANG = 100_000_000  # 1,000,000 THB
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 ID = Field(min_length=1, max_length=64)
 
@@ -66,11 +66,18 @@ class FixedDates(CommandModel):
 Validity = DaysAfterSale | FixedDates
 
 
+StorePrices = Annotated[dict[str, Annotated[int, Field(ge=0, le=MAX_SATANG)]], Field(max_length=500)]
+
+
 class PackageFields(CommandModel):
     store_id: str | None = Field(default=None, max_length=64, description="null: sold at every store")
     name: str = Field(min_length=1, max_length=80, pattern=NOT_BLANK)
     type: PackageType
     price: int = Field(ge=0, le=MAX_SATANG, description="Satang, tax as the tax profile says")
+    store_prices: StorePrices = Field(
+        default_factory=dict,
+        description="Store id → price in satang at that store, while the multi_price feature is on",
+    )
     tax_profile_id: str | None = Field(default=None, max_length=40, description="null: the default profile")
     quota_or_minutes: int | None = Field(default=None, ge=1, le=1_000_000)
     components: list[Component] = Field(default_factory=list, max_length=20)
@@ -105,6 +112,7 @@ class PackageUpdate(CommandModel):
     store_id: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NOT_BLANK)
     price: int | None = Field(default=None, ge=0, le=MAX_SATANG)
+    store_prices: StorePrices | None = None
     tax_profile_id: str | None = Field(default=None, max_length=40)
     quota_or_minutes: int | None = Field(default=None, ge=1, le=1_000_000)
     components: list[Component] | None = Field(default=None, max_length=20)
@@ -127,6 +135,7 @@ class PackageRead(ReadModel):
     name: str
     type: PackageType
     price: int
+    store_prices: dict[str, int] = Field(default_factory=dict)
     tax_profile_id: str | None
     quota_or_minutes: int | None
     components: list[dict[str, Any]]
@@ -286,6 +295,9 @@ class QuoteRequest(CommandModel):
         default=None, max_length=200, description="A supervisor's approval for the manual discount"
     )
     at: datetime | None = Field(default=None, description="Price as of this moment (default: now)")
+    payment_method: PaymentMethod | None = Field(
+        default=None, description="Adds that payment type's fee (amount_due); refused when it is turned off"
+    )
 
 
 class DiscountOut(ReadModel):
@@ -329,3 +341,6 @@ class QuoteOut(ReadModel):
     discount_total: int
     tax_total: int
     grand_total: int
+    payment_method: PaymentMethod | None = None
+    payment_fee: int = Field(default=0, description="The payment type's surcharge, satang (not refunded)")
+    amount_due: int = Field(description="grand_total + payment_fee: what the customer pays")

@@ -32,6 +32,7 @@ from boxoffice.core.errors import (
     ApprovalRequired,
     Conflict,
     NotFound,
+    PaymentTypeDisabled,
     PermissionDenied,
     ValidationFailed,
 )
@@ -39,6 +40,7 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.settings import service as settings_service
 from boxoffice.staff.service import approval_is_valid
+from boxoffice.tenancy.repository import StoreRepository
 from boxoffice.tenancy.service import get_store
 
 
@@ -99,6 +101,17 @@ async def _check_references(
     unknown = sorted(set(fields.get("zones") or []) - zones)
     if unknown:
         raise ValidationFailed(f"Unknown access zone(s): {', '.join(unknown)}; add them under Access zones.")
+    priced_at = sorted(fields.get("store_prices") or {})
+    if priced_at:
+        known = {
+            s["store_id"]
+            for s in await StoreRepository(deps.db, Scope(principal.tenant_id)).find_many(
+                {"store_id": {"$in": priced_at}}, projection={"_id": 0, "store_id": 1}
+            )
+        }
+        strangers = [s for s in priced_at if s not in known]
+        if strangers:
+            raise ValidationFailed(f"store_prices names unknown store(s): {', '.join(strangers)}.")
     tax = fields.get("tax_profile_id")
     if tax is not None and tax not in {p["tax_profile_id"] for p in values["taxes"]["profiles"]}:
         raise ValidationFailed(f"Unknown tax profile {tax}.")
@@ -344,14 +357,31 @@ def _engine_rule(doc: Document) -> pricing.Rule:
     )
 
 
-def _engine_package(doc: Document) -> pricing.PricedPackage:
+def _engine_package(doc: Document, store_id: str, multi_price: bool) -> pricing.PricedPackage:
+    """The package as the engine prices it at this store: its store price while multi_price is on."""
+    price = (doc.get("store_prices") or {}).get(store_id) if multi_price else None
     return pricing.PricedPackage(
         package_id=doc["package_id"],
         name=doc["name"],
-        price=int(doc["price"]),
+        price=int(price if price is not None else doc["price"]),
         tax_profile_id=doc.get("tax_profile_id"),
         components=tuple((c["package_id"], int(c["qty"])) for c in doc.get("components") or []),
     )
+
+
+def discount_size(body: QuoteRequest) -> tuple[int, int] | None:
+    """(amount, percent_bp) of the cart's manual discount, which its approval must cover."""
+    if body.manual_discount is None:
+        return None
+    return body.manual_discount.amount or 0, body.manual_discount.percent_bp or 0
+
+
+def payment_type(settings: dict[str, Any], method: str) -> dict[str, Any]:
+    """The store's payment type for `method`; refused when it is missing or turned off."""
+    for kind in settings["payment_types"]:
+        if kind["code"] == method and kind["enabled"]:
+            return dict(kind)
+    raise PaymentTypeDisabled(f"Payment by {method} is turned off at this store.")
 
 
 async def _check_manual_discount(deps: Deps, principal: Principal, store_id: str, body: QuoteRequest) -> None:
@@ -363,6 +393,7 @@ async def _check_manual_discount(deps: Deps, principal: Principal, store_id: str
         token=body.approval_token,
         action="manual_discount",
         store_id=store_id,
+        discount=discount_size(body),
     ):
         return
     if principal.device is not None:
@@ -416,7 +447,8 @@ async def price_cart(
                 f"Package {line.package_id} is not for sale here now.",
                 details=[{"loc": ["body", "lines"], "msg": f"{line.package_id} is not for sale"}],
             )
-    catalog = {d["package_id"]: _engine_package(d) for d in every}
+    multi_price = bool(settings["features"]["multi_price"])
+    catalog = {d["package_id"]: _engine_package(d, body.store_id, multi_price) for d in every}
     rules = [
         _engine_rule(r)
         for r in await RuleRepository(deps.db, Scope(principal.tenant_id)).for_store(
@@ -445,8 +477,14 @@ async def price_cart(
         result = pricing.quote(cart, catalog, rules, taxes, settings["taxes"]["default_profile_id"])
     except pricing.PricingError as exc:
         raise ValidationFailed(exc.message, details=[{"loc": ["body"], "msg": exc.kind}]) from exc
+    fee = 0
+    if body.payment_method is not None:
+        kind = payment_type(settings, body.payment_method)
+        fee = pricing.payment_fee(result.grand_total, int(kind["fee_bp"]), int(kind["fee_satang"]))
     context = PricingContext(store, settings, {d["package_id"]: d for d in every})
-    return _quote_view(body.store_id, store["tz"], at, result), context
+    view = _quote_view(body.store_id, store["tz"], at, result)
+    view.update(payment_method=body.payment_method, payment_fee=fee, amount_due=result.grand_total + fee)
+    return view, context
 
 
 def _quote_view(store_id: str, tz: str, at: datetime, result: pricing.Quote) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class C:
     ROLES = "roles"
     MEMBERSHIPS = "memberships"
     APPROVALS = "approvals"
-    PIN_INDEX = "pin_index"
+    AUTH_FAILURES = "auth_failures"
     PACKAGES = "packages"
     PRICING_RULES = "pricing_rules"
     SALES = "sales"
@@ -92,6 +92,7 @@ class C:
     REFUNDS = "refunds"
     REPRINTS = "reprints"
     AUDITS = "audits"
+    AUDIT_HEADS = "audit_heads"
     SETTINGS = "settings"
     WEBHOOKS = "webhooks"
     WEBHOOK_DELIVERIES = "webhook_deliveries"
@@ -101,6 +102,7 @@ class C:
     INCIDENTS = "incidents"
     EVENTS = "events"
     WEBHOOK_ATTEMPTS = "webhook_attempts"
+    ALERTS = "alerts"
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,6 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.ROLES, "tenant_id", "role_id", unique=True),
     _ix(C.MEMBERSHIPS, "tenant_id", "employee_id", "store_id", unique=True),
     _ix(C.APPROVALS, "token_hash", unique=True),
-    _ix(C.PIN_INDEX, "tenant_id", "pin_lookup", unique=True),
-    _ix(C.PIN_INDEX, "tenant_id", "employee_id"),
     _ix(C.SITE_KEYS, "tenant_id", "store_id"),
     _ix(C.SETTINGS, "tenant_id", "store_id", unique=True),
     _ix(C.SECRETS, "tenant_id", "kind", "key_id", unique=True),
@@ -155,7 +155,7 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.SALES, "tenant_id", "idempotency_key", unique=True),
     _ix(C.SALES, "tenant_id", "store_id", "created_at"),
     _ix(C.REDEMPTIONS, "tenant_id", "ticket_id", "ts"),
-    _ix(C.REDEMPTIONS, "redemption_id", unique=True),
+    _ix(C.REDEMPTIONS, "tenant_id", "redemption_id", unique=True),  # a gate's scan_id, per tenant
     _ix(C.REDEMPTIONS, "tenant_id", "store_id", "ts"),
     _ix(C.INCIDENTS, "tenant_id", "created_at"),
     _ix(C.EVENTS, "event_id", unique=True),
@@ -166,6 +166,10 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.WEBHOOK_DELIVERIES, "status", "next_attempt_at"),
     _ix(C.WEBHOOK_DELIVERIES, "tenant_id", "webhook_id", "created_at"),
     _ix(C.WEBHOOK_ATTEMPTS, "tenant_id", "delivery_id", "n"),
+    # One alert per cause while it lasts: open_slot is "open" until the alert is resolved, then
+    # the alert's own id, so a later recurrence of the same cause raises a new alert.
+    _ix(C.ALERTS, "tenant_id", "kind", "cause_key", "open_slot", unique=True),
+    _ix(C.ALERTS, "tenant_id", "alert_id"),
     _ix(C.TICKETS, "tenant_id", "store_id", "valid_to"),
     _ix(C.REFUNDS, "refund_id", unique=True),
     _ix(C.REFUNDS, "tenant_id", "idempotency_key", unique=True),
@@ -178,13 +182,21 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.AUDITS, "tenant_id", "seq", unique=True),
     _ix(C.AUDITS, "tenant_id", "ts"),
     _ix(C.AUDITS, "tenant_id", "event_type", "seq"),
-    _ix(C.OPS, "op_id", unique=True),
+    _ix(C.OPS, "tenant_id", "device_id", "op_id", unique=True),  # op ids are unique per device
     _ix(C.RATE_LIMITS, "key", unique=True),
     _ix(C.RATE_LIMITS, "expires_at", ttl=0),
     _ix(C.EVENTS, "expires_at", ttl=0),
     _ix(C.WEBHOOK_DELIVERIES, "expires_at", ttl=0),
     _ix(C.WEBHOOK_ATTEMPTS, "expires_at", ttl=0),
     _ix(C.OPS, "expires_at", ttl=0),
+)
+
+
+#: Indexes an earlier version created that now stand in the way (unique where they must not be):
+#: dropped at start-up if present. Op ids and scan ids were once unique across every tenant.
+OBSOLETE_INDEXES: tuple[IndexSpec, ...] = (
+    _ix(C.OPS, "op_id", unique=True),
+    _ix(C.REDEMPTIONS, "redemption_id", unique=True),
 )
 
 
@@ -213,7 +225,13 @@ class Database:
         return (time.perf_counter() - started) * 1000
 
     async def ensure_indexes(self) -> None:
-        """Create every index in INDEX_SPECS; safe to call again (create_index is idempotent)."""
+        """Create every index in INDEX_SPECS (dropping OBSOLETE_INDEXES first); safe to call again
+        (create_index is idempotent)."""
+        for obsolete in OBSOLETE_INDEXES:
+            present = await self[obsolete.collection].index_information()
+            for name, info in present.items():
+                if tuple((k, int(d)) for k, d in info["key"]) == obsolete.keys:
+                    await self[obsolete.collection].drop_index(name)
         for spec in INDEX_SPECS:
             options: dict[str, Any] = {"name": spec.name}
             if spec.unique:

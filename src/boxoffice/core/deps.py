@@ -24,6 +24,9 @@ def get_deps(request: Request) -> Deps:
 
 
 def client_ip(request: Request) -> str | None:
+    """The peer address, as the server settled it: uvicorn replaces it with X-Forwarded-For only when
+    the peer is in FORWARDED_ALLOW_IPS (the admin service; see cli.api_server_config). Never read a
+    forwarding header here: any caller can send one."""
     return request.client.host if request.client else None
 
 

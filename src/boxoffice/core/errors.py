@@ -65,6 +65,14 @@ class RateLimited(AppError):
     default_message = "Too many requests; retry later."
 
 
+class PayloadTooLarge(AppError):
+    """A request body over the route's limit, refused before it is read (core/middleware.py)."""
+
+    code = "E_PAYLOAD_TOO_LARGE"
+    status = 413
+    default_message = "The request body is too large."
+
+
 class Unavailable(AppError):
     code = "E_UNAVAILABLE"
     status = 503
@@ -85,12 +93,14 @@ ERROR_CODES: tuple[str, ...] = (
     "E_IDEMPOTENCY_MISMATCH",
     "E_IN_PROGRESS",
     "E_RATE_LIMITED",
+    "E_PAYLOAD_TOO_LARGE",
     "E_DEVICE_SUSPENDED",
     "E_DEVICE_REVOKED",
     "E_PIN_LOCKED",
     "E_APPROVAL_REQUIRED",
     "E_SHIFT_CLOSED",
     "E_NO_OPEN_SHIFT",
+    "E_INSUFFICIENT_CASH",
     "E_DUPLICATE_USE",
     "E_EXPIRED",
     "E_NOT_STARTED",
@@ -99,6 +109,7 @@ ERROR_CODES: tuple[str, ...] = (
     "E_WRONG_DEVICE",
     "E_RULE_CONFLICT",
     "E_CAP_EXCEEDED",
+    "E_CLOCK_SKEW",
     "E_UNAVAILABLE",
     "E_INTERNAL",
 )
@@ -140,6 +151,12 @@ class ShiftClosed(AppError):
     default_message = "This shift is closed; nothing more can be added to it."
 
 
+class InsufficientCash(AppError):
+    code = "E_INSUFFICIENT_CASH"
+    status = 409
+    default_message = "The drawer does not hold that much cash."
+
+
 class IdempotencyMismatch(AppError):
     code = "E_IDEMPOTENCY_MISMATCH"
     status = 409
@@ -162,3 +179,23 @@ class CapExceeded(AppError):
     code = "E_CAP_EXCEEDED"
     status = 429
     default_message = "Today's limit for this is used up."
+
+
+class ClockSkew(AppError):
+    """An offline op dated outside what the device's clock can be trusted for."""
+
+    code = "E_CLOCK_SKEW"
+    status = 422
+    default_message = "This op's time is before the device's last contact or after now."
+
+
+class PaymentTypeDisabled(AppError):
+    code = "E_PAYMENT_DISABLED"
+    status = 422
+    default_message = "This payment type is turned off at this store."
+
+
+class TooLarge(AppError):
+    code = "E_TOO_LARGE"
+    status = 422
+    default_message = "This request is larger than this store allows."

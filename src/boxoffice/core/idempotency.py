@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header, Response
 from pydantic import BaseModel
 
 from boxoffice.core.errors import InProgress
+
+if TYPE_CHECKING:
+    from boxoffice.access.principal import Principal
 
 IdempotencyKey = Annotated[
     str,
@@ -30,6 +33,13 @@ def fingerprint(store_id: str, device_id: str, body: BaseModel) -> str:
         [store_id, device_id, body.model_dump(mode="json")], sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def scoped_key(principal: Principal, key: str) -> str:
+    """An Idempotency-Key belongs to its caller (as Stripe scopes keys to an account): the device,
+    or the employee in the back office. Another caller's same key is simply another request."""
+    owner = principal.device_id or f"employee:{principal.employee_id}"
+    return f"{owner}:{key}"
 
 
 def mark_replay(response: Response, replayed: bool) -> None:

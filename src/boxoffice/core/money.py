@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 BASIS_POINTS = 10_000
+MAX_SATANG = 100_000_000  # 1,000,000 THB: the largest amount any one field takes
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

@@ -26,6 +26,11 @@ EMPLOYEE_LOGIN = Limit("employee_login", 20, timedelta(minutes=1))
 VERIFY_PIN = Limit("verify_pin", 20, timedelta(minutes=1))
 REFUND = Limit("refund", 10, timedelta(minutes=1))
 REPRINT = Limit("reprint", 10, timedelta(minutes=1))
+#: Per employee, whatever device they use: risky actions a dishonest member of staff might repeat.
+REFUNDS_BY_EMPLOYEE = Limit("refunds_by_employee", 20, timedelta(hours=1))
+REPRINTS_BY_EMPLOYEE = Limit("reprints_by_employee", 20, timedelta(hours=1))
+DISCOUNTS_BY_EMPLOYEE = Limit("manual_discounts_by_employee", 20, timedelta(hours=1))
+APPROVALS_GIVEN = Limit("approvals_given", 30, timedelta(hours=1))
 
 
 async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
@@ -35,16 +40,7 @@ async def hit(db: Database, clock: Clock, limit: Limit, subject: str) -> None:
     window_index = int(now.timestamp()) // window_seconds
     window_end = datetime.fromtimestamp((window_index + 1) * window_seconds, UTC)
     key = f"{limit.name}:{subject}:{window_index}"
-    # update_one + find_one rather than an upserting find_one_and_update: the embedded server
-    # drops $setOnInsert there, and `expires_at` must be a real date for the TTL index.
-    collection = db[C.RATE_LIMITS]
-    update = {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": window_end}}
-    try:
-        await collection.update_one({"key": key}, update, upsert=True)
-    except DuplicateKeyError:  # two first hits raced on the upsert; the second is now an update
-        await collection.update_one({"key": key}, update, upsert=True)
-    doc = await collection.find_one({"key": key}, {"count": 1})
-    if doc is not None and int(doc["count"]) > limit.max_hits:
+    if await bump(db, key, window_end) > limit.max_hits:
         retry_after = max(1, math.ceil((window_end - now).total_seconds()))
         raise RateLimited(
             f"Too many {limit.name.replace('_', ' ')} attempts; retry in {retry_after} s.",
@@ -71,3 +67,26 @@ async def take_from_cap(db: Database, key: str, cap: int, expires_at: datetime) 
 async def give_back_to_cap(db: Database, key: str) -> None:
     """Undo one `take_from_cap` whose action did not happen after all."""
     await db[C.RATE_LIMITS].update_one({"key": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})
+
+
+async def counts(db: Database, keys: list[str]) -> dict[str, int]:
+    """The current counts of these counters (0 for one never taken), in one read."""
+    found = {
+        d["key"]: int(d.get("count", 0))
+        async for d in db[C.RATE_LIMITS].find({"key": {"$in": keys}}, {"key": 1, "count": 1})
+    }
+    return {key: found.get(key, 0) for key in keys}
+
+
+async def bump(db: Database, key: str, expires_at: datetime) -> int:
+    """Count one occurrence under `key` (until `expires_at`) and answer the new count.
+    update_one + find_one rather than an upserting find_one_and_update: the embedded server drops
+    $setOnInsert there, and `expires_at` must be a real date for the TTL index."""
+    collection = db[C.RATE_LIMITS]
+    update = {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}}
+    try:
+        await collection.update_one({"key": key}, update, upsert=True)
+    except DuplicateKeyError:  # two first hits raced on the upsert; the second is now an update
+        await collection.update_one({"key": key}, update, upsert=True)
+    doc = await collection.find_one({"key": key}, {"count": 1})
+    return int(doc["count"]) if doc is not None else 1

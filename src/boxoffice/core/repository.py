@@ -65,8 +65,12 @@ class ScopedRepository:
         projection: dict[str, Any] | None = None,
         *,
         sort: list[tuple[str, int]] | None = None,
+        with_id: bool = False,
     ) -> Document | None:
-        doc = await self.collection.find_one(self.where(filters), projection or {"_id": 0}, sort=sort)
+        """`with_id`: keep `_id`, so a following compare-and-set can address the document by it
+        (a conditional write on any other field scans the collection on the embedded server)."""
+        shown = projection or (None if with_id else {"_id": 0})
+        doc = await self.collection.find_one(self.where(filters), shown, sort=sort)
         return decode_doc(doc)
 
     async def get(self, filters: dict[str, Any], what: str) -> Document:

@@ -40,11 +40,6 @@ def same_hash(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(sha256_hex(token), stored_hash)
 
 
-def keyed_lookup(key: str, value: str) -> str:
-    """A keyed digest used to find a record by a low-entropy secret (a PIN) without storing it."""
-    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
 async def hash_secret(plain: str) -> str:
     return await asyncio.to_thread(_hasher.hash, plain)
 

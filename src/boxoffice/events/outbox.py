@@ -29,6 +29,7 @@ EventType = Literal[
     "refund.created",
     "shift.closed",
     "device.suspended",
+    "alert.raised",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 

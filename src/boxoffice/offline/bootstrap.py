@@ -12,6 +12,7 @@ from boxoffice.core.db import Document, stamp
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
 from boxoffice.settings import service as settings
+from boxoffice.tenancy.repository import DeviceRepository
 from boxoffice.tickets.redemption import remaining_of
 from boxoffice.tickets.repository import TicketRepository
 
@@ -20,6 +21,8 @@ TYPE_CODES = {"single": "s", "multi": "m", "timepass": "t", "credit": "c"}
 #: A delta overlaps the previous one by this much: a write stamped just before the previous
 #: bootstrap may have landed just after it.
 OVERLAP = timedelta(seconds=10)
+#: A gate's download is recorded on its device at most this often.
+CONTACT_RESOLUTION = timedelta(minutes=1)
 
 
 def qr_hash(qr_token: str) -> str:
@@ -49,20 +52,45 @@ def _entry(ticket: Document, now: datetime, order: list[str]) -> list[Any] | Non
     ]
 
 
+def _queries(store_id: str, now: datetime, window: int, since: datetime | None) -> list[dict[str, Any]]:
+    """A full download: the active tickets that may pass in the window. A delta: every change to
+    what the gate may admit since `since` — tickets written or changed (a sale however late its
+    upload, a use, a refund: `updated_at` is server time, whatever the business time), tickets
+    that expired, and tickets whose validity came into the window."""
+    horizon = now + timedelta(minutes=window)
+    current = {"store_id": store_id, "valid_to": {"$gt": now}, "valid_from": {"$lt": horizon}}
+    if since is None:
+        return [{**current, "status": "active"}]
+    start = since - OVERLAP
+    return [
+        {**current, "updated_at": {"$gte": start}},
+        {"store_id": store_id, "valid_to": {"$gte": start, "$lte": now}},
+        {
+            "store_id": store_id,
+            "valid_to": {"$gt": now},
+            "valid_from": {"$gte": start + timedelta(minutes=window), "$lt": horizon},
+        },
+    ]
+
+
+async def _note_contact(deps: Deps, device: Document, now: datetime) -> None:
+    """Record the gate's download (at most once a minute), addressed by `_id`: the sync judges how
+    long a device had been out of touch when it made an op by its last contact."""
+    last = device.get("bootstrap_at")
+    if last is not None and now - last < CONTACT_RESOLUTION:
+        return
+    repo = DeviceRepository(deps.db, Scope(str(device["tenant_id"])))
+    found = await repo.find_one({"device_id": device["device_id"]}, {"_id": 1})
+    if found is not None:
+        await repo.update_one({"_id": found["_id"]}, {"$set": {"bootstrap_at": now}})
+
+
 async def bootstrap(deps: Deps, device: Document, window: int, since: datetime | None) -> dict[str, Any]:
     tenant_id, store_id = str(device["tenant_id"]), str(device["store_id"])
     effective = await settings.effective(deps, tenant_id, store_id)
     values = effective["values"]
     now = deps.clock.now()
-    filters: dict[str, Any] = {
-        "store_id": store_id,
-        "valid_to": {"$gt": now},
-        "valid_from": {"$lt": now + timedelta(minutes=window)},
-    }
-    if since is not None:
-        filters["updated_at"] = {"$gte": since - OVERLAP}
-    else:
-        filters["status"] = "active"
+    await _note_contact(deps, device, now)
     gate_zones = [str(z) for z in device.get("zones") or []]
     projection = {
         "_id": 0,
@@ -79,9 +107,12 @@ async def bootstrap(deps: Deps, device: Document, window: int, since: datetime |
     order = [str(z["zone_id"]) for z in values["zones"]]
     tickets: list[list[Any]] = []
     removed: list[str] = []
-    for ticket in await TicketRepository(deps.db, Scope(tenant_id, frozenset({store_id}))).find_many(
-        filters, projection=projection
-    ):
+    repo = TicketRepository(deps.db, Scope(tenant_id, frozenset({store_id})))
+    found: dict[str, Document] = {}
+    for filters in _queries(store_id, now, window, since):
+        for ticket in await repo.find_many(filters, projection=projection):
+            found.setdefault(ticket["qr_token"], ticket)
+    for ticket in found.values():
         zones = ticket.get("zones") or []
         if gate_zones and zones and not set(zones) & set(gate_zones):
             continue  # opens nothing this gate serves

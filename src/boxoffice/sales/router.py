@@ -20,7 +20,7 @@ from boxoffice.core.idempotency import IdempotencyKey, mark_replay
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
 from boxoffice.core.query import DATE_TIME, list_filters
 from boxoffice.core.repository import Scope
-from boxoffice.core.schemas import Page
+from boxoffice.core.schemas import Page, PaymentMethod
 from boxoffice.sales import service, shifts
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.schemas import (
@@ -33,10 +33,13 @@ from boxoffice.sales.schemas import (
     ShiftOpen,
     ShiftRead,
 )
+from boxoffice.settings import service as settings_service
+from boxoffice.settings.receipt import ReceiptData, ReceiptLine
+from boxoffice.settings.schemas import ReceiptPreview
+from boxoffice.tenancy.service import get_store
 from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.keys import KeyCache
 from boxoffice.tickets.repository import TicketRepository
-from boxoffice.tickets.schemas import PaymentMethod
 
 router = APIRouter()
 E = dict[str, Any]
@@ -100,36 +103,46 @@ async def close_shift(
     "/shifts/pay_in",
     tags=["shifts"],
     response_model=Envelope[ShiftRead],
-    summary="Cash put into the drawer (with a reason)",
+    summary="Cash put into the drawer (with a reason) — once per Idempotency-Key",
+    description="Same key and body: the first answer again, with `Idempotent-Replayed: true`; "
+    "another body under the key: 409 E_IDEMPOTENCY_MISMATCH; the first still running: 409 "
+    "E_IN_PROGRESS with Retry-After. Keys belong to the device and the employee signed in on it.",
     responses=auth_responses(409),
 )
 async def pay_in(
     request: Request,
+    response: Response,
     deps: AppDeps,
     body: CashMovementIn,
+    key: IdempotencyKey,
     principal: Annotated[Principal, device_route("shifts.close", staff=False)],
 ) -> E:
-    return ok(
-        request, _shift(await shifts.cash_movement(deps, principal, "pay_in", body.amount, body.reason))
-    )
+    answer, replayed = await shifts.cash_movement(deps, principal, "pay_in", body, key)
+    mark_replay(response, replayed)
+    return ok(request, _shift(answer))
 
 
 @router.post(
     "/shifts/pay_out",
     tags=["shifts"],
     response_model=Envelope[ShiftRead],
-    summary="Cash taken out of the drawer (with a reason)",
+    summary="Cash taken out of the drawer (with a reason) — once per Idempotency-Key, never below zero",
+    description="Refused with 409 E_INSUFFICIENT_CASH (details: drawer_cash, amount) when the drawer "
+    "should hold less than the amount: float + cash sales - cash refunds + pay-ins - pay-outs. "
+    "Idempotency as for pay_in.",
     responses=auth_responses(409),
 )
 async def pay_out(
     request: Request,
+    response: Response,
     deps: AppDeps,
     body: CashMovementIn,
+    key: IdempotencyKey,
     principal: Annotated[Principal, device_route("shifts.close", staff=False)],
 ) -> E:
-    return ok(
-        request, _shift(await shifts.cash_movement(deps, principal, "pay_out", body.amount, body.reason))
-    )
+    answer, replayed = await shifts.cash_movement(deps, principal, "pay_out", body, key)
+    mark_replay(response, replayed)
+    return ok(request, _shift(answer))
 
 
 # ---- shifts in the back office --------------------------------------------------------------------
@@ -336,6 +349,8 @@ async def export_sales(deps: AppDeps, principal: SalesReader, query: SalesQuery)
                 "discount_total",
                 "tax_total",
                 "grand_total",
+                "fee_total",
+                "amount_due",
                 "tickets",
             ]
         )
@@ -355,6 +370,8 @@ async def export_sales(deps: AppDeps, principal: SalesReader, query: SalesQuery)
                     d["discount_total"],
                     d["tax_total"],
                     d["grand_total"],
+                    d.get("fee_total", 0),
+                    d.get("amount_due", d["grand_total"]),
                     len(d["ticket_ids"]),
                 ]
             )
@@ -384,3 +401,46 @@ async def get_sale(request: Request, deps: AppDeps, sale_id: str, principal: Sal
     now = deps.clock.now()
     body = {"sale": service.sale_view(sale), "tickets": [ticket_view(t, now) for t in tickets]}
     return ok(request, SaleWithTickets.model_validate(body).model_dump(mode="json"))
+
+
+@router.get(
+    "/sales/{sale_id}/receipt",
+    tags=["sales"],
+    response_model=Envelope[ReceiptPreview],
+    summary="The sale's receipt as the store's printer prints it (text and ESC/POS bytes)",
+    description="Lines, discounts, VAT, the payment type's fee and the amount paid, with the store's "
+    "receipt settings. `paper_width` 58 or 80 (mm); the `receipt` setting's width if omitted.",
+    responses=auth_responses(404),
+)
+async def sale_receipt(
+    request: Request,
+    deps: AppDeps,
+    sale_id: str,
+    principal: SalesReader,
+    paper_width: Annotated[
+        int | None, Query(json_schema_extra={"enum": [58, 80]}, description="58 or 80 mm")
+    ] = None,
+) -> E:
+    sale = await SaleRepository(deps.db, _sales_scope(principal)).get({"sale_id": sale_id}, "Sale")
+    if principal.device is not None and sale["device_id"] != principal.device_id:
+        raise NotFound("Sale not found.")
+    store = await get_store(deps, Scope(principal.tenant_id), str(sale["store_id"]))
+    values = (await settings_service.effective(deps, principal.tenant_id, str(sale["store_id"])))["values"]
+    names = {t["code"]: t["name"] for t in values["payment_types"]}
+    printed = ReceiptData(
+        store_name=store["name"],
+        tax_id=store.get("tax_id"),
+        sale_ref=f"Sale {sale['short_ref']}",
+        printed_at=isoformat_z(sale["created_at"])[:16].replace("T", " "),
+        lines=[ReceiptLine(line["name"], int(line["qty"]), int(line["net_total"])) for line in sale["lines"]],
+        subtotal=int(sale["subtotal"]),
+        discount_total=int(sale["discount_total"]),
+        tax_total=int(sale["tax_total"]),
+        grand_total=int(sale["grand_total"]),
+        fee_total=int(sale.get("fee_total") or 0),
+        payment=str(names.get(sale["payment_method"]) or sale["payment_method"]),
+        tendered=int(sale["amount_tendered"]),
+        change=int(sale["change"]),
+        qr_text=f"{len(sale['ticket_ids'])} ticket(s)",
+    )
+    return ok(request, settings_service.print_receipt(store, values["receipt"], printed, paper_width))

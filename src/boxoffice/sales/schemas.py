@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from boxoffice.catalog.schemas import MAX_SATANG, ManualDiscountIn, QuoteLineIn
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, UtcDatetime
-from boxoffice.tickets.schemas import PaymentMethod, TicketRead
+from boxoffice.catalog.schemas import ManualDiscountIn, QuoteLineIn
+from boxoffice.core.money import MAX_SATANG
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, PaymentMethod, ReadModel, UtcDatetime
+from boxoffice.tickets.schemas import TicketRead
 
 
 class ShiftOpen(CommandModel):
@@ -20,7 +21,7 @@ class ShiftClose(CommandModel):
 
 
 class CashMovementIn(CommandModel):
-    amount: int = Field(ge=1, le=MAX_SATANG)
+    amount: int = Field(ge=1, le=MAX_SATANG, strict=True, description="Satang (a JSON integer)")
     reason: str = Field(min_length=3, max_length=200, pattern=NOT_BLANK)
 
 
@@ -31,7 +32,8 @@ class ShiftCorrection(CommandModel):
 
 class Totals(ReadModel):
     sales_count: int
-    sales_total: int
+    sales_total: int = Field(description="What was taken: sale totals plus payment fees")
+    fees_total: int = Field(default=0, description="Payment fees inside sales_total")
     refunds_total: int
     cash_sales: int
     cash_refunds: int
@@ -97,6 +99,8 @@ class SaleRead(ReadModel):
     discount_total: int
     tax_total: int
     grand_total: int
+    fee_total: int = Field(description="The payment type's surcharge, satang (not refunded)")
+    amount_due: int = Field(description="grand_total + fee_total: what the customer paid")
     payment_method: PaymentMethod
     amount_tendered: int
     change: int

@@ -20,6 +20,7 @@ from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import QuoteRequest
+from boxoffice.core import ratelimit
 from boxoffice.core.db import C, Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import (
@@ -28,9 +29,10 @@ from boxoffice.core.errors import (
     InProgress,
     NoOpenShift,
     PermissionDenied,
+    TooLarge,
     ValidationFailed,
 )
-from boxoffice.core.idempotency import fingerprint, raise_if_running
+from boxoffice.core.idempotency import fingerprint, raise_if_running, scoped_key
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope, stale_pending_unscoped
@@ -101,15 +103,30 @@ async def _shift_for_sale(
     return str(shift["shift_id"]) if shift else None
 
 
-def _payment(body: SaleCreate, grand_total: int) -> tuple[int, int]:
+def _payment(body: SaleCreate, amount_due: int) -> tuple[int, int]:
     if body.payment_method != "cash":
-        return grand_total, 0
-    if body.amount_tendered is None or body.amount_tendered < grand_total:
+        return amount_due, 0
+    if body.amount_tendered is None or body.amount_tendered < amount_due:
         raise ValidationFailed(
             "Cash tendered must cover the total.",
-            details=[{"loc": ["body", "amount_tendered"], "msg": f"at least {grand_total} satang"}],
+            details=[{"loc": ["body", "amount_tendered"], "msg": f"at least {amount_due} satang"}],
         )
-    return body.amount_tendered, body.amount_tendered - grand_total
+    return body.amount_tendered, body.amount_tendered - amount_due
+
+
+def _check_seller(device: Document, features: dict[str, Any]) -> None:
+    """A kiosk sells as itself only while the store's kiosk feature is on (a POS sells through the
+    cashier signed in on it: the route guard sees to that)."""
+    if device["type"] == "KIOSK" and not features["kiosk"]:
+        raise PermissionDenied("Kiosk sales are turned off at this store.")
+
+
+def tickets_in(quote: dict[str, Any]) -> int:
+    """How many tickets the priced cart issues: one per unit, a bundle one per component unit."""
+    return sum(
+        sum(share["qty"] for share in line["bundle_shares"]) if line["bundle_shares"] else line["qty"]
+        for line in quote["lines"]
+    )
 
 
 async def begin_sale(
@@ -120,15 +137,18 @@ async def begin_sale(
     ring: KeyRing,
     sold_at: datetime | None = None,
 ) -> tuple[Document, bool]:
-    """Insert the pending sale with its ticket plan, or find the one this key already made.
+    """Insert the pending sale with its ticket plan, or find the one this caller's key already made.
+    Every check, and the use of a manual-discount approval, happens before the sale is written, so
+    a pending sale is always one its caller was entitled to: a retry or the sweeper may finish it.
     `sold_at`: when an offline POS made the sale (priced and dated as of then). Returns (sale, is_new)."""
     device = principal.device
     if device is None:
         raise PermissionDenied("Sales are made on a POS or kiosk.")
     store_id = str(device["store_id"])
     repo = SaleRepository(deps.db, Scope(principal.tenant_id, frozenset({store_id})))
+    scoped = scoped_key(principal, key)
     digest = fingerprint(store_id, str(device["device_id"]), body)
-    existing = await repo.find_one({"idempotency_key": key})
+    existing = await repo.find_one({"idempotency_key": scoped})
     if existing is not None:
         return existing, False
 
@@ -139,22 +159,45 @@ async def begin_sale(
         manual_discount=body.manual_discount,
         approval_token=body.approval_token,
         at=sold_at,
+        payment_method=body.payment_method,
     )
     quote, context = await catalog.price_cart(deps, principal, request)
-    shift_id = await _shift_for_sale(deps, principal, device, context.settings["features"])
+    features = context.settings["features"]
+    _check_seller(device, features)
+    cap = int(context.settings["sales"]["max_tickets_per_sale"])
+    if tickets_in(quote) > cap:
+        raise TooLarge(
+            f"One sale issues at most {cap} tickets; split the order.",
+            details={"max_tickets_per_sale": cap, "tickets": tickets_in(quote)},
+        )
+    shift_id = await _shift_for_sale(deps, principal, device, features)
     if body.client_total is not None and body.client_total != quote["grand_total"]:
         raise Conflict(
             "The device's total differs from the server's; show the server's quote and confirm again.",
             details={"client_total": body.client_total, "quote": _jsonable(quote)},
         )
-    tendered, change = _payment(body, quote["grand_total"])
-    packages = context.packages
+    tendered, change = _payment(body, quote["amount_due"])
+    approval_id = ""
+    if body.manual_discount is not None:
+        await ratelimit.hit(deps.db, deps.clock, ratelimit.DISCOUNTS_BY_EMPLOYEE, principal.actor_id or "-")
+    if body.manual_discount is not None and "manual_discount" not in principal.permissions_at(store_id):
+        approval = await consume_approval(
+            deps,
+            tenant_id=principal.tenant_id,
+            token=body.approval_token or "",
+            action="manual_discount",
+            store_id=store_id,
+            target_id=None,
+            retry_key=scoped,
+            discount=catalog.discount_size(request),
+        )
+        approval_id = str(approval["approval_id"])
     now = deps.clock.now()
-    plan = _plan_tickets(quote, packages, sold_at or now, quote["tz"], ring)
+    plan = _plan_tickets(quote, context.packages, sold_at or now, quote["tz"], ring)
     sale = {
         "sale_id": new_id(),
         "short_ref": new_short_code(),
-        "idempotency_key": key,
+        "idempotency_key": scoped,
         "fingerprint": digest,
         "store_id": store_id,
         "device_id": device["device_id"],
@@ -171,9 +214,12 @@ async def begin_sale(
         "discount_total": quote["discount_total"],
         "tax_total": quote["tax_total"],
         "grand_total": quote["grand_total"],
+        "fee_total": quote["payment_fee"],
+        "amount_due": quote["amount_due"],
         "payment_method": body.payment_method,
         "amount_tendered": tendered,
         "change": change,
+        "discount_approval_id": approval_id,
         "ticket_ids": [t["ticket_id"] for t in plan],
         "ticket_plan": plan,
         "response": None,
@@ -182,23 +228,10 @@ async def begin_sale(
     try:
         saved = await repo.insert(sale)
     except DuplicateKeyError:
-        raced = await repo.find_one({"idempotency_key": key})
+        raced = await repo.find_one({"idempotency_key": scoped})
         if raced is None:
-            raise
+            raise InProgress(headers={"Retry-After": "1"}) from None
         return raced, False
-    if (
-        body.manual_discount is not None
-        and body.approval_token
-        and "manual_discount" not in principal.permissions_at(store_id)
-    ):
-        await consume_approval(
-            deps,
-            tenant_id=principal.tenant_id,
-            token=body.approval_token,
-            action="manual_discount",
-            store_id=store_id,
-            target_id=None,
-        )
     return saved, True
 
 
@@ -319,6 +352,8 @@ SALE_FIELDS = (
     "discount_total",
     "tax_total",
     "grand_total",
+    "fee_total",
+    "amount_due",
     "payment_method",
     "amount_tendered",
     "change",

@@ -12,6 +12,11 @@ PAYMENT_METHODS = ("cash", "qr", "card", "other")
 class SaleFigure:
     payment_method: str
     grand_total: int
+    fee_total: int = 0  # the payment type's surcharge, taken with the sale
+
+    @property
+    def taken(self) -> int:
+        return self.grand_total + self.fee_total
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,8 @@ class Movement:
 @dataclass(frozen=True)
 class ShiftTotals:
     sales_count: int = 0
-    sales_total: int = 0
+    sales_total: int = 0  # what was taken: totals plus payment fees
+    fees_total: int = 0
     refunds_total: int = 0
     cash_sales: int = 0
     cash_refunds: int = 0
@@ -42,18 +48,20 @@ def totals(
     sales: Iterable[SaleFigure], refunds: Iterable[RefundFigure], movements: Iterable[Movement]
 ) -> ShiftTotals:
     by_type = dict.fromkeys(PAYMENT_METHODS, 0)
-    count = total = cash_sales = 0
+    count = total = fees = cash_sales = 0
     for sale in sales:
         count += 1
-        total += sale.grand_total
-        by_type[sale.payment_method] += sale.grand_total
+        total += sale.taken
+        fees += sale.fee_total
+        by_type[sale.payment_method] += sale.taken
         if sale.payment_method == "cash":
-            cash_sales += sale.grand_total
+            cash_sales += sale.taken
     refund_list = list(refunds)
     moves = list(movements)
     return ShiftTotals(
         sales_count=count,
         sales_total=total,
+        fees_total=fees,
         refunds_total=sum(r.amount for r in refund_list),
         cash_sales=cash_sales,
         cash_refunds=sum(r.amount for r in refund_list if r.method == "cash"),

@@ -4,10 +4,20 @@ One open shift per device: the open shift holds `open_slot = device_id` under a 
 two opens on one device cannot both succeed; closing moves the slot to the shift's own id.
 Totals are computed from the sales (and refunds) at close time and frozen in a snapshot. A device
 serializes its own sales and its close, so no sale of the device can slip in while it closes.
+
+Pay-ins and pay-outs are counted on the shift document itself (`drawer_pay_ins`,
+`drawer_pay_outs`), changed by one compare-and-set on its `drawer_seq` addressed by `_id`: a
+pay-out is applied only if the drawer — float + cash sales - cash refunds + pay-ins - pay-outs —
+holds it at that very version, so concurrent pay-outs can never take the drawer below zero. Each
+takes an Idempotency-Key scoped to the device and the employee signed in on it: the movement record
+(`_id` derived from the key) is written first, pending; the shift's `drawer_moves` notes which
+movements it counted, so a retry after a crash finishes the same movement without counting it twice.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +27,16 @@ from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
-from boxoffice.core.errors import Conflict, NoOpenShift, NotFound, ShiftClosed
+from boxoffice.core.errors import (
+    Conflict,
+    IdempotencyMismatch,
+    InProgress,
+    InsufficientCash,
+    NoOpenShift,
+    NotFound,
+    ShiftClosed,
+)
+from boxoffice.core.idempotency import fingerprint, raise_if_running
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
@@ -29,15 +48,31 @@ from boxoffice.sales.repository import (
     SnapshotRepository,
     unfinished_closes_unscoped,
 )
+from boxoffice.sales.schemas import CashMovementIn, ShiftRead
 from boxoffice.tickets.repository import RefundRepository
 
 UNFINISHED_CLOSE_AFTER = timedelta(minutes=1)
+#: How long the request that wrote a cash movement owns it before a retry may finish it.
+MOVEMENT_LEASE = timedelta(seconds=30)
+#: Compare-and-set rounds a movement may lose to concurrent ones on the same drawer.
+DRAWER_ROUNDS = 100
+#: The shift fields a drawer compare-and-set reads (with `_id`, which it is addressed by).
+DRAWER_FIELDS = {
+    "shift_id": 1,
+    "status": 1,
+    "cash_open": 1,
+    "drawer_seq": 1,
+    "drawer_pay_ins": 1,
+    "drawer_pay_outs": 1,
+    "drawer_moves": 1,
+}
 
 
 def _totals_dict(figures: shift_math.ShiftTotals) -> dict[str, Any]:
     return {
         "sales_count": figures.sales_count,
         "sales_total": figures.sales_total,
+        "fees_total": figures.fees_total,
         "refunds_total": figures.refunds_total,
         "cash_sales": figures.cash_sales,
         "cash_refunds": figures.cash_refunds,
@@ -52,17 +87,40 @@ async def compute_totals(deps: Deps, tenant_id: str, shift_id: str) -> shift_mat
     refunds (the money goes back only once one is) and cash movements."""
     scope = Scope(tenant_id)
     sales = await SaleRepository(deps.db, scope).find_many(
-        {"shift_id": shift_id}, projection={"_id": 0, "payment_method": 1, "grand_total": 1}
+        {"shift_id": shift_id},
+        projection={"_id": 0, "payment_method": 1, "grand_total": 1, "fee_total": 1},
     )
-    movements = await MovementRepository(deps.db, scope).find_many({"shift_id": shift_id})
+    movements = await _movement_totals(deps, tenant_id, shift_id)
     refunds = await RefundRepository(deps.db, scope).find_many(
         {"shift_id": shift_id, "status": "completed"}, projection={"_id": 0, "method": 1, "amount": 1}
     )
     return shift_math.totals(
-        (shift_math.SaleFigure(s["payment_method"], int(s["grand_total"])) for s in sales),
+        (
+            shift_math.SaleFigure(s["payment_method"], int(s["grand_total"]), int(s.get("fee_total") or 0))
+            for s in sales
+        ),
         (shift_math.RefundFigure(r["method"], int(r["amount"])) for r in refunds),
         (shift_math.Movement(m["kind"], int(m["amount"])) for m in movements),
     )
+
+
+async def _movement_totals(deps: Deps, tenant_id: str, shift_id: str) -> list[Document]:
+    """Pay-ins and pay-outs as `{kind, amount}`: the shift's own counters (changed atomically with
+    the drawer check). A shift opened before it kept counters: its movement records."""
+    scope = Scope(tenant_id)
+    shift = await ShiftRepository(deps.db, scope).find_one({"shift_id": shift_id}, projection=DRAWER_FIELDS)
+    if shift is not None and "drawer_seq" in shift:
+        return [
+            {"kind": "pay_in", "amount": shift["drawer_pay_ins"]},
+            {"kind": "pay_out", "amount": shift["drawer_pay_outs"]},
+        ]
+    return await _recorded_movements(deps, tenant_id, shift_id)
+
+
+async def _recorded_movements(deps: Deps, tenant_id: str, shift_id: str) -> list[Document]:
+    """Movement records written before shifts kept counters (they have no status)."""
+    records = await MovementRepository(deps.db, Scope(tenant_id)).find_many({"shift_id": shift_id})
+    return [m for m in records if "status" not in m]
 
 
 def _device(principal: Principal) -> Document:
@@ -115,6 +173,9 @@ async def open_shift(deps: Deps, principal: Principal, cash_open: int) -> Docume
         "cash_expected": None,
         "cash_counted": None,
         "cash_diff": None,
+        "drawer_seq": 0,
+        "drawer_pay_ins": 0,
+        "drawer_pay_outs": 0,
     }
     repo = ShiftRepository(deps.db, Scope(principal.tenant_id, frozenset({device["store_id"]})))
     try:
@@ -142,28 +203,136 @@ async def require_open(deps: Deps, principal: Principal) -> Document:
     return shift
 
 
-async def cash_movement(deps: Deps, principal: Principal, kind: str, amount: int, reason: str) -> Document:
-    shift = await require_open(deps, principal)
-    await MovementRepository(deps.db, Scope(principal.tenant_id)).insert(
-        {
+async def cash_movement(
+    deps: Deps, principal: Principal, kind: str, body: CashMovementIn, key: str
+) -> tuple[Document, bool]:
+    """A pay-in or pay-out, once per Idempotency-Key. Returns (the answer, replayed): the same key
+    and body answer the first result again; another body under the key is E_IDEMPOTENCY_MISMATCH.
+    The key belongs to the device and the employee signed in on it, never to another caller."""
+    device = _device(principal)
+    owner = f"{device['device_id']}:{principal.employee_id or '-'}"
+    record_id = "cm_" + hashlib.sha256(f"{principal.tenant_id}:{owner}:{key}".encode()).hexdigest()[:40]
+    digest = hashlib.sha256(
+        f"{kind}:{fingerprint(str(device['store_id']), str(device['device_id']), body)}".encode()
+    ).hexdigest()
+    movements = MovementRepository(deps.db, Scope(principal.tenant_id))
+    now = deps.clock.now()
+    existing = await movements.find_one({"_id": record_id})
+    if existing is None:
+        shift = await require_open(deps, principal)
+        movement = {
+            "_id": record_id,
             "movement_id": new_id(),
+            "idempotency_key": f"{owner}:{key}",
+            "fingerprint": digest,
             "shift_id": shift["shift_id"],
             "store_id": shift["store_id"],
             "kind": kind,
-            "amount": amount,
-            "reason": reason,
-            "at": deps.clock.now(),
+            "amount": body.amount,
+            "reason": body.reason,
+            "at": now,
             "by": principal.actor_id,
+            "status": "pending",
+            "lease_until": now + MOVEMENT_LEASE,
         }
+        try:
+            await movements.insert(movement)
+        except DuplicateKeyError:
+            existing = await movements.find_one({"_id": record_id})
+            if existing is None:
+                raise
+        else:
+            return await _apply_movement(deps, principal, movement), False
+    if existing["fingerprint"] != digest:
+        raise IdempotencyMismatch()
+    if existing["status"] == "applied":
+        return existing["response"], True
+    raise_if_running(existing["lease_until"], now)  # the first request is still at it
+    taken = await movements.find_one_and_update(
+        {"_id": record_id, "status": "pending", "lease_until": existing["lease_until"]},
+        {"$set": {"lease_until": now + MOVEMENT_LEASE}},
     )
+    if taken is None:
+        raise InProgress(headers={"Retry-After": "2"})
+    return await _apply_movement(deps, principal, {**taken, "_id": record_id}), True
+
+
+async def _apply_movement(deps: Deps, principal: Principal, movement: Document) -> Document:
+    """Count a written (pending) movement in its shift's drawer once, audit it, answer with the
+    shift. A refused one (the shift closed, or not enough cash for a pay-out) is deleted: nothing
+    happened, and the key may be used again."""
+    tenant_id = principal.tenant_id
+    shifts = ShiftRepository(deps.db, Scope(tenant_id))
+    movements = MovementRepository(deps.db, Scope(tenant_id))
+    movement_id, kind, amount = str(movement["movement_id"]), str(movement["kind"]), int(movement["amount"])
+    figures: shift_math.ShiftTotals | None = None
+    for _ in range(DRAWER_ROUNDS):
+        shift = await shifts.find_one({"shift_id": movement["shift_id"]}, projection=DRAWER_FIELDS)
+        if shift is None:
+            raise NotFound("Shift not found.")
+        if movement_id in (shift.get("drawer_moves") or {}):
+            break  # counted by an earlier attempt that died before finishing
+        if shift["status"] != "open":
+            await movements.delete_one({"_id": movement["_id"], "status": "pending"})
+            raise ShiftClosed()
+        if "drawer_seq" not in shift:  # opened before shifts kept counters: start them once
+            recorded = await _recorded_movements(deps, tenant_id, str(shift["shift_id"]))
+            await shifts.update_one(
+                {"_id": shift["_id"], "drawer_seq": {"$exists": False}},
+                {
+                    "$set": {
+                        "drawer_seq": 0,
+                        "drawer_pay_ins": sum(int(m["amount"]) for m in recorded if m["kind"] == "pay_in"),
+                        "drawer_pay_outs": sum(int(m["amount"]) for m in recorded if m["kind"] == "pay_out"),
+                    }
+                },
+            )
+            continue
+        if kind == "pay_out":
+            if figures is None:  # sales and refunds once; the counters at every round
+                figures = await compute_totals(deps, tenant_id, str(shift["shift_id"]))
+            drawer = shift_math.expected_cash(
+                int(shift["cash_open"]),
+                replace(
+                    figures, pay_ins=int(shift["drawer_pay_ins"]), pay_outs=int(shift["drawer_pay_outs"])
+                ),
+            )
+            if amount > drawer:
+                await movements.delete_one({"_id": movement["_id"], "status": "pending"})
+                raise InsufficientCash(
+                    f"The drawer should hold {drawer} satang: a pay-out of {amount} would go below zero.",
+                    details={"drawer_cash": drawer, "amount": amount},
+                )
+        counted = await shifts.find_one_and_update(
+            {"_id": shift["_id"], "status": "open", "drawer_seq": shift["drawer_seq"]},
+            {
+                "$inc": {"drawer_seq": 1, f"drawer_{kind}s": amount},
+                "$set": {f"drawer_moves.{movement_id}": amount},
+            },
+        )
+        if counted is not None:
+            break
+    else:
+        raise InProgress("The drawer is busy; try again.", headers={"Retry-After": "1"})
+    current = await shifts.get({"shift_id": movement["shift_id"]}, "Shift")
     await audit.record(
         deps,
         principal,
         f"shift.{kind}",
-        {"shift_id": shift["shift_id"], "amount": amount, "reason": reason},
-        store_id=shift["store_id"],
+        {
+            "shift_id": current["shift_id"],
+            "movement_id": movement_id,
+            "amount": amount,
+            "reason": movement["reason"],
+        },
+        store_id=current["store_id"],
     )
-    return await view(deps, principal.tenant_id, shift)
+    shown = await view(deps, tenant_id, current)
+    response: Document = ShiftRead.model_validate(shown).model_dump(mode="json")
+    await movements.update_one(
+        {"_id": movement["_id"]}, {"$set": {"status": "applied", "response": response}}
+    )
+    return response
 
 
 async def _snapshot(

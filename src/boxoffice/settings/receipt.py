@@ -33,6 +33,7 @@ class ReceiptData:
     tendered: int
     change: int
     qr_text: str
+    fee_total: int = 0  # the payment type's surcharge, paid on top of the total
 
 
 def _center(text: str, width: int) -> list[str]:
@@ -69,6 +70,9 @@ def render(data: ReceiptData, *, header: str, footer: str, paper_width: int, blo
                 out.append(_pair("Discount", format_thb(-data.discount_total), width))
             out.append(_pair("TOTAL", format_thb(data.grand_total), width))
             out.append(_pair("incl. VAT", format_thb(data.tax_total), width))
+            if data.fee_total:
+                out.append(_pair(f"{data.payment} fee", format_thb(data.fee_total), width))
+                out.append(_pair("TO PAY", format_thb(data.grand_total + data.fee_total), width))
         elif block == "payment":
             out.append(_pair(data.payment, format_thb(data.tendered), width))
             out.append(_pair("Change", format_thb(data.change), width))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -13,9 +12,9 @@ from boxoffice.access.principal import Principal
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok, ok_or_not_modified
-from boxoffice.core.errors import MethodNotAllowed, ValidationFailed
+from boxoffice.core.errors import MethodNotAllowed
 from boxoffice.settings import service
-from boxoffice.settings.receipt import WIDTH_CHARS, ReceiptData, ReceiptLine, render, to_escpos
+from boxoffice.settings.receipt import ReceiptData, ReceiptLine
 from boxoffice.settings.schemas import EffectiveSettings, ReceiptPreview, Section, SettingsLevel
 from boxoffice.tenancy.service import get_store
 
@@ -138,14 +137,8 @@ async def receipt_preview(
         int | None, Query(json_schema_extra={"enum": [58, 80]}, description="58 or 80 mm")
     ] = None,
 ) -> E:
-    if paper_width not in (None, 58, 80):
-        raise ValidationFailed(
-            "paper_width is 58 or 80.", details=[{"loc": ["query", "paper_width"], "msg": "58 or 80"}]
-        )
     store = await get_store(deps, principal.visible_scope(), store_id)
     values = (await service.effective(deps, principal.tenant_id, store_id))["values"]
-    receipt = values["receipt"]
-    width = paper_width or int(receipt["paper_width"])
     sample = ReceiptData(
         store_name=store["name"],
         tax_id=store.get("tax_id"),
@@ -161,15 +154,4 @@ async def receipt_preview(
         change=500,
         qr_text="scan at the gate",
     )
-    text = render(
-        sample,
-        header=receipt["header"] or store.get("receipt_header", ""),
-        footer=receipt["footer"] or store.get("receipt_footer", ""),
-        paper_width=width,
-        blocks=receipt["blocks"],
-    )
-    escpos = base64.b64encode(to_escpos(text)).decode()
-    return ok(
-        request,
-        {"paper_width": width, "width_chars": WIDTH_CHARS[width], "text": text, "escpos_base64": escpos},
-    )
+    return ok(request, service.print_receipt(store, values["receipt"], sample, paper_width))

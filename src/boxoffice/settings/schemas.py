@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel
+from boxoffice.core.schemas import MULTILINE_TEXT, NOT_BLANK, CommandModel, ReadModel
 
 Section = Literal[
     "features",
@@ -77,8 +77,8 @@ DEFAULT_BLOCKS: tuple[ReceiptBlock, ...] = ("header", "items", "totals", "paymen
 
 
 class Receipt(CommandModel):
-    header: str = Field(default="", max_length=500)
-    footer: str = Field(default="", max_length=500)
+    header: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
+    footer: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: Literal[58, 80] = 80
     blocks: list[ReceiptBlock] = Field(default_factory=lambda: list(DEFAULT_BLOCKS), max_length=12)

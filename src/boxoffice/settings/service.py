@@ -6,15 +6,18 @@ a device's cached ETag stops matching on the next fetch.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pydantic
 
 from boxoffice.access.principal import ALL_STORES, Principal
 from boxoffice.audit import service as audit
+from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import PermissionDenied, ValidationFailed
 from boxoffice.core.repository import Scope
+from boxoffice.settings.receipt import WIDTH_CHARS, ReceiptData, render, to_escpos
 from boxoffice.settings.repository import TENANT_LEVEL, SettingsRepository
 from boxoffice.settings.rules import etag_of, resolve
 from boxoffice.settings.schemas import validate_section
@@ -116,3 +119,24 @@ async def _write(
         store_id=store_id,
     )
     return await level(deps, principal.tenant_id, store_id)
+
+
+def print_receipt(
+    store: Document, receipt: dict[str, Any], data: ReceiptData, paper_width: int | None
+) -> dict[str, Any]:
+    """A receipt as the store's printer prints it: text and ESC/POS bytes (base64), at the paper
+    width asked for (58 or 80 mm) or the `receipt` setting's."""
+    if paper_width not in (None, 58, 80):
+        raise ValidationFailed(
+            "paper_width is 58 or 80.", details=[{"loc": ["query", "paper_width"], "msg": "58 or 80"}]
+        )
+    width = paper_width or int(receipt["paper_width"])
+    text = render(
+        data,
+        header=receipt["header"] or store.get("receipt_header", ""),
+        footer=receipt["footer"] or store.get("receipt_footer", ""),
+        paper_width=width,
+        blocks=receipt["blocks"],
+    )
+    escpos = base64.b64encode(to_escpos(text)).decode()
+    return {"paper_width": width, "width_chars": WIDTH_CHARS[width], "text": text, "escpos_base64": escpos}

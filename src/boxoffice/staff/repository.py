@@ -1,4 +1,4 @@
-"""Every query on employees, roles, memberships, PIN lookups and approvals."""
+"""Every query on employees, roles, memberships, sign-in failures and approvals."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ class MembershipRepository(ScopedRepository):
     store_scoped = False  # a store-limited admin filters explicitly (it must see "*" rows too)
 
 
-class PinIndexRepository(ScopedRepository):
-    """(tenant_id, pin_lookup) is unique: one PIN finds one employee, and PINs are not shared."""
+class AuthFailureRepository(ScopedRepository):
+    """Wrong secrets per (employee, source), keyed `_id = tenant:employee:source` (staff/lockout.py)."""
 
-    collection_name = C.PIN_INDEX
+    collection_name = C.AUTH_FAILURES
     store_scoped = False
 
 

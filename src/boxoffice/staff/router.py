@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from boxoffice.access.dependencies import (
+    CurrentPrincipal,
     auth_responses,
     bearer,
     check_device_route,
@@ -17,12 +18,13 @@ from boxoffice.access.dependencies import (
     token_claims,
 )
 from boxoffice.access.principal import Principal
+from boxoffice.audit import service as audit
 from boxoffice.core.deps import AppDeps, client_ip
 from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import PermissionDenied, Unauthenticated
 from boxoffice.core.schemas import Page
 from boxoffice.core.security import decode_access_token
-from boxoffice.staff import service
+from boxoffice.staff import service, signin
 from boxoffice.staff.schemas import (
     ApprovalGranted,
     EmployeeCreate,
@@ -37,6 +39,8 @@ from boxoffice.staff.schemas import (
     RoleCreate,
     RoleRead,
     RoleUpdate,
+    SignedOut,
+    StaffTile,
     VerifyPin,
 )
 
@@ -53,11 +57,14 @@ def _employee(doc: dict[str, Any]) -> E:
     "/employees/login",
     tags=["employees"],
     response_model=Envelope[EmployeeSession],
-    summary="Sign in: {email, password} or {email, pin}; on a device (its bearer token) {pin}",
+    summary="Sign in: {email, password} in the back office; {employee_id, pin} on a device",
     description=(
-        "Without a bearer token this opens a back-office session. With a device's bearer token it "
-        "opens a session bound to that device and its store (the employee must belong to the store). "
-        "Five wrong passwords or PINs within 15 minutes lock the employee for 15 minutes (E_PIN_LOCKED)."
+        "Without a bearer token this opens a back-office session (email and password only). With a "
+        "device's bearer token, {employee_id, pin} (the name tile, then the PIN) opens a session bound "
+        "to that device and its store (the employee must work there). Wrong secrets are slowed per "
+        "source: five within 15 minutes lock that employee on that device or address for 15 minutes, "
+        "each further lockout twice as long (423 E_PIN_LOCKED with Retry-After); devices and addresses "
+        "the employee never signed in from share a small daily allowance of wrong attempts."
     ),
     responses=auth_responses(423, 429),
     openapi_extra={"security": [{}, {"HTTPBearer": []}]},  # the device's token is optional
@@ -76,7 +83,7 @@ async def login(
         principal = await principal_from_claims(deps, claims, client_ip(request))
         check_device_route(principal, "employees.pin_login")
         device = principal.device
-    employee, token, expires_at = await service.login(deps, body, ip=client_ip(request), device=device)
+    employee, token, expires_at = await signin.login(deps, body, ip=client_ip(request), device=device)
     session = EmployeeSession(
         access_token=token,
         expires_at=expires_at,
@@ -86,6 +93,41 @@ async def login(
         device_id=device["device_id"] if device else None,
     )
     return ok(request, session.model_dump(mode="json"))
+
+
+@router.get(
+    "/devices/me/staff",
+    tags=["employees"],
+    response_model=Envelope[list[StaffTile]],
+    summary="The name tiles a device shows: who works at its store (tap one, then type the PIN)",
+    responses=auth_responses(),
+)
+async def staff_tiles(
+    request: Request,
+    deps: AppDeps,
+    principal: Annotated[Principal, device_route("employees.pin_login", staff=False)],
+) -> E:
+    assert principal.device is not None
+    tiles = [
+        StaffTile.model_validate(e).model_dump(mode="json")
+        for e in await signin.staff_at(deps, principal.device)
+    ]
+    return ok(request, tiles)
+
+
+@router.post(
+    "/employees/logout",
+    tags=["employees"],
+    response_model=Envelope[SignedOut],
+    summary="Sign out: every session of the signed-in employee ends (back office and devices)",
+    responses=auth_responses(),
+)
+async def logout(request: Request, deps: AppDeps, principal: CurrentPrincipal) -> E:
+    if principal.employee_id is None:
+        raise PermissionDenied("No employee is signed in with this token.")
+    await signin.end_sessions(deps, principal.tenant_id, [principal.employee_id])
+    await audit.record(deps, principal, "auth.employee.logout", {})
+    return ok(request, SignedOut(employee_id=principal.employee_id).model_dump(mode="json"))
 
 
 @router.post(
@@ -106,7 +148,7 @@ async def refresh(
     claims = decode_access_token(
         deps.settings.jwt_secret, credentials.credentials, now=deps.clock.now(), allow_expired=True
     )
-    employee, token, expires_at = await service.refresh(deps, claims)
+    employee, token, expires_at = await signin.refresh(deps, claims)
     session = EmployeeSession(
         access_token=token, expires_at=expires_at, employee_id=employee["employee_id"], name=employee["name"]
     )

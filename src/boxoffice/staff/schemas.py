@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from boxoffice.access.policy import PERMISSIONS, Permission
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, Email, ReadModel, UtcDatetime
+from boxoffice.core.money import MAX_SATANG
+from boxoffice.core.schemas import NOT_BLANK, CommandModel, Email, PaymentMethod, ReadModel, UtcDatetime
 
 PIN_PATTERN = r"^[0-9]{4,8}$"
 
@@ -99,13 +100,25 @@ class PasswordLogin(CommandModel):
 
 
 class PinLogin(CommandModel):
-    """Sign-in with a PIN: with the email in the back office; on a device the PIN alone will do."""
+    """Sign-in on a paired device: the employee tapped on the name tiles, then their PIN."""
 
-    email: Email | None = None
+    employee_id: str = Field(
+        min_length=1, max_length=64, description="From GET /v1/devices/me/staff (the name tiles)"
+    )
     pin: str = Field(pattern=PIN_PATTERN)
 
 
 EmployeeLogin = PasswordLogin | PinLogin
+
+
+class StaffTile(ReadModel):
+    employee_id: str
+    name: str
+
+
+class SignedOut(ReadModel):
+    employee_id: str
+    signed_out: bool = True
 
 
 class EmployeeSession(ReadModel):
@@ -133,13 +146,30 @@ class Me(ReadModel):
 
 
 class ApprovalContext(CommandModel):
+    """What the approval is for: it works only for this (a bigger discount needs a new approval)."""
+
     target_type: str | None = Field(default=None, max_length=40)
-    target_id: str | None = Field(default=None, max_length=64)
+    target_id: str | None = Field(
+        default=None, max_length=64, description="Required for refund (the sale) and reprint (the ticket)"
+    )
+    amount: int | None = Field(
+        default=None, ge=0, le=MAX_SATANG, description="manual_discount: the largest discount in satang"
+    )
+    percent_bp: int | None = Field(
+        default=None, ge=0, le=10_000, description="manual_discount: the largest discount in basis points"
+    )
+    refund_method: PaymentMethod | None = Field(
+        default=None,
+        description="refund: pay back by this method instead of the sale's own (the approver's choice)",
+    )
 
 
 class VerifyPin(CommandModel):
     action: Literal["refund", "reprint", "manual_discount", "shift_close", "settings_write"]
     pin: str = Field(pattern=PIN_PATTERN)
+    employee_id: str | None = Field(
+        default=None, max_length=64, description="The approver, tapped on the name tiles (or give email)"
+    )
     email: Email | None = None
     store_id: str | None = Field(
         default=None, description="Required for back-office callers; a device's store otherwise."
@@ -148,11 +178,21 @@ class VerifyPin(CommandModel):
     target_id: str | None = Field(default=None, max_length=64, description="Shorthand for context.target_id")
 
     @model_validator(mode="after")
-    def _one_target(self) -> VerifyPin:
+    def _bound_to_what_it_approves(self) -> VerifyPin:
+        if (self.employee_id is None) == (self.email is None):
+            raise ValueError("name the approver: employee_id (the name tile) or email, one of them")
         if self.target_id is not None:
             if self.context.target_id not in (None, self.target_id):
                 raise ValueError("target_id and context.target_id differ")
-            self.context = ApprovalContext(target_type=self.context.target_type, target_id=self.target_id)
+            self.context = self.context.model_copy(update={"target_id": self.target_id})
+        if self.action in ("refund", "reprint") and not self.context.target_id:
+            raise ValueError(f"a {self.action} approval names its target_id (the sale or the ticket)")
+        if self.action == "manual_discount" and (self.context.amount is None) == (
+            self.context.percent_bp is None
+        ):
+            raise ValueError("a manual_discount approval names its amount or its percent_bp (one of them)")
+        if self.context.refund_method is not None and self.action != "refund":
+            raise ValueError("refund_method belongs to a refund approval")
         return self
 
 

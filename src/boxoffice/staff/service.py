@@ -6,8 +6,8 @@ Nobody can hand out more than they hold: creating or changing an employee or a m
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -23,36 +23,26 @@ from boxoffice.core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
-    PinLocked,
-    Unauthenticated,
     ValidationFailed,
 )
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import (
     hash_secret,
-    issue_access_token,
-    keyed_lookup,
     new_secret_token,
     sha256_hex,
-    verify_secret,
 )
-from boxoffice.staff.lockout import FailureState, after_failure, is_locked
+from boxoffice.staff import signin
 from boxoffice.staff.repository import (
     ApprovalRepository,
     EmployeeRepository,
     MembershipRepository,
-    PinIndexRepository,
     RoleRepository,
-    employee_by_email_unscoped,
 )
 from boxoffice.staff.schemas import (
     EmployeeCreate,
-    EmployeeLogin,
     EmployeeUpdate,
     MembershipIn,
-    PasswordLogin,
-    PinLogin,
     RoleCreate,
     RoleUpdate,
     VerifyPin,
@@ -92,7 +82,6 @@ async def create_tenant(
             "currency": "THB",
             "billing_plan": "standard",
             "status": "active",
-            "pin_pepper": secrets.token_hex(32),
             "created_at": now,
         }
     )
@@ -127,11 +116,6 @@ async def create_tenant(
     return {"tenant_id": tenant_id, "owner_id": owner["employee_id"], "role_ids": role_ids}
 
 
-async def _pin_lookup(deps: Deps, tenant_id: str, pin: str) -> str:
-    tenant = await TenantRepository(deps.db, Scope(tenant_id)).get({"tenant_id": tenant_id}, "Tenant")
-    return keyed_lookup(str(tenant["pin_pepper"]), pin)
-
-
 # ---- grants -------------------------------------------------------------------------------------
 
 
@@ -141,208 +125,6 @@ async def load_grants(deps: Deps, tenant_id: str, employee_id: str) -> dict[str,
     role_ids = sorted({r for m in memberships for r in m.get("role_ids", [])})
     roles = await RoleRepository(deps.db, scope).find_many({"role_id": {"$in": role_ids}}) if role_ids else []
     return grants_from(memberships, {r["role_id"]: r["permissions"] for r in roles})
-
-
-# ---- lockout ------------------------------------------------------------------------------------
-
-
-def _failure_state(employee: Document) -> FailureState:
-    return FailureState(
-        employee.get("auth_fail_window_start"),
-        int(employee.get("auth_fail_count", 0)),
-        employee.get("locked_until"),
-    )
-
-
-def _raise_if_locked(employee: Document, now: datetime) -> None:
-    state = _failure_state(employee)
-    if is_locked(state, now) and state.locked_until is not None:
-        retry = max(1, int((state.locked_until - now).total_seconds()))
-        raise PinLocked(headers={"Retry-After": str(retry)}, details={"retry_after_seconds": retry})
-
-
-async def _record_failure(
-    deps: Deps, employee: Document, *, method: str, event_type: str, ip: str | None, device: Document | None
-) -> None:
-    """Count the failure with a compare-and-set on `auth_version`, so concurrent failures all count.
-
-    (Filters never compare with null: the embedded server answers such queries inconsistently.)
-    """
-    repo = EmployeeRepository(deps.db, Scope(employee["tenant_id"]))
-    current = employee
-    for _ in range(10):
-        now = deps.clock.now()
-        before = _failure_state(current)
-        after = after_failure(before, now)
-        matched = await repo.update_one(
-            {"employee_id": current["employee_id"], "auth_version": current.get("auth_version", 0)},
-            {
-                "$set": {
-                    "auth_fail_count": after.failures,
-                    "auth_fail_window_start": after.window_start,
-                    "locked_until": after.locked_until,
-                },
-                "$inc": {"auth_version": 1},
-            },
-        )
-        if matched:
-            break
-        reloaded = await repo.find_one({"employee_id": current["employee_id"]})
-        if reloaded is None:
-            return
-        current = reloaded
-    newly_locked = after.locked_until is not None and not is_locked(before, now) and is_locked(after, now)
-    common: dict[str, Any] = {
-        "tenant_id": employee["tenant_id"],
-        "store_id": device["store_id"] if device else None,
-        "device_id": device["device_id"] if device else None,
-        "actor_id": employee["employee_id"],
-        "ip": ip,
-    }
-    await audit.append(
-        deps.db,
-        deps.clock,
-        event_type=event_type,
-        payload={"method": method, "failures": after.failures},
-        **common,
-    )
-    if newly_locked:
-        await audit.append(
-            deps.db,
-            deps.clock,
-            event_type="auth.employee.locked",
-            payload={"until": after.locked_until},
-            **common,
-        )
-
-
-async def _clear_failures(deps: Deps, employee: Document) -> None:
-    if employee.get("auth_fail_count"):
-        await EmployeeRepository(deps.db, Scope(employee["tenant_id"])).update_one(
-            {"employee_id": employee["employee_id"]},
-            {"$set": {"auth_fail_count": 0, "auth_fail_window_start": None}, "$inc": {"auth_version": 1}},
-        )
-
-
-# ---- login --------------------------------------------------------------------------------------
-
-
-async def _find_by_pin(deps: Deps, tenant_id: str, pin: str) -> Document | None:
-    entry = await PinIndexRepository(deps.db, Scope(tenant_id)).find_one(
-        {"pin_lookup": await _pin_lookup(deps, tenant_id, pin)}
-    )
-    if entry is None:
-        return None
-    return await EmployeeRepository(deps.db, Scope(tenant_id)).find_one({"employee_id": entry["employee_id"]})
-
-
-async def _find_employee(
-    deps: Deps, email: str | None, pin: str | None, tenant_id: str | None
-) -> Document | None:
-    if email is not None:
-        employee = await employee_by_email_unscoped(deps.db, email)
-        if employee is not None and tenant_id is not None and employee["tenant_id"] != tenant_id:
-            return None
-        return employee
-    if pin is not None and tenant_id is not None:
-        return await _find_by_pin(deps, tenant_id, pin)
-    return None
-
-
-async def _audit_unknown_failure(
-    deps: Deps, device: Document | None, ip: str | None, event_type: str
-) -> None:
-    """A failure that names no known employee is still recorded when the tenant is known (a device)."""
-    if device is not None:
-        await audit.append(
-            deps.db,
-            deps.clock,
-            tenant_id=device["tenant_id"],
-            store_id=device["store_id"],
-            device_id=device["device_id"],
-            ip=ip,
-            event_type=event_type,
-            payload={"method": "pin", "reason": "no_match"},
-        )
-
-
-async def login(
-    deps: Deps, body: EmployeeLogin, *, ip: str | None, device: Document | None
-) -> tuple[Document, str, datetime]:
-    """Back-office login (email + password or PIN), or a PIN login bound to the calling device."""
-    await ratelimit.hit(
-        deps.db, deps.clock, ratelimit.EMPLOYEE_LOGIN, device["device_id"] if device else ip or "-"
-    )
-    if device is None and body.email is None:
-        raise ValidationFailed("Give the email with the password or PIN.")
-    method = "password" if isinstance(body, PasswordLogin) else "pin"
-    secret = body.password if isinstance(body, PasswordLogin) else body.pin
-    pin = body.pin if isinstance(body, PinLogin) else None
-    employee = await _find_employee(deps, body.email, pin, device["tenant_id"] if device else None)
-    if employee is None:
-        await verify_secret(None, secret)
-        await _audit_unknown_failure(deps, device, ip, "auth.employee.login_failed")
-        raise Unauthenticated("The email, password or PIN is wrong.")
-    now = deps.clock.now()
-    _raise_if_locked(employee, now)
-    stored = employee.get("password_hash") if method == "password" else employee.get("pin_hash")
-    if not await verify_secret(stored, secret):
-        await _record_failure(
-            deps, employee, method=method, event_type="auth.employee.login_failed", ip=ip, device=device
-        )
-        raise Unauthenticated("The email, password or PIN is wrong.")
-    if employee.get("status") != "active":
-        raise PermissionDenied("This employee is suspended.")
-    await _clear_failures(deps, employee)
-    claims: dict[str, Any] = {
-        "typ": "employee",
-        "sub": employee["employee_id"],
-        "tid": employee["tenant_id"],
-        "auth_time": int(now.timestamp()),
-    }
-    if device is not None:
-        grants = await load_grants(deps, employee["tenant_id"], employee["employee_id"])
-        at_store = grants.get(ALL_STORES, frozenset()) | grants.get(device["store_id"], frozenset())
-        if not at_store:
-            raise PermissionDenied("This employee does not work at this device's store.")
-        claims.update({"did": device["device_id"], "sid": device["store_id"], "tv": device["token_version"]})
-    token, expires_at = issue_access_token(deps.settings.jwt_secret, claims, now=now)
-    await audit.append(
-        deps.db,
-        deps.clock,
-        tenant_id=employee["tenant_id"],
-        store_id=device["store_id"] if device else None,
-        device_id=device["device_id"] if device else None,
-        actor_id=employee["employee_id"],
-        ip=ip,
-        event_type="auth.employee.login",
-        payload={"method": method, "on_device": device is not None},
-    )
-    return employee, token, expires_at
-
-
-async def refresh(deps: Deps, claims: dict[str, Any]) -> tuple[Document, str, datetime]:
-    """A fresh token for a back-office session, up to SESSION_MAX_AGE after the real sign-in,
-    while the employee is still active."""
-    now = deps.clock.now()
-    if claims.get("typ") != "employee" or claims.get("did"):
-        raise PermissionDenied("Only back-office sessions are refreshed; devices log in again.")
-    auth_time = int(claims.get("auth_time", 0))
-    if now.timestamp() - auth_time > SESSION_MAX_AGE.total_seconds():
-        raise Unauthenticated("This session is too old; sign in again.")
-    employee = await EmployeeRepository(deps.db, Scope(str(claims["tid"]))).find_one(
-        {"employee_id": claims["sub"]}
-    )
-    if employee is None or employee.get("status") != "active":
-        raise Unauthenticated("This session has ended; sign in again.")
-    fresh = {
-        "typ": "employee",
-        "sub": employee["employee_id"],
-        "tid": employee["tenant_id"],
-        "auth_time": auth_time,
-    }
-    token, expires_at = issue_access_token(deps.settings.jwt_secret, fresh, now=now)
-    return employee, token, expires_at
 
 
 # ---- employees ----------------------------------------------------------------------------------
@@ -390,15 +172,6 @@ def _guard_target(principal: Principal, target_grants: dict[str, frozenset[str]]
             raise PermissionDenied("This employee holds permissions you do not; ask an owner.")
 
 
-async def _claim_pin(deps: Deps, scope: Scope, employee_id: str, pin: str) -> None:
-    try:
-        await PinIndexRepository(deps.db, scope).insert(
-            {"pin_lookup": await _pin_lookup(deps, scope.tenant_id, pin), "employee_id": employee_id}
-        )
-    except DuplicateKeyError as exc:
-        raise Conflict("That PIN is already used by another employee; choose another.") from exc
-
-
 async def _insert_employee(
     deps: Deps,
     scope: Scope,
@@ -409,11 +182,9 @@ async def _insert_employee(
     pin: str | None,
     memberships: list[MembershipIn],
 ) -> Document:
-    """Claim the PIN first, then insert the employee, then the memberships: a failed insert gives
-    the PIN back, so nothing half-made is left behind."""
+    """Insert the employee, then the memberships. PINs need not be unique (the employee is named
+    before the PIN is typed), so nothing here can tell anyone whose PIN is whose."""
     employee_id = new_id()
-    if pin is not None:
-        await _claim_pin(deps, scope, employee_id, pin)
     doc = {
         "employee_id": employee_id,
         "name": name,
@@ -422,15 +193,11 @@ async def _insert_employee(
         "pin_hash": await hash_secret(pin) if pin else None,
         "status": "active",
         "created_at": deps.clock.now(),
-        "auth_fail_count": 0,
-        "auth_fail_window_start": None,
-        "locked_until": None,
-        "auth_version": 0,
+        "session_version": 0,
     }
     try:
         saved = await EmployeeRepository(deps.db, scope).insert(doc)
     except DuplicateKeyError as exc:
-        await PinIndexRepository(deps.db, scope).delete_one({"employee_id": employee_id})
         raise Conflict("That email is already used by another employee.") from exc
     for membership in memberships:
         await MembershipRepository(deps.db, scope).insert(
@@ -546,39 +313,33 @@ async def update_employee(
     if body.password is not None:
         changes["password_hash"] = await hash_secret(body.password)
     shown = sorted(k.replace("password_hash", "password") for k in changes)
-    return await _change_employee(
+    result = await _change_employee(
         deps, principal, employee_id, changes, "employee.updated", {"fields": shown}
     )
+    if body.password is not None:  # a new password ends every session the old one opened
+        await signin.end_sessions(deps, principal.tenant_id, [employee_id])
+        await signin.forget_failures(deps, principal.tenant_id, employee_id)
+    return result
 
 
 async def set_employee_status(deps: Deps, principal: Principal, employee_id: str, status: str) -> Document:
     if employee_id == principal.employee_id:
         raise Conflict("You cannot change your own status.")
     event = "employee.suspended" if status == "suspended" else "employee.reactivated"
-    return await _change_employee(deps, principal, employee_id, {"status": status}, event, {})
+    result = await _change_employee(deps, principal, employee_id, {"status": status}, event, {})
+    await signin.end_sessions(deps, principal.tenant_id, [employee_id])
+    return result
 
 
 async def reset_pin(deps: Deps, principal: Principal, employee_id: str, pin: str) -> Document:
+    """A new PIN (any PIN: they need not be unique, so the answer says nothing about others');
+    the employee's sessions end, device ones included."""
     await _get_managed(deps, principal, employee_id)
     _guard_target(principal, await load_grants(deps, principal.tenant_id, employee_id))
-    scope = Scope(principal.tenant_id)
-    index = PinIndexRepository(deps.db, scope)
-    lookup = await _pin_lookup(deps, principal.tenant_id, pin)
-    existing = await index.find_one({"pin_lookup": lookup})
-    if existing is None:
-        await _claim_pin(deps, scope, employee_id, pin)
-    elif existing["employee_id"] != employee_id:
-        raise Conflict("That PIN is already used by another employee; choose another.")
-    changes = {
-        "pin_hash": await hash_secret(pin),
-        "auth_fail_count": 0,
-        "auth_fail_window_start": None,
-        "locked_until": None,
-        "auth_version": 0,
-    }
+    changes = {"pin_hash": await hash_secret(pin)}
     result = await _change_employee(deps, principal, employee_id, changes, "employee.pin_reset", {})
-    # The old PIN stops finding this employee only after the new one is in place.
-    await index.delete_many({"employee_id": employee_id, "pin_lookup": {"$ne": lookup}})
+    await signin.end_sessions(deps, principal.tenant_id, [employee_id])
+    await signin.forget_failures(deps, principal.tenant_id, employee_id)  # a fresh start everywhere
     return result
 
 
@@ -604,6 +365,7 @@ async def replace_memberships(
             {"$set": {"role_ids": membership.role_ids, "active": membership.active}},
             upsert=True,
         )
+    await signin.end_sessions(deps, principal.tenant_id, [employee_id])  # they sign in with the new roles
     employee = await EmployeeRepository(deps.db, scope).get({"employee_id": employee_id}, "Employee")
     await audit.record(
         deps,
@@ -626,8 +388,19 @@ def _require_tenant_wide(principal: Principal, permission: str) -> None:
         raise PermissionDenied("Roles are tenant-wide: this needs employee_manage at every store.")
 
 
+def _within_own(principal: Principal, permissions: Iterable[str], verb: str) -> None:
+    """Nobody grants, removes or edits permissions beyond their own (held at every store: roles
+    are tenant-wide)."""
+    missing = set(permissions) - principal.grants.get(ALL_STORES, frozenset())
+    if missing:
+        raise PermissionDenied(
+            f"You cannot {verb} permissions you do not hold: {', '.join(sorted(missing))}."
+        )
+
+
 async def create_role(deps: Deps, principal: Principal, body: RoleCreate) -> Document:
     _require_tenant_wide(principal, "employee_manage")
+    _within_own(principal, body.permissions, "grant")
     repo = RoleRepository(deps.db, Scope(principal.tenant_id))
     if await repo.find_one({"name": body.name}):
         raise Conflict(f"A role named {body.name!r} already exists.")
@@ -650,13 +423,15 @@ async def update_role(deps: Deps, principal: Principal, role_id: str, body: Role
     if before["builtin"]:
         raise Conflict("Built-in roles cannot be changed; create a custom role instead.")
     changes = body.model_dump(exclude_none=True)
+    _within_own(principal, before["permissions"], "edit a role holding")  # renaming included
     if body.permissions is not None:
-        missing = set(body.permissions) - principal.grants.get(ALL_STORES, frozenset())
-        if missing:
-            raise PermissionDenied(
-                f"You cannot grant permissions you do not hold: {', '.join(sorted(missing))}."
-            )
+        _within_own(principal, body.permissions, "grant")
     after = await repo.find_one_and_update({"role_id": role_id}, {"$set": changes}) if changes else before
+    if body.permissions is not None:  # its holders sign in again with what it now grants
+        holders = await MembershipRepository(deps.db, Scope(principal.tenant_id)).find_many(
+            {"role_ids": role_id}, projection={"_id": 0, "employee_id": 1}
+        )
+        await signin.end_sessions(deps, principal.tenant_id, [m["employee_id"] for m in holders])
     await audit.record(
         deps,
         principal,
@@ -672,6 +447,7 @@ async def delete_role(deps: Deps, principal: Principal, role_id: str) -> None:
     role = await RoleRepository(deps.db, scope).get({"role_id": role_id}, "Role")
     if role["builtin"]:
         raise Conflict("Built-in roles cannot be deleted.")
+    _within_own(principal, role["permissions"], "delete a role holding")
     if await MembershipRepository(deps.db, scope).count({"role_ids": role_id}):
         raise Conflict("This role is still assigned; remove it from every employee first.")
     await RoleRepository(deps.db, scope).delete_one({"role_id": role_id})
@@ -693,36 +469,27 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
     if not principal.visible_scope().allows_store(store_id):
         raise NotFound("Store not found.")
     await ratelimit.hit(deps.db, deps.clock, ratelimit.VERIFY_PIN, principal.actor_id or principal.ip or "-")
-    approver = await _find_employee(deps, body.email, body.pin, principal.tenant_id)
+    approver = await signin.find_named(
+        deps, tenant_id=principal.tenant_id, employee_id=body.employee_id, email=body.email
+    )
     if approver is None:
-        await verify_secret(None, body.pin)
-        await audit.record(
-            deps,
-            principal,
-            "approval.pin_failed",
-            {"action": body.action, "reason": "no_match"},
-            store_id=store_id,
-            device_id=principal.device_id,
-        )
-        raise Unauthenticated("That PIN is wrong.")
-    now = deps.clock.now()
-    _raise_if_locked(approver, now)
-    if not await verify_secret(approver.get("pin_hash"), body.pin):
-        await _record_failure(
-            deps,
-            approver,
-            method="pin",
-            event_type="approval.pin_failed",
-            ip=principal.ip,
-            device=principal.device,
-        )
-        raise Unauthenticated("That PIN is wrong.")
+        await signin.refuse_unknown(deps, body.pin, principal.device, principal.ip, "approval.pin_failed")
+    await signin.check_secret(
+        deps,
+        approver,
+        body.pin,
+        method="pin",
+        device=principal.device,
+        ip=principal.ip,
+        event_type="approval.pin_failed",
+    )
     if approver.get("status") != "active":
-        raise PermissionDenied("This employee is suspended.")
-    await _clear_failures(deps, approver)
+        await signin.refuse_suspended(deps, approver, principal.device, principal.ip)
+    now = deps.clock.now()
     grants = await load_grants(deps, principal.tenant_id, approver["employee_id"])
     if body.action not in grants.get(ALL_STORES, frozenset()) | grants.get(store_id, frozenset()):
         raise PermissionDenied(f"{approver['name']} cannot approve {body.action.replace('_', ' ')} here.")
+    await ratelimit.hit(deps.db, deps.clock, ratelimit.APPROVALS_GIVEN, str(approver["employee_id"]))
     token = new_secret_token("ap")
     approval = {
         "approval_id": new_id(),
@@ -731,6 +498,10 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
         "action": body.action,
         "target_type": body.context.target_type or "",
         "target_id": body.context.target_id or "",
+        # What a manual discount may be at most, in one unit (the other is 0 and never matches).
+        "discount_amount": body.context.amount if body.context.amount is not None else -1,
+        "discount_percent_bp": body.context.percent_bp if body.context.percent_bp is not None else -1,
+        "refund_method": body.context.refund_method or "",
         "approver_id": approver["employee_id"],
         "requested_by": principal.actor_id,
         "device_id": principal.device_id,
@@ -754,11 +525,43 @@ async def verify_pin(deps: Deps, principal: Principal, body: VerifyPin) -> tuple
             "action": body.action,
             "target_type": body.context.target_type,
             "target_id": body.context.target_id,
+            "amount": body.context.amount,
+            "percent_bp": body.context.percent_bp,
+            "refund_method": body.context.refund_method,
             "requested_by": principal.actor_id,
         },
         subjects=[body.context.target_id] if body.context.target_id else None,
     )
     return saved, token, approver
+
+
+def _approval_match(
+    token: str,
+    action: str,
+    store_id: str,
+    target_id: str | None,
+    discount: tuple[int, int] | None,
+    refund_method: str | None = None,
+) -> dict[str, Any]:
+    """An approval works for its action and store, for exactly the target it names, and for a
+    manual discount up to the amount or percent it names (the other unit is -1: never enough)."""
+    match: dict[str, Any] = {
+        "token_hash": sha256_hex(token),
+        "action": action,
+        "store_id": store_id,
+        "target_id": target_id or "",
+    }
+    if refund_method is not None:
+        match["refund_method"] = refund_method
+    if discount is not None:
+        amount, percent_bp = discount
+        if amount:
+            match["discount_amount"] = {"$gte": amount}
+        if percent_bp:
+            match["discount_percent_bp"] = {"$gte": percent_bp}
+        if not amount and not percent_bp:
+            match["discount_amount"] = {"$gte": -1}  # a zero discount: any manual-discount approval
+    return match
 
 
 async def consume_approval(
@@ -770,39 +573,45 @@ async def consume_approval(
     store_id: str,
     target_id: str | None,
     retry_key: str = "",
+    discount: tuple[int, int] | None = None,
+    refund_method: str | None = None,
 ) -> Document:
-    """Use an approval once: it must match action, store and (when it names one) target, and be fresh.
-    A retry of the same request (same Idempotency-Key, `retry_key`) may present it again."""
+    """Use an approval once, before anything it pays for is written: it must match action, store,
+    target and (a manual discount) size, and be fresh. A retry of the same request (same scoped
+    Idempotency-Key, `retry_key`) may present it again."""
     now = deps.clock.now()
     repo = ApprovalRepository(deps.db, Scope(tenant_id))
-    match = {
-        "token_hash": sha256_hex(token),
-        "action": action,
-        "store_id": store_id,
-        "target_id": {"$in": ["", target_id or ""]},
-    }
-    used = await repo.find_one_and_update(
-        {**match, "used": False, "expires_at": {"$gt": now}},
-        {"$set": {"used": True, "used_at": now, "used_for": target_id or "", "used_key": retry_key}},
-    )
-    if used is None and retry_key:
-        used = await repo.find_one({**match, "used": True, "used_key": retry_key})
+    match = _approval_match(token, action, store_id, target_id, discount, refund_method)
+    found = await repo.find_one(match, with_id=True)  # token hash indexed; the use: a CAS on _id
+    used = None
+    if found is not None and not found["used"] and found["expires_at"] > now:
+        used = await repo.find_one_and_update(
+            {"_id": found["_id"], "used": False},
+            {"$set": {"used": True, "used_at": now, "used_for": target_id or "", "used_key": retry_key}},
+        )
+        if used is None:  # taken meanwhile: by this same request's retry, or by another one
+            found = await repo.find_one({"_id": found["_id"]})
+    if used is None and found is not None and retry_key and found.get("used_key") == retry_key:
+        used = found
     if used is None:
         raise ApprovalRequired(
-            "A valid manager approval for this action is required (each approval works once)."
+            "A valid manager approval for this action is required (each approval works once, for what "
+            "it names)."
         )
     return used
 
 
-async def approval_is_valid(deps: Deps, *, tenant_id: str, token: str, action: str, store_id: str) -> bool:
+async def approval_is_valid(
+    deps: Deps,
+    *,
+    tenant_id: str,
+    token: str,
+    action: str,
+    store_id: str,
+    discount: tuple[int, int] | None = None,
+) -> bool:
     """For a preview (a quote): would this approval be accepted now? Does not use it up."""
     found = await ApprovalRepository(deps.db, Scope(tenant_id)).find_one(
-        {
-            "token_hash": sha256_hex(token),
-            "action": action,
-            "store_id": store_id,
-            "used": False,
-            "expires_at": {"$gt": deps.clock.now()},
-        }
+        _approval_match(token, action, store_id, None, discount)
     )
-    return found is not None
+    return found is not None and not found["used"] and found["expires_at"] > deps.clock.now()

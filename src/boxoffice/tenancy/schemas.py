@@ -7,7 +7,15 @@ from typing import Any, Literal
 from pydantic import Field
 
 from boxoffice.access.policy import DeviceType
-from boxoffice.core.schemas import NOT_BLANK, CommandModel, ReadModel, TimeZone, UtcDatetime
+from boxoffice.core.schemas import (
+    MULTILINE_TEXT,
+    NOT_BLANK,
+    SINGLE_LINE_TEXT,
+    CommandModel,
+    ReadModel,
+    TimeZone,
+    UtcDatetime,
+)
 
 DeviceStatus = Literal["pending", "active", "suspended", "revoked"]
 PaperWidth = Literal[58, 80]
@@ -40,29 +48,29 @@ class StoreRead(ReadModel):
 
 class StoreCreate(CommandModel):
     name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
-    address: str = Field(default="", max_length=500)
+    address: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
     tz: TimeZone = "Asia/Bangkok"
-    tax_id: str | None = Field(default=None, max_length=40)
-    receipt_header: str = Field(default="", max_length=500)
-    receipt_footer: str = Field(default="", max_length=500)
+    tax_id: str | None = Field(default=None, max_length=40, pattern=SINGLE_LINE_TEXT)
+    receipt_header: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
+    receipt_footer: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: PaperWidth = 80
 
 
 class StoreUpdate(CommandModel):
     name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NOT_BLANK)
-    address: str | None = Field(default=None, max_length=500)
+    address: str | None = Field(default=None, max_length=500, pattern=MULTILINE_TEXT)
     tz: TimeZone | None = None
-    tax_id: str | None = Field(default=None, max_length=40)
-    receipt_header: str | None = Field(default=None, max_length=500)
-    receipt_footer: str | None = Field(default=None, max_length=500)
+    tax_id: str | None = Field(default=None, max_length=40, pattern=SINGLE_LINE_TEXT)
+    receipt_header: str | None = Field(default=None, max_length=500, pattern=MULTILINE_TEXT)
+    receipt_footer: str | None = Field(default=None, max_length=500, pattern=MULTILINE_TEXT)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: PaperWidth | None = None
     active: bool | None = None
 
 
 class SiteKeyCreate(CommandModel):
-    label: str = Field(default="", max_length=80)
+    label: str = Field(default="", max_length=80, pattern=SINGLE_LINE_TEXT)
     expires_in_hours: int = Field(default=24, ge=1, le=720)
     require_approval: bool = True
 
@@ -160,7 +168,7 @@ class DeviceLoggedIn(AccessToken):
 
 class DeviceUpdate(CommandModel):
     name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NOT_BLANK)
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=2000, pattern=MULTILINE_TEXT)
     caps: CapsUpdate | None = None
     zones: list[str] | None = Field(default=None, max_length=50, description="Zones this gate serves")
     simulate_offline: bool | None = Field(
@@ -169,7 +177,7 @@ class DeviceUpdate(CommandModel):
 
 
 class DeviceAction(CommandModel):
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, pattern=SINGLE_LINE_TEXT)
 
 
 class DeviceTokenRotated(ReadModel):

@@ -34,7 +34,14 @@ TICKET_FIELDS = (
 
 
 def ticket_documents(sale: Document) -> list[Document]:
-    """The tickets a sale issues, from the plan it carries: the same documents on every attempt."""
+    """The tickets a sale issues, from the plan it carries: the same documents on every attempt.
+
+    `created_at` is business time (when the sale was made: an offline POS's sale may be hours old
+    when it is uploaded). `updated_at` is the server-time change stamp gates fetch deltas by, so it
+    must not lie before the write: it is the end of the lease of the attempt that writes them (the
+    insert, a retry or the sweeper each claim the sale for a lease from the server's now), which is
+    never earlier than the write itself — at worst the tickets show in a minute's worth of deltas."""
+    changed_at = sale.get("lease_until") or sale["created_at"]
     return [
         {
             **planned,
@@ -51,7 +58,7 @@ def ticket_documents(sale: Document) -> list[Document]:
             "event_seq": 1,
             "printed_count": 1,
             "created_at": sale["created_at"],
-            "updated_at": sale["created_at"],
+            "updated_at": max(changed_at, sale["created_at"]),
         }
         for planned in sale["ticket_plan"]
     ]

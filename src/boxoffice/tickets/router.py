@@ -105,7 +105,7 @@ async def ticket_timeline(
         "`reason_code` names the FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED "
         "E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED."
     ),
-    responses=auth_responses(),
+    responses=auth_responses(409),
 )
 async def redeem_ticket(
     request: Request,
@@ -116,6 +116,7 @@ async def redeem_ticket(
     cache: KeyCache = request.app.state.qr_keys
     device = principal.device
     assert device is not None
+    redeem.check_device(principal, body.device_id)
     ticket = await redeem.find_ticket(
         deps, principal.tenant_id, await cache.ring(), body.qr_token, body.short_code
     )

@@ -6,9 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from boxoffice.core.schemas import CommandModel, ReadModel, UtcDatetime
-
-PaymentMethod = Literal["cash", "qr", "card", "other"]
+from boxoffice.core.schemas import CommandModel, PaymentMethod, ReadModel, UtcDatetime
 
 
 class TicketRead(ReadModel):
@@ -69,7 +67,8 @@ class RedeemIn(CommandModel):
     scan_id: str | None = Field(
         default=None,
         pattern=r"^[0-9A-Za-z_-]{10,40}$",
-        description="Made by the gate (a ULID); send it again to retry a scan whose answer was lost",
+        description="Made by the gate (a ULID); send it again, for the same ticket, to retry a scan whose "
+        "answer was lost. One already used for another ticket or device answers 409 E_IDEMPOTENCY_MISMATCH",
     )
     qr_token: str | None = Field(default=None, min_length=1, max_length=200)
     short_code: str | None = Field(default=None, min_length=1, max_length=20)
@@ -82,6 +81,12 @@ class RedeemIn(CommandModel):
     scanned_at: UtcDatetime | None = Field(
         default=None,
         description="When the gate scanned it (kept for the record; online verdicts use server time)",
+    )
+    device_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The scanning device, as the spec's `{qr_token, device_id}` body names it: it must be "
+        "the device signed in (403 E_PERMISSION otherwise); the server takes the device from the token",
     )
 
 

@@ -26,7 +26,7 @@ class WebhookCreate(CommandModel):
 class WebhookUpdate(CommandModel):
     url: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN)
     events: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EVENT_TYPES))
-    description: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=200, pattern=NOT_BLANK)
     active: bool | None = Field(default=None, description="false pauses deliveries; true resumes them")
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from boxoffice.access.principal import Principal
+from boxoffice.alerts import service as alerts
 from boxoffice.audit import service as audit
 from boxoffice.config import Settings
 from boxoffice.core.db import Document
@@ -15,7 +16,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.errors import PermissionDenied
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
-from boxoffice.core.sealing import seal, unseal
+from boxoffice.core.sealing import Unsealable, seal, unseal
 from boxoffice.webhooks.repository import DeliveryRepository, WebhookRepository
 from boxoffice.webhooks.schemas import WebhookCreate, WebhookUpdate
 
@@ -49,10 +50,15 @@ def _new_secret(settings: Settings, webhook_id: str) -> tuple[str, dict[str, str
 
 
 def signing_secrets(settings: Settings, webhook: Document, now: Any) -> list[bytes]:
-    """The current secret, and the previous one while a rotation's grace period runs."""
+    """The current secret, and the previous one while a rotation's grace period runs. Raises
+    Unsealable when the current one cannot be decrypted (another master key); a previous one
+    that cannot is left out (rotating is how a person repairs a secret sealed under an old key)."""
     keys = [unseal(settings, webhook["secret_sealed"], webhook["webhook_id"])]
     if webhook.get("previous_sealed") and webhook.get("rotating_until") and now < webhook["rotating_until"]:
-        keys.insert(0, unseal(settings, webhook["previous_sealed"], webhook["webhook_id"]))
+        try:
+            keys.insert(0, unseal(settings, webhook["previous_sealed"], webhook["webhook_id"]))
+        except Unsealable:
+            pass
     return keys
 
 
@@ -142,3 +148,5 @@ async def delete(deps: Deps, principal: Principal, webhook_id: str) -> None:
         {"webhook_id": webhook_id, "status": "pending"}, {"$set": {"status": "cancelled"}}
     )
     await audit.record(deps, principal, "webhook.deleted", {"webhook_id": webhook_id})
+    # A removed endpoint fails no more: its alert (if any) is over.
+    await alerts.resolve_alert(deps, principal.tenant_id, kind="webhook_failing", cause_key=webhook_id)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from boxoffice.alerts import service as alerts
 from boxoffice.audit import service as audit
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.db import Document
@@ -26,7 +27,9 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.repository import Scope
+from boxoffice.core.sealing import Unsealable
 from boxoffice.events.outbox import EventRepository
+from boxoffice.settings import service as settings_service
 from boxoffice.webhooks import rules
 from boxoffice.webhooks.repository import (
     AttemptRepository,
@@ -49,6 +52,31 @@ TIMEOUT_SECONDS = 10.0
 PAUSED_RETRY = timedelta(minutes=5)
 SNIPPET = 500
 log = get_logger(__name__)
+
+#: Why a delivery is dead-lettered without a request: retrying cannot help until a person acts.
+UNSEALABLE = (
+    "The endpoint's signing secret cannot be decrypted with the current WEBHOOK_MASTER_KEY (was the "
+    "key changed?). Nothing was sent. Rotate the endpoint's secret, give the new one to the "
+    "receiver, then redeliver."
+)
+FEATURE_OFF = "Webhooks are turned off for this store (settings: features.webhooks)."
+
+
+class FeatureFlags:
+    """`features.webhooks` per (tenant, store), read once per worker pass however many events and
+    deliveries the pass handles (settings resolve built-in default ← tenant ← store; an event
+    without a store follows the tenant's setting)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.known: dict[tuple[str, str | None], bool] = {}
+
+    async def webhooks_on(self, tenant_id: str, store_id: str | None) -> bool:
+        key = (tenant_id, store_id or None)
+        if key not in self.known:
+            effective = await settings_service.effective(self.deps, tenant_id, store_id or None)
+            self.known[key] = bool(effective["values"]["features"].get("webhooks", False))
+        return self.known[key]
 
 
 def _json_default(value: object) -> str:
@@ -95,25 +123,31 @@ class Worker:
         self.rng = random.Random(seed)
 
     async def run_once(self, limit: int = 100) -> int:
-        await self.fan_out(limit)
-        sent = await self.deliver_due(limit)
+        flags = FeatureFlags(self.deps)
+        await self.fan_out(limit, flags)
+        sent = await self.deliver_due(limit, flags)
         if self.metrics is not None:
             self.metrics.webhook_queue_depth.set(await queue_depth_unscoped(self.deps.db))
         return sent
 
-    async def fan_out(self, limit: int) -> int:
-        """A delivery per (event, wanting endpoint); each event is claimed for a while first."""
+    async def fan_out(self, limit: int, flags: FeatureFlags | None = None) -> int:
+        """A delivery per (event, wanting endpoint); each event is claimed for a while first.
+        Events of a store with `features.webhooks` off get no deliveries: they stay in the outbox,
+        marked done (dropped, not held: turning the feature on later sends only later events)."""
+        flags = flags or FeatureFlags(self.deps)
         now = self.deps.clock.now()
         done = 0
         hooks_by_tenant: dict[str, list[Document]] = {}
-        unwanted: dict[str, list[str]] = {}  # per tenant: events no endpoint wants
+        unwanted: dict[str, list[str]] = {}  # per tenant: events no endpoint wants, or feature off
         for event in await events_to_fan_out_unscoped(self.deps.db, now, limit):
             tenant_id = event["tenant_id"]
             if tenant_id not in hooks_by_tenant:
                 hooks_by_tenant[tenant_id] = await WebhookRepository(
                     self.deps.db, Scope(tenant_id)
                 ).find_many({"status": "live"})
-            if not any(event["type"] in hook["events"] for hook in hooks_by_tenant[tenant_id]):
+            if not any(
+                event["type"] in hook["events"] for hook in hooks_by_tenant[tenant_id]
+            ) or not await flags.webhooks_on(tenant_id, event.get("store_id")):
                 unwanted.setdefault(tenant_id, []).append(event["event_id"])
                 continue
             events = EventRepository(self.deps.db, Scope(tenant_id))
@@ -130,6 +164,7 @@ class Worker:
                     "webhook_id": hook["webhook_id"],
                     "event_id": event["event_id"],
                     "event_type": event["type"],
+                    "store_id": event.get("store_id"),
                     "body": body,
                     "status": "pending",
                     "attempts": 0,
@@ -156,7 +191,8 @@ class Worker:
             done += len(event_ids)
         return done
 
-    async def deliver_due(self, limit: int) -> int:
+    async def deliver_due(self, limit: int, flags: FeatureFlags | None = None) -> int:
+        flags = flags or FeatureFlags(self.deps)
         now = self.deps.clock.now()
         claimed: list[Document] = []
         for delivery in await due_deliveries_unscoped(self.deps.db, now, limit):
@@ -171,8 +207,17 @@ class Worker:
                 },
                 {"$set": {"lease_until": now + LEASE}},
             )
-            if mine is not None:
-                claimed.append(mine)
+            if mine is None:
+                continue
+            # Made while the feature was on, due after it was turned off: not sent. (A delivery
+            # from before deliveries carried their store is sent as it always would have been.)
+            if "store_id" in mine and not await flags.webhooks_on(mine["tenant_id"], mine["store_id"]):
+                await DeliveryRepository(self.deps.db, Scope(mine["tenant_id"])).update_one(
+                    {"delivery_id": mine["delivery_id"]},
+                    {"$set": {"status": "cancelled", "last_error": FEATURE_OFF, "lease_until": now}},
+                )
+                continue
+            claimed.append(mine)
         hooks = await self._webhooks_of(claimed)
         gate = asyncio.Semaphore(10)
 
@@ -184,17 +229,27 @@ class Worker:
         return sum(1 for sent in results if sent)
 
     async def post(self, webhook: Document, body: str, event_id: str, event_type: str) -> dict[str, Any]:
-        """One signed POST: status code, latency, a snippet of the answer, or the error."""
+        """One signed POST: status code, latency, a snippet of the answer, or the error.
+        `permanent` is true when no retry can help (the secret cannot be decrypted): no request."""
         now = self.deps.clock.now()
         payload = body.encode()
+        try:
+            keys = signing_secrets(self.deps.settings, webhook, now)
+        except Unsealable:
+            log.error("webhook_secret_unsealable", webhook_id=webhook["webhook_id"])
+            return {
+                "status_code": None,
+                "latency_ms": 0.0,
+                "response_snippet": None,
+                "error": UNSEALABLE,
+                "permanent": True,
+            }
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "BoxOffice-Webhooks/1",
             "X-Event-Id": event_id,
             "X-Event-Type": event_type,
-            "X-Signature": rules.signature_header(
-                signing_secrets(self.deps.settings, webhook, now), int(now.timestamp()), payload
-            ),
+            "X-Signature": rules.signature_header(keys, int(now.timestamp()), payload),
         }
         started = time.perf_counter()
         status_code: int | None = None
@@ -220,6 +275,7 @@ class Worker:
             "latency_ms": latency_ms,
             "response_snippet": snippet,
             "error": error,
+            "permanent": False,
         }
 
     async def _refused_address(self, url: str) -> str | None:
@@ -272,7 +328,8 @@ class Worker:
         delivered = code is not None and 200 <= code < 300
         failures = 0 if delivered else int(delivery.get("round_failures", 0)) + 1
         gone = code == 410
-        next_at = None if delivered or gone else rules.next_attempt(failures, now, self.rng)
+        permanent = bool(outcome.get("permanent"))
+        next_at = None if delivered or gone or permanent else rules.next_attempt(failures, now, self.rng)
         status = "delivered" if delivered else ("pending" if next_at is not None else "dead")
         n = int(delivery["attempts"]) + 1
         await AttemptRepository(self.deps.db, tenant).insert(
@@ -305,13 +362,24 @@ class Worker:
             self.metrics.webhook_deliveries.labels(
                 outcome=status if status != "pending" else "retrying"
             ).inc()
-        await self._health(webhook, delivered, gone, code, outcome["error"])
+        await self._health(
+            webhook, delivered, gone, code, outcome["error"], permanent, delivery["delivery_id"]
+        )
         return delivered
 
     async def _health(
-        self, webhook: Document, delivered: bool, gone: bool, code: int | None, error: str | None
+        self,
+        webhook: Document,
+        delivered: bool,
+        gone: bool,
+        code: int | None,
+        error: str | None,
+        permanent: bool = False,
+        delivery_id: str | None = None,
     ) -> None:
-        """410 Gone pauses the endpoint; the first failure of a healthy one raises an alert."""
+        """410 Gone pauses the endpoint. The first failure of a healthy endpoint starts a failing
+        episode: audited `webhook.failing` and raised as a `webhook_failing` alert (one per
+        episode); its next success ends it (`webhook.recovered`, the alert resolved)."""
         tenant_id = webhook["tenant_id"]
         hooks = WebhookRepository(self.deps.db, Scope(tenant_id))
         if gone:
@@ -324,11 +392,17 @@ class Worker:
                 {"webhook_id": webhook["webhook_id"], "healthy": False}, {"$set": {"healthy": True}}
             ):
                 await self._alert(tenant_id, "webhook.recovered", webhook, code, error)
+                await alerts.resolve_alert(
+                    self.deps, tenant_id, kind="webhook_failing", cause_key=webhook["webhook_id"]
+                )
             return
-        if await hooks.find_one_and_update(
+        flipped = await hooks.find_one_and_update(
             {"webhook_id": webhook["webhook_id"], "healthy": True}, {"$set": {"healthy": False}}
-        ):
+        )
+        if flipped:
             await self._alert(tenant_id, "webhook.failing", webhook, code, error)
+        if flipped or permanent:  # a permanent failure raises even on an endpoint already failing
+            await raise_failing_alert(self.deps, webhook, code, error, delivery_id)
 
     async def _alert(
         self, tenant_id: str, event_type: str, webhook: Document, code: int | None, error: str | None
@@ -347,6 +421,34 @@ class Worker:
             subjects=[webhook["webhook_id"]],
         )
         log.warning(event_type, webhook_id=webhook["webhook_id"], status_code=code)
+
+
+async def raise_failing_alert(
+    deps: Deps, webhook: Document, code: int | None, error: str | None, delivery_id: str | None
+) -> None:
+    """The endpoint's `webhook_failing` alert (tenant-wide: an endpoint carries every store's
+    events), raised once per failing episode whatever the number of failed deliveries."""
+    if error == UNSEALABLE:
+        detail = error
+    else:
+        answer = f"HTTP {code}" if code is not None else (error or "no answer")
+        detail = (
+            f"Deliveries to {webhook['url']} fail ({answer}). They are retried on the schedule, then "
+            "dead-lettered; the alert is resolved by the next successful delivery."
+        )
+    links = {"webhook_id": str(webhook["webhook_id"])}
+    if delivery_id:
+        links["delivery_id"] = delivery_id
+    await alerts.raise_alert(
+        deps,
+        webhook["tenant_id"],
+        kind="webhook_failing",
+        cause_key=str(webhook["webhook_id"]),
+        store_id=None,
+        title=f"Webhook endpoint failing: {webhook['url']}"[:200],
+        detail=detail,
+        links=links,
+    )
 
 
 async def run_forever(worker: Worker, every_seconds: float = 2.0) -> None:

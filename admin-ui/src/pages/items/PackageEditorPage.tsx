@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import {
   ActionIcon,
   Alert,
+  Anchor,
   Button,
   Card,
   Checkbox,
@@ -17,7 +18,7 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { useLocation, useNavigate, useParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import {
   PACKAGE_TYPE_LABELS,
   PACKAGE_TYPES,
@@ -32,7 +33,7 @@ import {
 } from "../../api/catalog";
 import { useAllDevices } from "../../api/devices";
 import { usePermissions } from "../../api/session";
-import { useTaxes, useTenantZones } from "../../api/settings";
+import { DEFAULT_SETTINGS, useLevelSettings, useTaxes, useTenantZones } from "../../api/settings";
 import { type Store, useStores } from "../../api/stores";
 import { ConfirmModal } from "../../components/ConfirmModal";
 import { ErrorAlert, Loading, MutationFeedback, NoPermission, SuccessAlert } from "../../components/feedback";
@@ -45,7 +46,9 @@ import {
   EMPTY_PACKAGE_VALUES,
   type PackageFormErrors,
   type PackageFormValues,
+  type StorePriceDraft,
   newComponent,
+  newStorePrice,
   packagePatch,
   packageToValues,
   valuesToPackageInput,
@@ -62,6 +65,102 @@ function storeTz(stores: readonly Store[], storeId: string | null): string {
 function withUnknown(options: { value: string; label: string }[], chosen: readonly string[]) {
   const known = new Set(options.map((o) => o.value));
   return [...options, ...chosen.filter((id) => !known.has(id)).map((id) => ({ value: id, label: id }))];
+}
+
+/** The tenant-wide multi_price switch (null while unknown); store overrides may differ. */
+function useTenantMultiPrice(): boolean | null {
+  const tenant = useLevelSettings(null);
+  if (!tenant.data) return null;
+  return tenant.data.values.features?.multi_price ?? DEFAULT_SETTINGS.features.multi_price;
+}
+
+function StorePricesEditor({
+  rows,
+  stores,
+  onChange,
+  error,
+}: {
+  rows: StorePriceDraft[];
+  stores: Store[];
+  onChange: (rows: StorePriceDraft[]) => void;
+  error: string | undefined;
+}) {
+  const multiPrice = useTenantMultiPrice();
+  const update = (key: string, change: Partial<StorePriceDraft>) =>
+    onChange(rows.map((r) => (r.key === key ? { ...r, ...change } : r)));
+  const chosen = rows.map((r) => r.store_id).filter((id): id is string => Boolean(id));
+  const allUsed = stores.length > 0 && stores.every((s) => chosen.includes(s.store_id));
+
+  return (
+    <Card withBorder padding="md" data-testid="store-prices" component="section" aria-label="Store prices">
+      <Stack gap="sm">
+        <Title order={2} size="h4">
+          Store prices
+        </Title>
+        <Text size="sm" c="dimmed">
+          A different price at some stores, instead of the Price above. Leave a price blank to use the Price above.
+          Store prices apply while the Multiple prices feature is on.
+        </Text>
+        {multiPrice === false && (
+          <Alert color="yellow" data-testid="multi-price-off">
+            The Multiple prices feature is off for all stores (
+            <Anchor component={Link} to="/settings?tab=features" size="sm">
+              Settings → Features
+            </Anchor>
+            ), so every store charges the Price above unless it turns the feature on for itself. Store prices are kept
+            and apply once it is on.
+          </Alert>
+        )}
+        {rows.map((row, index) => {
+          // A store can have one price: the stores other rows use are not offered again.
+          const taken = new Set(chosen.filter((id) => id !== row.store_id));
+          const options = withUnknown(
+            stores.filter((s) => !taken.has(s.store_id)).map((s) => ({ value: s.store_id, label: s.name })),
+            row.store_id ? [row.store_id] : [],
+          );
+          return (
+            <Group key={row.key} gap="xs" align="flex-start" wrap="nowrap" data-testid="store-price-row">
+              <Select
+                label="Store"
+                placeholder="Choose a store"
+                data={options}
+                value={row.store_id}
+                onChange={(v) => update(row.key, { store_id: v })}
+                searchable
+                style={{ flex: 1, minWidth: 0 }}
+              />
+              <MoneyInput
+                label="Store price (฿)"
+                value={row.price}
+                onChange={(v) => update(row.key, { price: v })}
+                w={160}
+              />
+              <ActionIcon
+                variant="subtle"
+                color="red"
+                size="lg"
+                mt={26}
+                aria-label={`Remove store price ${index + 1}`}
+                onClick={() => onChange(rows.filter((r) => r.key !== row.key))}
+              >
+                ✕
+              </ActionIcon>
+            </Group>
+          );
+        })}
+        {error && (
+          <Text c="red" size="sm" role="alert">
+            {error}
+          </Text>
+        )}
+        <div>
+          <Button variant="light" size="xs" disabled={allUsed} onClick={() => onChange([...rows, newStorePrice()])}>
+            Add store price
+          </Button>
+        </div>
+      </Stack>
+    </Card>
+  );
 }
 
 function PackageForm({
@@ -206,6 +305,13 @@ function PackageForm({
             </SimpleGrid>
           </Stack>
         </Card>
+
+        <StorePricesEditor
+          rows={values.store_prices}
+          stores={stores}
+          onChange={(rows) => set("store_prices", rows)}
+          error={errors?.store_prices}
+        />
 
         {values.type === "bundle" && (
           <Card withBorder padding="md" data-testid="bundle-components">

@@ -1,17 +1,18 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Package } from "../../api/catalog";
+import type { LevelSettings } from "../../api/settings";
 import { OWNER_SESSION, TENANT_SETTINGS, makeEffective, makePackage, makeStore, renderApp } from "../../test/fixtures";
 import { type MockRoute, type RecordedRequest, envelope, mockFetch, page } from "../../test/render";
 
 const STORES = [makeStore(), makeStore({ store_id: "st_2", name: "Kids Zone Rama 9" })];
 
-function routes(packages: Package[], extra: MockRoute[] = []): MockRoute[] {
+function routes(packages: Package[], extra: MockRoute[] = [], tenant: LevelSettings = TENANT_SETTINGS): MockRoute[] {
   return [
     ...extra,
     { method: "GET", path: "/v1/stores", status: 200, body: page(STORES) },
     { method: "GET", path: "/v1/catalog/packages", status: 200, body: page(packages) },
-    { method: "GET", path: "/v1/settings", status: 200, body: envelope(TENANT_SETTINGS) },
+    { method: "GET", path: "/v1/settings", status: 200, body: envelope(tenant) },
     { method: "GET", path: "/v1/settings/effective", status: 200, body: envelope(makeEffective()) },
     { method: "GET", path: "/v1/devices", status: 200, body: page([]) },
   ];
@@ -114,6 +115,7 @@ describe("PackageEditorPage", () => {
       name: "Night jump",
       type: "single",
       price: 120050,
+      store_prices: {},
       tax_profile_id: null,
       quota_or_minutes: null,
       components: [],
@@ -234,6 +236,91 @@ describe("PackageEditorPage", () => {
     expect(await screen.findByText("Package archived. It is no longer sold.")).toBeInTheDocument();
     expect(requests.some((r) => r.method === "DELETE" && r.path === "/v1/catalog/packages/pkg_1")).toBe(true);
     await waitFor(() => expect(screen.queryByRole("button", { name: "Archive" })).not.toBeInTheDocument());
+  });
+
+  it("adds store prices in baht, one per store, and sends them in satang", async () => {
+    const requests = mockFetch(
+      routes([], [{ method: "POST", path: "/v1/catalog/packages", status: 201, body: envelope(makePackage({ package_id: "pkg_9" })) }]),
+    );
+    renderApp("/items/packages/new");
+    fireEvent.change(await screen.findByRole("textbox", { name: "Name" }), { target: { value: "Day pass" } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Price (฿)" }), { target: { value: "150" } });
+    const editor = screen.getByRole("region", { name: "Store prices" });
+    expect(within(editor).queryAllByTestId("store-price-row")).toHaveLength(0);
+    // The feature is on for all stores: no warning.
+    expect(within(editor).queryByTestId("multi-price-off")).not.toBeInTheDocument();
+
+    fireEvent.click(within(editor).getByRole("button", { name: "Add store price" }));
+    fireEvent.click(within(editor).getByRole("button", { name: "Add store price" }));
+    fireEvent.click(within(editor).getByRole("button", { name: "Add store price" }));
+    let rows = within(editor).getAllByTestId("store-price-row");
+    expect(rows).toHaveLength(3);
+    await chooseOption("Store", "Kids Zone Rama 9", rows[0]!);
+    fireEvent.change(within(rows[0]!).getByRole("textbox", { name: "Store price (฿)" }), { target: { value: "120.5" } });
+    // A store already priced is not offered again.
+    fireEvent.click(within(rows[1]!).getByRole("textbox", { name: "Store" }));
+    expect(await screen.findByRole("option", { name: "Jump Park Bangna" })).toBeInTheDocument();
+    expect(screen.queryByRole("option", { name: "Kids Zone Rama 9" })).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole("option", { name: "Jump Park Bangna" }));
+    // Every store has a row now.
+    expect(within(editor).getByRole("button", { name: "Add store price" })).toBeDisabled();
+    // A price without a store cannot be saved.
+    fireEvent.change(within(rows[2]!).getByRole("textbox", { name: "Store price (฿)" }), { target: { value: "5" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await within(editor).findByText("Choose the store of every store price")).toBeInTheDocument();
+    expect(requests.some((r) => r.method === "POST")).toBe(false);
+
+    fireEvent.click(within(editor).getByRole("button", { name: "Remove store price 3" }));
+    rows = within(editor).getAllByTestId("store-price-row");
+    expect(rows).toHaveLength(2);
+    // Jump Park Bangna's price left blank: no override there.
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "POST")).toBe(true));
+    const body = requests.find((r) => r.method === "POST")?.body as Record<string, unknown>;
+    expect(body.price).toBe(15000);
+    expect(body.store_prices).toEqual({ st_2: 12050 });
+  });
+
+  it("edits an existing package's store prices and warns while the feature is off", async () => {
+    const pkg = makePackage({ store_prices: { st_2: 99000 } });
+    let current = pkg;
+    const requests = mockFetch(
+      routes(
+        [pkg],
+        [
+          { method: "GET", path: "/v1/catalog/packages/pkg_1", status: 200, body: () => envelope(current) },
+          {
+            method: "PATCH",
+            path: "/v1/catalog/packages/pkg_1",
+            status: 200,
+            body: (req: RecordedRequest) => {
+              current = { ...current, ...(req.body as Partial<Package>) };
+              return envelope(current);
+            },
+          },
+        ],
+        {
+          ...TENANT_SETTINGS,
+          values: { ...TENANT_SETTINGS.values, features: { ...TENANT_SETTINGS.values.features!, multi_price: false } },
+        },
+      ),
+    );
+    renderApp("/items/packages/pkg_1");
+    const editor = await screen.findByRole("region", { name: "Store prices" });
+    const warning = await within(editor).findByTestId("multi-price-off");
+    expect(warning).toHaveTextContent("The Multiple prices feature is off for all stores");
+    expect(within(warning).getByRole("link", { name: "Settings → Features" })).toHaveAttribute(
+      "href",
+      "/settings?tab=features",
+    );
+    const row = within(editor).getByTestId("store-price-row");
+    expect(within(row).getByRole("textbox", { name: "Store" })).toHaveValue("Kids Zone Rama 9");
+    expect(within(row).getByRole("textbox", { name: "Store price (฿)" })).toHaveValue("990.00");
+
+    fireEvent.change(within(row).getByRole("textbox", { name: "Store price (฿)" }), { target: { value: "1,000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Package saved.")).toBeInTheDocument();
+    expect(requests.find((r) => r.method === "PATCH")?.body).toEqual({ store_prices: { st_2: 100000 } });
   });
 
   it("shows the server's message when saving fails", async () => {

@@ -1,4 +1,5 @@
 import {
+  PACKAGE_PRICE_MAX,
   type Package,
   type PackageInput,
   type PackagePatch,
@@ -7,7 +8,7 @@ import {
 } from "../../api/catalog";
 import { newUlid } from "../../lib/ids";
 import { stableStringify } from "../../lib/json";
-import { parseBahtToSatang, satangToBahtInput } from "../../lib/money";
+import { formatTHB, parseBahtToSatang, satangToBahtInput } from "../../lib/money";
 import { localDateTimeToUtc, startOfDayUtc, utcToLocalDate, utcToLocalDateTime } from "../../lib/time";
 
 export interface ComponentDraft {
@@ -16,12 +17,21 @@ export interface ComponentDraft {
   qty: number | string;
 }
 
+/** One row of the Store prices editor: a store and its price in baht, as typed ("" = no override). */
+export interface StorePriceDraft {
+  key: string;
+  store_id: string | null;
+  price: string;
+}
+
 export interface PackageFormValues {
   name: string;
   type: PackageType;
   store_id: string | null;
   /** Baht, as typed. */
   price: string;
+  /** Prices at some stores instead of `price` (while the multi_price feature is on). */
+  store_prices: StorePriceDraft[];
   tax_profile_id: string | null;
   quota: number | string;
   components: ComponentDraft[];
@@ -41,12 +51,14 @@ export interface PackageFormValues {
 }
 
 export const newComponent = (): ComponentDraft => ({ key: newUlid(), package_id: null, qty: 1 });
+export const newStorePrice = (): StorePriceDraft => ({ key: newUlid(), store_id: null, price: "" });
 
 export const EMPTY_PACKAGE_VALUES: PackageFormValues = {
   name: "",
   type: "single",
   store_id: null,
   price: "",
+  store_prices: [],
   tax_profile_id: null,
   quota: "",
   components: [],
@@ -80,6 +92,11 @@ export function packageToValues(pkg: Package, tz: string): PackageFormValues {
     type: pkg.type,
     store_id: pkg.store_id,
     price: satangToBahtInput(pkg.price),
+    store_prices: Object.entries(pkg.store_prices ?? {}).map(([storeId, satang]) => ({
+      key: newUlid(),
+      store_id: storeId,
+      price: satangToBahtInput(satang),
+    })),
     tax_profile_id: pkg.tax_profile_id,
     quota: pkg.quota_or_minutes ?? "",
     components: (pkg.components ?? []).map((c) => ({ key: newUlid(), package_id: c.package_id, qty: c.qty })),
@@ -102,7 +119,31 @@ const positiveInt = (value: number | string): number | null => {
   return Number.isInteger(n) && n > 0 ? n : null;
 };
 
-export type PackageFormErrors = Partial<Record<"name" | "price" | "quota" | "components" | "window" | "validity", string>>;
+export type PackageFormErrors = Partial<
+  Record<"name" | "price" | "store_prices" | "quota" | "components" | "window" | "validity", string>
+>;
+
+const PRICE_TOO_HIGH = `A price can be at most ${formatTHB(PACKAGE_PRICE_MAX)}`;
+
+/**
+ * The store prices as the API takes them (store_id → satang), or why they cannot be saved.
+ * A row with a blank price is no override and is left out; a store may appear once.
+ */
+export function storePricesFromDrafts(
+  drafts: readonly StorePriceDraft[],
+): { prices: Record<string, number>; error: null } | { prices: null; error: string } {
+  const prices: Record<string, number> = {};
+  for (const draft of drafts) {
+    if (draft.price.trim() === "") continue;
+    if (!draft.store_id) return { prices: null, error: "Choose the store of every store price" };
+    if (draft.store_id in prices) return { prices: null, error: "Each store can have only one price" };
+    const satang = parseBahtToSatang(draft.price);
+    if (satang === null) return { prices: null, error: "Enter each store price in baht, e.g. 1200.50" };
+    if (satang > PACKAGE_PRICE_MAX) return { prices: null, error: PRICE_TOO_HIGH };
+    prices[draft.store_id] = satang;
+  }
+  return { prices, error: null };
+}
 
 /** The request body for the form's values, or the problems to fix first. */
 export function valuesToPackageInput(
@@ -114,6 +155,9 @@ export function valuesToPackageInput(
   if (!name) errors.name = "Enter a name";
   const price = parseBahtToSatang(values.price);
   if (price === null) errors.price = "Enter the price in baht, e.g. 1200.50";
+  else if (price > PACKAGE_PRICE_MAX) errors.price = PRICE_TOO_HIGH;
+  const storePrices = storePricesFromDrafts(values.store_prices);
+  if (storePrices.error) errors.store_prices = storePrices.error;
 
   const quotaLabel = QUOTA_LABELS[values.type];
   const quota = quotaLabel ? positiveInt(values.quota) : null;
@@ -147,7 +191,8 @@ export function valuesToPackageInput(
     else validity = { kind: "fixed", valid_from: validFrom, valid_to: validTo };
   }
 
-  if (Object.keys(errors).length > 0 || price === null || validity === null) return { input: null, errors };
+  if (Object.keys(errors).length > 0 || price === null || validity === null || storePrices.prices === null)
+    return { input: null, errors };
   return {
     errors: null,
     input: {
@@ -155,6 +200,7 @@ export function valuesToPackageInput(
       name,
       type: values.type,
       price,
+      store_prices: storePrices.prices,
       tax_profile_id: values.tax_profile_id,
       quota_or_minutes: quota,
       components,
@@ -173,7 +219,9 @@ export function packagePatch(pkg: Package, input: PackageInput): PackagePatch {
   const patch: Record<string, unknown> = {};
   const current = pkg as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
-    if (stableStringify(value) !== stableStringify(current[key] ?? null)) patch[key] = value;
+    // A package saved before store prices existed has none: the same as an empty map.
+    const stored = key === "store_prices" ? (current[key] ?? {}) : (current[key] ?? null);
+    if (stableStringify(value) !== stableStringify(stored)) patch[key] = value;
   }
   return patch as PackagePatch;
 }

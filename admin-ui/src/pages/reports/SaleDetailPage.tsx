@@ -1,13 +1,16 @@
-import { Anchor, Card, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { useState } from "react";
+import { Anchor, Button, Card, Group, Loader, Modal, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { useMediaQuery } from "@mantine/hooks";
 import { Link, useParams } from "react-router-dom";
 import { type Refund, refundedTotal, useSaleRefunds } from "../../api/refunds";
-import { type SaleLine, paymentMethodLabel, useSale } from "../../api/sales";
+import { type Sale, type SaleLine, paymentMethodLabel, useSale, useSaleReceipt } from "../../api/sales";
 import { usePermissions } from "../../api/session";
-import { useStoreMap } from "../../api/stores";
+import { type PaperWidth, useStoreMap } from "../../api/stores";
 import { type Ticket, formatShortCode, ticketTypeLabel } from "../../api/tickets";
 import { ErrorAlert, Loading, NoPermission } from "../../components/feedback";
 import { ListTable, STICKY_CELL } from "../../components/ListTable";
 import { PageHeader } from "../../components/PageHeader";
+import { ReceiptPaper, paperChars } from "../../components/ReceiptPaper";
 import { RefundStatusBadge, SaleStatusBadge, TicketStatusBadge } from "../../components/StatusBadge";
 import { formatTHB } from "../../lib/money";
 import { formatDateTime } from "../../lib/time";
@@ -157,6 +160,55 @@ function RefundRows({
   );
 }
 
+const PAPER_WIDTHS = [
+  { value: "58", label: "58 mm" },
+  { value: "80", label: "80 mm" },
+];
+
+/** The sale's receipt as the store's printer prints it, on the store's paper width or the one chosen. */
+function SaleReceiptModal({ sale, opened, onClose }: { sale: Sale; opened: boolean; onClose: () => void }) {
+  const narrow = useMediaQuery("(max-width: 36em)");
+  const [paperWidth, setPaperWidth] = useState<PaperWidth | null>(null);
+  const receipt = useSaleReceipt(sale.sale_id, paperWidth, opened);
+  const width = paperWidth ?? receipt.data?.paper_width ?? null;
+  const chars = receipt.data?.width_chars ?? (width ? paperChars(width) : 48);
+  return (
+    <Modal opened={opened} onClose={onClose} title={`Receipt · Sale ${sale.short_ref}`} size="auto" fullScreen={narrow}>
+      <Stack gap="sm">
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="sale-receipt-paper">
+            Paper width
+          </Text>
+          <SegmentedControl
+            aria-labelledby="sale-receipt-paper"
+            data={PAPER_WIDTHS}
+            value={width ? String(width) : ""}
+            onChange={(v) => setPaperWidth(v === "58" ? 58 : 80)}
+            w={{ base: "100%", xs: 240 }}
+          />
+        </Stack>
+        <ErrorAlert error={receipt.error} title="Could not load the receipt" />
+        {receipt.isPending ? (
+          <Loader size="sm" aria-label="Loading the receipt" />
+        ) : receipt.data ? (
+          <ReceiptPaper
+            text={receipt.data.text}
+            chars={chars}
+            label="Receipt"
+            testId="sale-receipt"
+            dimmed={receipt.isFetching}
+          />
+        ) : null}
+        <Text size="xs" c="dimmed">
+          {width
+            ? `As the store's printer prints it: ${width} mm paper, ${chars} characters a line.`
+            : "As the store's printer prints it."}
+        </Text>
+      </Stack>
+    </Modal>
+  );
+}
+
 export function SaleDetailPage() {
   const { saleId = "" } = useParams();
   const { can } = usePermissions();
@@ -164,6 +216,7 @@ export function SaleDetailPage() {
   const detail = useSale(saleId, allowed);
   const refunds = useSaleRefunds(saleId, allowed);
   const storeMap = useStoreMap();
+  const [receiptOpened, setReceiptOpened] = useState(false);
 
   if (!allowed) {
     return (
@@ -191,6 +244,8 @@ export function SaleDetailPage() {
   for (const line of sale.lines) packageNames.set(line.package_id, line.name);
   const refundList = refunds.data ?? [];
   const refunded = refundedTotal(refundList);
+  const fee = sale.fee_total ?? 0;
+  const amountDue = sale.amount_due ?? sale.grand_total + fee;
 
   return (
     <>
@@ -198,7 +253,13 @@ export function SaleDetailPage() {
         title={`Sale ${sale.short_ref}`}
         back="/reports/sales"
         badge={<SaleStatusBadge status={sale.status} size="lg" data-testid="sale-status" />}
+        actions={
+          <Button variant="light" size="sm" onClick={() => setReceiptOpened(true)}>
+            Receipt
+          </Button>
+        }
       />
+      <SaleReceiptModal sale={sale} opened={receiptOpened} onClose={() => setReceiptOpened(false)} />
       <Stack gap="lg" maw={960}>
         <ErrorAlert error={detail.error} title="Could not refresh the sale" />
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
@@ -231,13 +292,16 @@ export function SaleDetailPage() {
               <TotalRow label="Subtotal" value={formatTHB(sale.subtotal)} />
               <TotalRow label="Discounts" value={formatDeduction(sale.discount_total)} />
               <TotalRow label="Tax" value={formatTHB(sale.tax_total)} />
-              <TotalRow label="Grand total" value={formatTHB(sale.grand_total)} strong />
+              <TotalRow label="Grand total" value={formatTHB(sale.grand_total)} />
+              <TotalRow label="Payment surcharge" value={formatTHB(fee)} />
+              <TotalRow label="Amount due" value={formatTHB(amountDue)} strong />
               <TotalRow label="Tendered" value={formatTHB(sale.amount_tendered)} />
               <TotalRow label="Change" value={formatTHB(sale.change)} />
               {refunded > 0 && (
                 <>
                   <TotalRow label="Refunded" value={formatDeduction(refunded)} />
-                  <TotalRow label="Net after refunds" value={formatTHB(sale.grand_total - refunded)} strong />
+                  {/* The surcharge is not refunded: it stays in what the sale took. */}
+                  <TotalRow label="Net after refunds" value={formatTHB(amountDue - refunded)} strong />
                 </>
               )}
             </Stack>

@@ -45,7 +45,7 @@ export function toSalesQuery(values: SalesFilterValues, tz: string): SalesQuery 
   return query;
 }
 
-const HEADERS = ["Time", "Ref", "Store", "Items", "Total", "Payment", "Status"];
+const HEADERS = ["Time", "Ref", "Store", "Items", "Total", "Fee", "Payment", "Status"];
 
 export function SalesPage() {
   const { can } = usePermissions();
@@ -100,7 +100,7 @@ export function SalesPage() {
 
         <PagedResults query={sales} errorTitle="Could not load the sales">
           {(items) => (
-            <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={760} label="Sales">
+            <ListTable headers={HEADERS} isEmpty={items.length === 0} minWidth={840} label="Sales">
               {items.map((sale) => {
                 const store = storeMap.get(sale.store_id);
                 return (
@@ -115,6 +115,9 @@ export function SalesPage() {
                     <Table.Td>{saleItemCount(sale)}</Table.Td>
                     <Table.Td style={{ whiteSpace: "nowrap" }} fw={500}>
                       {formatTHB(sale.grand_total)}
+                    </Table.Td>
+                    <Table.Td style={{ whiteSpace: "nowrap" }} data-testid="sale-fee">
+                      {formatTHB(sale.fee_total ?? 0)}
                     </Table.Td>
                     <Table.Td>{paymentMethodLabel(sale.payment_method)}</Table.Td>
                     <Table.Td>

@@ -23,6 +23,7 @@ describe("SalesPage", () => {
             status: "pending",
             payment_method: "qr",
             grand_total: 99,
+            fee_total: 2500,
             completed_at: null,
           }),
         ]),
@@ -38,6 +39,7 @@ describe("SalesPage", () => {
       "Store",
       "Items",
       "Total",
+      "Fee",
       "Payment",
       "Status",
     ]);
@@ -53,7 +55,9 @@ describe("SalesPage", () => {
     await waitFor(() => expect(within(row).getByText("Jump Park Bangna")).toBeInTheDocument());
 
     const other = within(table).getByRole("link", { name: "S-0043" }).closest("tr")!;
+    expect(within(row).getByTestId("sale-fee")).toHaveTextContent("฿0.00");
     expect(within(other).getByText("฿0.99")).toBeInTheDocument();
+    expect(within(other).getByTestId("sale-fee")).toHaveTextContent("฿25.00");
     expect(within(other).getByText("QR")).toBeInTheDocument();
     expect(within(other).getByText("pending")).toBeInTheDocument();
     expect(within(other).getByText("Kids Zone Rama 9")).toBeInTheDocument();
@@ -194,6 +198,8 @@ describe("SaleDetailPage", () => {
     expect(screen.getByTestId("total-discounts")).toHaveTextContent("-฿100.00");
     expect(screen.getByTestId("total-tax")).toHaveTextContent("฿78.54");
     expect(screen.getByTestId("total-grand-total")).toHaveTextContent("฿1,200.50");
+    expect(screen.getByTestId("total-payment-surcharge")).toHaveTextContent("฿0.00");
+    expect(screen.getByTestId("total-amount-due")).toHaveTextContent("฿1,200.50");
     expect(screen.getByTestId("total-tendered")).toHaveTextContent("฿1,500.00");
     expect(screen.getByTestId("total-change")).toHaveTextContent("฿299.50");
     expect(screen.getByText("10 Mar 2025, 19:30")).toBeInTheDocument();
@@ -330,6 +336,84 @@ describe("SaleDetailPage", () => {
     expect(refundedOf("QRST-2222")).toHaveTextContent("฿150.00");
     const third = within(ticketTable).getByRole("link", { name: "QRST-2222" }).closest("tr")!;
     expect(within(third).getByText("refunded")).toBeInTheDocument();
+  });
+
+  it("shows the payment surcharge and the amount due, and keeps the surcharge after refunds", async () => {
+    // A card sale with a 2.5% surcharge (฿30.01) on top of ฿1,200.50.
+    const sale = makeSale({ payment_method: "card", fee_total: 3001, amount_tendered: 123051, change: 0 });
+    const refunds = [
+      {
+        refund_id: "rf_1",
+        sale_id: SALE_ID,
+        store_id: "st_1",
+        device_id: "dev_1",
+        shift_id: "shift_1",
+        status: "completed",
+        method: "card",
+        amount: 30050,
+        lines: [{ ticket_id: "01JPTICKET00000000000000T2", amount: 30050 }],
+        reason_code: "closure",
+        reason_text: null,
+        refunded_by: "emp_1",
+        approver_id: "emp_mgr",
+        created_at: "2025-03-10T14:00:00Z",
+      },
+    ];
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: `/v1/sales/${SALE_ID}`, status: 200, body: envelope({ sale, tickets }) },
+      { method: "GET", path: "/v1/refunds", status: 200, body: page(refunds) },
+    ]);
+    renderApp(`/reports/sales/${SALE_ID}`);
+
+    expect(await screen.findByTestId("total-grand-total")).toHaveTextContent("฿1,200.50");
+    expect(screen.getByTestId("total-payment-surcharge")).toHaveTextContent("฿30.01");
+    expect(screen.getByTestId("total-amount-due")).toHaveTextContent("฿1,230.51");
+    expect(screen.getByTestId("total-tendered")).toHaveTextContent("฿1,230.51");
+    expect(await screen.findByTestId("total-refunded")).toHaveTextContent("-฿300.50");
+    expect(screen.getByTestId("total-net-after-refunds")).toHaveTextContent("฿930.01");
+    // What can be refunded is the sale's total, not the surcharge.
+    expect(screen.getByTestId("refunded-total")).toHaveTextContent("Refunded ฿300.50 of ฿1,200.50");
+  });
+
+  it("shows the sale's receipt on the store's paper, then on the width chosen", async () => {
+    const requests = mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: `/v1/sales/${SALE_ID}`, status: 200, body: envelope({ sale: makeSale(), tickets }) },
+      { method: "GET", path: "/v1/refunds", status: 200, body: page([]) },
+      {
+        method: "GET",
+        path: `/v1/sales/${SALE_ID}/receipt`,
+        status: 200,
+        body: (req: { query: URLSearchParams }) => {
+          const narrow = req.query.get("paper_width") === "58";
+          return envelope({
+            paper_width: narrow ? 58 : 80,
+            width_chars: narrow ? 32 : 48,
+            text: narrow ? "JUMP PARK\nTOTAL   1,200.50" : "      JUMP PARK BANGNA\nTOTAL              1,200.50",
+            escpos_base64: "G0A=",
+          });
+        },
+      },
+    ]);
+    renderApp(`/reports/sales/${SALE_ID}`);
+
+    await screen.findByRole("heading", { level: 1, name: "Sale S-0042" });
+    expect(requests.some((r) => r.path.endsWith("/receipt"))).toBe(false);
+    fireEvent.click(screen.getByRole("button", { name: "Receipt" }));
+
+    const dialog = await screen.findByRole("dialog", { name: "Receipt · Sale S-0042" });
+    const paper = await within(dialog).findByTestId("sale-receipt");
+    expect(paper.tagName).toBe("PRE");
+    expect(paper.textContent).toBe("      JUMP PARK BANGNA\nTOTAL              1,200.50");
+    // No width asked: the store's receipt setting decides.
+    expect(requests.find((r) => r.path === `/v1/sales/${SALE_ID}/receipt`)?.query.has("paper_width")).toBe(false);
+    expect(within(dialog).getByText("As the store's printer prints it: 80 mm paper, 48 characters a line.")).toBeInTheDocument();
+
+    fireEvent.click(within(dialog).getByText("58 mm"));
+    await waitFor(() => expect(within(dialog).getByTestId("sale-receipt").textContent).toBe("JUMP PARK\nTOTAL   1,200.50"));
+    expect(requests.filter((r) => r.path === `/v1/sales/${SALE_ID}/receipt`).at(-1)?.query.get("paper_width")).toBe("58");
+    expect(within(dialog).getByText("As the store's printer prints it: 58 mm paper, 32 characters a line.")).toBeInTheDocument();
   });
 
   it("shows the server's message for an unknown sale", async () => {

@@ -190,6 +190,10 @@ export function ShiftDetailPage() {
               </Title>
               <FigureRow label="Number of sales">{totals.sales_count}</FigureRow>
               <FigureRow label="Sales total">{formatTHB(totals.sales_total)}</FigureRow>
+              <FigureRow label="Payment fees">{formatTHB(totals.fees_total ?? 0)}</FigureRow>
+              <Text size="xs" c="dimmed">
+                Payment fees are the surcharges customers paid on top of their sales; they are part of the sales total.
+              </Text>
               <FigureRow label="Refunds total">{formatDeduction(totals.refunds_total)}</FigureRow>
               <Text size="xs" c="dimmed" mt="xs">
                 By payment type

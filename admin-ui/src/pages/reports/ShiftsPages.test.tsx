@@ -104,12 +104,26 @@ describe("ShiftDetailPage", () => {
     const total = (label: string) => within(sales).getByText(label).parentElement!;
     expect(total("Number of sales")).toHaveTextContent("12");
     expect(total("Sales total")).toHaveTextContent("฿6,500.00");
+    expect(total("Payment fees")).toHaveTextContent("฿24.00");
+    expect(within(sales).getByText(/they are part of the sales total/)).toBeInTheDocument();
     expect(total("Refunds total")).toHaveTextContent("-฿200.00");
     expect(total("Cash")).toHaveTextContent("฿3,200.00");
     expect(total("QR")).toHaveTextContent("฿2,500.00");
     expect(total("Card")).toHaveTextContent("฿800.00");
     expect(total("Other")).toHaveTextContent("฿0.00");
     expect(screen.getByText("No corrections yet.")).toBeInTheDocument();
+  });
+
+  it("shows no payment fees for a shift closed before fees existed", async () => {
+    const { fees_total: _fees, ...older } = makeShift().totals;
+    void _fees;
+    mockFetch([
+      { method: "GET", path: "/v1/stores", status: 200, body: STORES },
+      { method: "GET", path: "/v1/shifts/shift_1", status: 200, body: envelope(makeShift({ totals: older })) },
+    ]);
+    renderApp("/reports/shifts/shift_1");
+    const sales = await screen.findByRole("region", { name: "Sales" });
+    expect(within(sales).getByText("Payment fees").parentElement!).toHaveTextContent("฿0.00");
   });
 
   it("posts a correction in satang with the reason and shows the new figures and history", async () => {

@@ -3,6 +3,7 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { useReceiptPreview } from "../../api/settings";
 import type { PaperWidth } from "../../api/stores";
 import { ErrorAlert } from "../../components/feedback";
+import { ReceiptPaper, paperChars } from "../../components/ReceiptPaper";
 
 export const PREVIEW_DEBOUNCE_MS = 300;
 
@@ -23,7 +24,7 @@ export function ReceiptPreviewPanel({
 }) {
   const [width] = useDebouncedValue(paperWidth, PREVIEW_DEBOUNCE_MS);
   const preview = useReceiptPreview(storeId, width);
-  const chars = preview.data?.width_chars ?? (width === 58 ? 32 : 48);
+  const chars = preview.data?.width_chars ?? paperChars(width);
 
   return (
     <Card withBorder padding="md" bg="gray.1" component="section" aria-labelledby="receipt-preview-title">
@@ -47,30 +48,13 @@ export function ReceiptPreviewPanel({
             {preview.isPending ? (
               <Loader size="sm" aria-label="Loading the preview" />
             ) : preview.data ? (
-              <div style={{ overflowX: "auto", maxWidth: "100%" }}>
-                <pre
-                  data-testid="receipt-preview"
-                  aria-label="Receipt preview"
-                  style={{
-                    margin: "0 auto",
-                    width: `calc(${chars}ch + 24px)`,
-                    padding: "16px 12px 24px",
-                    background: "#fff",
-                    color: "#1a1a1a",
-                    fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
-                    // Shrinks on a phone so a whole line of the receipt fits on screen.
-                    fontSize: `min(12px, calc((100vw - 120px) / ${(chars * 0.6).toFixed(1)}))`,
-                    lineHeight: 1.4,
-                    whiteSpace: "pre",
-                    boxShadow: "0 1px 4px rgba(0, 0, 0, 0.2)",
-                    borderTop: "1px dashed #bbb",
-                    borderBottom: "1px dashed #bbb",
-                    opacity: preview.isFetching ? 0.6 : 1,
-                  }}
-                >
-                  {preview.data.text}
-                </pre>
-              </div>
+              <ReceiptPaper
+                text={preview.data.text}
+                chars={chars}
+                label="Receipt preview"
+                testId="receipt-preview"
+                dimmed={preview.isFetching}
+              />
             ) : null}
             <Text size="xs" c="dimmed">
               {`${width} mm paper, ${chars} characters a line.`}

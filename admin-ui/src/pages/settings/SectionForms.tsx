@@ -22,7 +22,9 @@ import { usePermissions } from "../../api/session";
 import {
   type Billing,
   type FeatureFlags,
+  type OfflineSettings,
   PAYMENT_CODES,
+  PAYMENT_FEE_SATANG_MAX,
   type PaymentCode,
   type PartialUsePolicy,
   type PaymentType,
@@ -30,8 +32,11 @@ import {
   REPRINT_CAP_MAX,
   type ReceiptBlock,
   type ReceiptSettings,
+  type Redemption,
   type RefundSettings,
   type ReprintSettings,
+  SETTING_BOUNDS,
+  type SalesSettings,
   type TaxProfile,
   type Taxes,
   type TicketPrinters,
@@ -41,7 +46,7 @@ import type { PaperWidth } from "../../api/stores";
 import { ErrorAlert, EmptyState } from "../../components/feedback";
 import { MoneyInput, PercentInput } from "../../components/MoneyInput";
 import { newUlid } from "../../lib/ids";
-import { bpToPercentInput, parseBahtToSatang, parsePercentToBp, satangToBahtInput } from "../../lib/money";
+import { bpToPercentInput, formatTHB, parseBahtToSatang, parsePercentToBp, satangToBahtInput } from "../../lib/money";
 import { type ZoneDraft, ZonesEditor, toZoneDrafts, zonesFromDrafts, zonesProblem } from "./ZonesEditor";
 
 /** What every section form gets: the value shown, whether it may change, and how to save it. */
@@ -93,10 +98,14 @@ const toPaperWidth = (v: string): PaperWidth => (v === "58" ? 58 : 80);
 // Features ---------------------------------------------------------------------------------------
 
 const FEATURE_LABELS: { key: keyof FeatureFlags; label: string; description: string }[] = [
-  { key: "kiosk", label: "Kiosk sales", description: "Self-service kiosks can sell tickets" },
+  { key: "kiosk", label: "Kiosk sales", description: "Kiosks can sell tickets on their own (off: kiosks are refused)" },
   { key: "gate_binding", label: "Gate binding", description: "A ticket is tied to the first gate that scans it" },
-  { key: "multi_price", label: "Multiple prices", description: "Packages can have different prices per store" },
-  { key: "webhooks", label: "Webhooks", description: "Send sales and redemptions to other systems" },
+  {
+    key: "multi_price",
+    label: "Multiple prices",
+    description: "Packages may have a different price per store (each package's Store prices)",
+  },
+  { key: "webhooks", label: "Webhooks", description: "Send events to your webhook endpoints (off: nothing is sent)" },
   { key: "require_open_shift", label: "Require an open shift", description: "The POS sells only while a shift is open" },
 ];
 
@@ -183,7 +192,9 @@ export function PaymentTypesForm({ initial, disabled, saving, onSave }: SectionF
       const feeBp = row.fee_percent.trim() === "" ? 0 : parsePercentToBp(row.fee_percent);
       const feeSatang = row.fee_baht.trim() === "" ? 0 : parseBahtToSatang(row.fee_baht);
       if (!name) return setProblem("Every payment type needs a name.");
-      if (feeBp === null || feeSatang === null) return setProblem(`Check the fees of ${name}.`);
+      if (feeBp === null || feeSatang === null) return setProblem(`Check the surcharges of ${name}.`);
+      if (feeSatang > PAYMENT_FEE_SATANG_MAX)
+        return setProblem(`The fixed surcharge of ${name} can be at most ${formatTHB(PAYMENT_FEE_SATANG_MAX)}.`);
       out.push({ code: row.code, name, enabled: row.enabled, fee_bp: feeBp, fee_satang: feeSatang });
     }
     setProblem(null);
@@ -199,6 +210,7 @@ export function PaymentTypesForm({ initial, disabled, saving, onSave }: SectionF
             <Group justify="space-between" wrap="nowrap">
               <Switch
                 label="Enabled"
+                description="Off: the till refuses this payment type"
                 aria-label={`Enabled: ${row.name || `payment type ${index + 1}`}`}
                 checked={row.enabled}
                 disabled={disabled}
@@ -232,13 +244,15 @@ export function PaymentTypesForm({ initial, disabled, saving, onSave }: SectionF
                 disabled={disabled}
               />
               <PercentInput
-                label="Fee (%)"
+                label="Surcharge (%)"
+                description="Of the sale total"
                 value={row.fee_percent}
                 onChange={(v) => update(row.key, { fee_percent: v })}
                 disabled={disabled}
               />
               <MoneyInput
-                label="Fixed fee (฿)"
+                label="Fixed surcharge (฿)"
+                description="Per sale"
                 value={row.fee_baht}
                 onChange={(v) => update(row.key, { fee_baht: v })}
                 disabled={disabled}
@@ -247,6 +261,10 @@ export function PaymentTypesForm({ initial, disabled, saving, onSave }: SectionF
           </Stack>
         </Card>
       ))}
+      <Text size="xs" c="dimmed">
+        A surcharge is added on top of the sale total when the customer pays this way, and is not refunded. A
+        payment type that is turned off is refused at the till.
+      </Text>
       {!disabled && (
         <div>
           <Button
@@ -735,4 +753,181 @@ export function ReprintsForm({ initial, disabled, saving, onSave }: SectionFormP
       </Text>
     </FormShell>
   );
+}
+
+// Limits: sales, offline devices and gates -------------------------------------------------------
+
+/** One whole-number setting, with the API's bounds (SETTING_BOUNDS) and default. */
+export interface LimitField<T> {
+  key: keyof T & string;
+  label: string;
+  description: string;
+  min: number;
+  max: number;
+  /** The API's default: shown when the stored section predates the field. */
+  fallback: number;
+  /** The value is satang, entered in baht. */
+  money?: boolean;
+}
+
+const wholeNumberText = (n: number) => n.toLocaleString("en-US");
+
+/** What a limit field says when its value is outside the API's bounds (or not a number at all). */
+export function limitError<T>(field: LimitField<T>): string {
+  return field.money
+    ? `Enter an amount from ${formatTHB(field.min)} to ${formatTHB(field.max)}`
+    : `Enter a whole number from ${wholeNumberText(field.min)} to ${wholeNumberText(field.max)}`;
+}
+
+/** The value of a limit field as the API takes it (satang for money), or null when out of bounds. */
+export function readLimit<T>(field: LimitField<T>, draft: string | number): number | null {
+  let value: number | null;
+  if (field.money) value = parseBahtToSatang(String(draft));
+  else if (typeof draft === "number") value = draft;
+  else value = /^\s*\d+\s*$/.test(draft) ? Number(draft.trim()) : null;
+  return value !== null && Number.isInteger(value) && value >= field.min && value <= field.max ? value : null;
+}
+
+function LimitsForm<T extends object>({
+  fields,
+  initial,
+  disabled,
+  saving,
+  onSave,
+  note,
+}: SectionFormProps<T> & { fields: LimitField<T>[]; note?: ReactNode }) {
+  const [drafts, setDrafts] = useState<Record<string, string | number>>(() => {
+    const stored = (initial ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(
+      fields.map((field) => {
+        const raw = stored[field.key];
+        const value = typeof raw === "number" ? raw : field.fallback;
+        return [field.key, field.money ? satangToBahtInput(value) : value];
+      }),
+    );
+  });
+  const [problem, setProblem] = useState<string | null>(null);
+  const values = fields.map((field) => [field, readLimit(field, drafts[field.key] ?? "")] as const);
+
+  const submit = () => {
+    if (values.some(([, value]) => value === null)) return setProblem("Check the highlighted fields.");
+    setProblem(null);
+    // Fields this page does not show (added to the API later) are sent back as they were.
+    onSave({ ...initial, ...Object.fromEntries(values.map(([field, value]) => [field.key, value])) } as T);
+  };
+  const change = (key: string, value: string | number) => setDrafts((old) => ({ ...old, [key]: value }));
+
+  return (
+    <FormShell onSubmit={submit} disabled={disabled} saving={saving} problem={problem}>
+      <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
+        {values.map(([field, value]) =>
+          field.money ? (
+            <MoneyInput
+              key={field.key}
+              label={field.label}
+              description={field.description}
+              value={String(drafts[field.key] ?? "")}
+              onChange={(v) => change(field.key, v)}
+              error={value === null ? limitError(field) : undefined}
+              disabled={disabled}
+            />
+          ) : (
+            <NumberInput
+              key={field.key}
+              label={field.label}
+              description={field.description}
+              min={field.min}
+              max={field.max}
+              clampBehavior="none"
+              allowDecimal={false}
+              allowNegative={false}
+              value={drafts[field.key] ?? ""}
+              onChange={(v) => change(field.key, v)}
+              error={value === null ? limitError(field) : undefined}
+              disabled={disabled}
+            />
+          ),
+        )}
+      </SimpleGrid>
+      {note && (
+        <Text size="xs" c="dimmed">
+          {note}
+        </Text>
+      )}
+    </FormShell>
+  );
+}
+
+const B = SETTING_BOUNDS;
+
+export const SALES_FIELDS: LimitField<SalesSettings>[] = [
+  {
+    key: "max_tickets_per_sale",
+    label: "Most tickets in one sale",
+    description: "Tickets one sale may issue; a larger cart is refused",
+    ...B.sales.max_tickets_per_sale,
+    fallback: 100,
+  },
+];
+
+export const OFFLINE_FIELDS: LimitField<OfflineSettings>[] = [
+  {
+    key: "pos_max_sales",
+    label: "Offline sales per POS",
+    description: "Sales one POS may make while it cannot reach BoxOffice, until it reconnects. 0: no offline sales",
+    ...B.offline.pos_max_sales,
+    fallback: 100,
+  },
+  {
+    key: "pos_max_amount",
+    label: "Offline takings per POS (฿)",
+    description: "Money one POS may take while it cannot reach BoxOffice, until it reconnects. 0: no offline sales",
+    ...B.offline.pos_max_amount,
+    fallback: 5_000_000,
+    money: true,
+  },
+  {
+    key: "clock_skew_seconds",
+    label: "Clock tolerance (seconds)",
+    description:
+      "How far a device's clock may be off. Beyond it, an offline sale is refused and a gate entry is recorded at the server's time",
+    ...B.offline.clock_skew_seconds,
+    fallback: 120,
+  },
+];
+
+export const REDEMPTION_FIELDS: LimitField<Redemption>[] = [
+  {
+    key: "grace_seconds",
+    label: "Re-scan grace (seconds)",
+    description: "A ticket scanned again at the same gate within this time does not count as another use",
+    ...B.redemption.grace_seconds,
+    fallback: 30,
+  },
+  {
+    key: "max_offline_minutes",
+    label: "Gate offline limit (minutes)",
+    description:
+      "A gate that has not downloaded the ticket list for longer than this stops letting tickets in offline (1,440 is a day)",
+    ...B.redemption.max_offline_minutes,
+    fallback: 240,
+  },
+];
+
+export function SalesForm(props: SectionFormProps<SalesSettings>) {
+  return <LimitsForm {...props} fields={SALES_FIELDS} />;
+}
+
+export function OfflineForm(props: SectionFormProps<OfflineSettings>) {
+  return (
+    <LimitsForm
+      {...props}
+      fields={OFFLINE_FIELDS}
+      note="The counts start again each time the POS reconnects and uploads what it sold. Offline sales past either limit are refused when the POS uploads them."
+    />
+  );
+}
+
+export function RedemptionForm(props: SectionFormProps<Redemption>) {
+  return <LimitsForm {...props} fields={REDEMPTION_FIELDS} />;
 }

@@ -44,6 +44,9 @@ function settingsServer(storeSections: Partial<SettingsValues> = {}) {
     "zones",
     "refunds",
     "reprints",
+    "sales",
+    "offline",
+    "redemption",
   ]) {
     routes.push({
       method: "PUT",
@@ -73,7 +76,7 @@ function settingsServer(storeSections: Partial<SettingsValues> = {}) {
 }
 
 describe("SettingsPage", () => {
-  it("shows the scope picker and the eight tabs", async () => {
+  it("shows the scope picker and the ten tabs", async () => {
     mockFetch(settingsServer());
     renderApp("/settings");
     expect(await screen.findByRole("textbox", { name: "Scope" })).toHaveValue("All stores (defaults)");
@@ -86,6 +89,8 @@ describe("SettingsPage", () => {
       "Ticket printers",
       "Access zones",
       "Refunds & reprints",
+      "Sales",
+      "Offline devices",
     ]);
     // The defaults have no store override switch.
     expect(await screen.findByRole("switch", { name: /^Kiosk sales/ })).toBeChecked();
@@ -274,5 +279,166 @@ describe("SettingsPage", () => {
     renderApp("/settings", { ...OWNER_SESSION, permissions: ["sell"] });
     expect(await screen.findByText(/You need the settings permission/)).toBeInTheDocument();
     expect(screen.queryByRole("tab")).not.toBeInTheDocument();
+  });
+});
+
+describe("SettingsPage: features and payment types", () => {
+  it("says what each feature does", async () => {
+    mockFetch(settingsServer());
+    renderApp("/settings");
+    // A switch's description sits in its root, next to its label.
+    const text = async (name: RegExp) =>
+      (await screen.findByRole("switch", { name })).closest(".mantine-Switch-root")?.querySelector(".mantine-Switch-description")
+        ?.textContent;
+    expect(await text(/^Kiosk sales/)).toBe("Kiosks can sell tickets on their own (off: kiosks are refused)");
+    expect(await text(/^Multiple prices/)).toBe(
+      "Packages may have a different price per store (each package's Store prices)",
+    );
+    expect(await text(/^Webhooks/)).toBe("Send events to your webhook endpoints (off: nothing is sent)");
+    expect(await text(/^Gate binding/)).toBe("A ticket is tied to the first gate that scans it");
+    expect(await text(/^Require an open shift/)).toBe("The POS sells only while a shift is open");
+  });
+
+  it("calls the fees surcharges, says a disabled type is refused and caps the fixed surcharge", async () => {
+    const requests = mockFetch(settingsServer());
+    renderApp("/settings?tab=payment_types");
+    const rows = await screen.findAllByTestId("payment-type-row");
+    // The API's built-in payment types: cash, Thai QR, card and (off) other.
+    expect(rows).toHaveLength(4);
+    expect(within(rows[3]!).getByRole("switch", { name: "Enabled: Other" })).not.toBeChecked();
+    expect(within(rows[1]!).getByRole("textbox", { name: /^Surcharge \(%\)/ })).toHaveValue("0");
+    expect(within(rows[1]!).getAllByText("Off: the till refuses this payment type")).toHaveLength(1);
+    expect(screen.getByText(/A surcharge is added on top of the sale total/)).toBeInTheDocument();
+    expect(screen.queryByText(/^Fee \(%\)/)).not.toBeInTheDocument();
+
+    const fixed = within(rows[2]!).getByRole("textbox", { name: /^Fixed surcharge \(฿\)/ });
+    fireEvent.change(fixed, { target: { value: "100000.01" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("The fixed surcharge of Card can be at most ฿100,000.00.")).toBeInTheDocument();
+    expect(requests.some((r) => r.method === "PUT")).toBe(false);
+
+    fireEvent.change(fixed, { target: { value: "15" } });
+    fireEvent.change(within(rows[2]!).getByRole("textbox", { name: /^Surcharge \(%\)/ }), { target: { value: "2.5" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.path).toBe("/v1/settings/payment_types");
+    expect((put?.body as { code: string }[])[2]).toEqual({
+      code: "card",
+      name: "Card",
+      enabled: true,
+      fee_bp: 250,
+      fee_satang: 1500,
+    });
+  });
+});
+
+describe("SettingsPage: sales, offline devices and gates", () => {
+  it("saves the tickets-per-sale limit within 1 to 1,000", async () => {
+    const requests = mockFetch(settingsServer());
+    renderApp("/settings?tab=sales");
+    const field = await screen.findByRole("textbox", { name: /^Most tickets in one sale/ });
+    expect(field).toHaveValue("100");
+    expect(screen.getByText("Tickets one sale may issue; a larger cart is refused")).toBeInTheDocument();
+    expect(screen.getByTestId("settings-source")).toHaveTextContent("BoxOffice default");
+
+    fireEvent.change(field, { target: { value: "0" } });
+    expect(await screen.findByText("Enter a whole number from 1 to 1,000")).toBeInTheDocument();
+    fireEvent.change(field, { target: { value: "1001" } });
+    expect(screen.getByText("Enter a whole number from 1 to 1,000")).toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Check the highlighted fields.")).toBeInTheDocument();
+    expect(requests.some((r) => r.method === "PUT")).toBe(false);
+
+    fireEvent.change(field, { target: { value: "250" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Saved")).toBeInTheDocument();
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.path).toBe("/v1/settings/sales");
+    expect(put?.query.has("store_id")).toBe(false);
+    expect(put?.body).toEqual({ max_tickets_per_sale: 250 });
+  });
+
+  it("shows the offline limits with money in baht and saves them in satang", async () => {
+    const requests = mockFetch(settingsServer());
+    renderApp("/settings?tab=offline");
+    const offline = await screen.findByRole("region", { name: "Offline limits" });
+    const amount = within(offline).getByRole("textbox", { name: /^Offline takings per POS \(฿\)/ });
+    const sales = within(offline).getByRole("textbox", { name: /^Offline sales per POS/ });
+    const skew = within(offline).getByRole("textbox", { name: /^Clock tolerance \(seconds\)/ });
+    expect(amount).toHaveValue("50000.00");
+    expect(sales).toHaveValue("100");
+    expect(skew).toHaveValue("120");
+
+    fireEvent.change(skew, { target: { value: "3601" } });
+    expect(await within(offline).findByText("Enter a whole number from 0 to 3,600")).toBeInTheDocument();
+    fireEvent.change(amount, { target: { value: "100000000.01" } });
+    expect(within(offline).getByText("Enter an amount from ฿0.00 to ฿100,000,000.00")).toBeInTheDocument();
+    fireEvent.click(within(offline).getByRole("button", { name: "Save" }));
+    expect(await within(offline).findByText("Check the highlighted fields.")).toBeInTheDocument();
+    expect(requests.some((r) => r.method === "PUT")).toBe(false);
+
+    fireEvent.change(skew, { target: { value: "300" } });
+    fireEvent.change(amount, { target: { value: "12,500.50" } });
+    fireEvent.change(sales, { target: { value: "0" } });
+    fireEvent.click(within(offline).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.path).toBe("/v1/settings/offline");
+    expect(put?.body).toEqual({ clock_skew_seconds: 300, pos_max_sales: 0, pos_max_amount: 1250050 });
+  });
+
+  it("keeps offline fields it does not show, and gives one store its own limits", async () => {
+    const requests = mockFetch(
+      settingsServer({
+        offline: { clock_skew_seconds: 60, pos_max_sales: 10, pos_max_amount: 100000, kiosk_max_sales: 5 } as never,
+      }),
+    );
+    renderApp("/settings?store=st_1&tab=offline");
+    const offline = await screen.findByRole("region", { name: "Offline limits" });
+    expect(within(offline).getByRole("switch", { name: "Override for this store" })).toBeChecked();
+    expect(within(offline).getByRole("textbox", { name: /^Offline takings per POS/ })).toHaveValue("1000.00");
+    fireEvent.change(within(offline).getByRole("textbox", { name: /^Offline sales per POS/ }), {
+      target: { value: "20" },
+    });
+    fireEvent.click(within(offline).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.query.get("store_id")).toBe("st_1");
+    expect(put?.body).toEqual({ clock_skew_seconds: 60, pos_max_sales: 20, pos_max_amount: 100000, kiosk_max_sales: 5 });
+    // The gates still follow the all-stores value.
+    const gates = screen.getByRole("region", { name: "Gates" });
+    expect(within(gates).getByRole("switch", { name: "Override for this store" })).not.toBeChecked();
+    expect(within(gates).getByRole("textbox", { name: /^Re-scan grace \(seconds\)/ })).toBeDisabled();
+  });
+
+  it("saves the gate settings, filling a value stored before the field existed", async () => {
+    const requests = mockFetch(settingsServer({ redemption: { grace_seconds: 10 } as never }));
+    renderApp("/settings?store=st_1&tab=offline");
+    const gates = await screen.findByRole("region", { name: "Gates" });
+    expect(within(gates).getByRole("textbox", { name: /^Re-scan grace \(seconds\)/ })).toHaveValue("10");
+    const minutes = within(gates).getByRole("textbox", { name: /^Gate offline limit \(minutes\)/ });
+    expect(minutes).toHaveValue("240");
+
+    fireEvent.change(minutes, { target: { value: "0" } });
+    expect(await within(gates).findByText("Enter a whole number from 1 to 10,080")).toBeInTheDocument();
+    fireEvent.change(minutes, { target: { value: "1440" } });
+    fireEvent.click(within(gates).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
+    const put = requests.find((r) => r.method === "PUT");
+    expect(put?.path).toBe("/v1/settings/redemption");
+    expect(put?.query.get("store_id")).toBe("st_1");
+    expect(put?.body).toEqual({ grace_seconds: 10, max_offline_minutes: 1440 });
+  });
+
+  it("turning a store's sales override off deletes it", async () => {
+    const requests = mockFetch(settingsServer({ sales: { max_tickets_per_sale: 5 } }));
+    renderApp("/settings?store=st_1&tab=sales");
+    expect(await screen.findByRole("textbox", { name: /^Most tickets in one sale/ })).toHaveValue("5");
+    fireEvent.click(screen.getByRole("switch", { name: "Override for this store" }));
+    await waitFor(() => expect(requests.some((r) => r.method === "DELETE")).toBe(true));
+    expect(requests.find((r) => r.method === "DELETE")?.path).toBe("/v1/settings/sales");
+    await waitFor(() => expect(screen.getByRole("textbox", { name: /^Most tickets in one sale/ })).toHaveValue("100"));
+    expect(screen.getByRole("textbox", { name: /^Most tickets in one sale/ })).toBeDisabled();
   });
 });

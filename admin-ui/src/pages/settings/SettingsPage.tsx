@@ -24,10 +24,13 @@ import { ReceiptPreviewPanel } from "./ReceiptPreviewPanel";
 import {
   BillingView,
   FeaturesForm,
+  OfflineForm,
   PaymentTypesForm,
   ReceiptForm,
+  RedemptionForm,
   RefundsForm,
   ReprintsForm,
+  SalesForm,
   type SectionFormProps,
   TaxesForm,
   TicketPrintersForm,
@@ -47,6 +50,9 @@ const TABS = [
   { value: "zones", label: "Access zones" },
   // One tab for two sections: the refund policy and the reprint limits.
   { value: "refunds", label: "Refunds & reprints" },
+  { value: "sales", label: "Sales" },
+  // One tab for two sections: offline POS limits (offline) and the gates (redemption).
+  { value: "offline", label: "Offline devices" },
 ] as const satisfies readonly { value: SettingsSection; label: string }[];
 type TabValue = (typeof TABS)[number]["value"];
 
@@ -219,7 +225,11 @@ function TabContent({ tab, scope, stores }: { tab: TabValue; scope: Scope; store
     }
     case "payment_types":
       return (
-        <SectionPanel section="payment_types" scope={scope} description="How customers can pay, and what each method costs.">
+        <SectionPanel
+          section="payment_types"
+          scope={scope}
+          description="How customers can pay, and the surcharge each method adds on top of the sale."
+        >
           {(form) => <PaymentTypesForm {...form} />}
         </SectionPanel>
       );
@@ -279,6 +289,41 @@ function TabContent({ tab, scope, stores }: { tab: TabValue; scope: Scope; store
             </Anchor>
             .
           </Text>
+        </Stack>
+      );
+    case "sales":
+      return (
+        <SectionPanel section="sales" scope={scope} description="Limits on a single sale at the POS and the kiosk.">
+          {(form) => <SalesForm {...form} />}
+        </SectionPanel>
+      );
+    case "offline":
+      return (
+        <Stack gap="xl">
+          <Stack gap="xs" component="section" aria-label="Offline limits">
+            <Title order={2} size="h4">
+              Offline limits
+            </Title>
+            <SectionPanel
+              section="offline"
+              scope={scope}
+              description="What a POS may sell while it cannot reach BoxOffice, and how far a device's clock is trusted."
+            >
+              {(form) => <OfflineForm {...form} />}
+            </SectionPanel>
+          </Stack>
+          <Stack gap="xs" component="section" aria-label="Gates">
+            <Title order={2} size="h4">
+              Gates
+            </Title>
+            <SectionPanel
+              section="redemption"
+              scope={scope}
+              description="How gates count a ticket scanned twice, and how long they may let guests in offline."
+            >
+              {(form) => <RedemptionForm {...form} />}
+            </SectionPanel>
+          </Stack>
         </Stack>
       );
   }
