@@ -29,6 +29,7 @@ from tests.factories.identity import (
     pair_device,
     pin_login,
 )
+from tests.factories.sales import open_till, sell
 from tests.helpers import error_code
 
 
@@ -287,3 +288,31 @@ async def test_approvals_a_supervisor_gives_are_rate_limited_per_supervisor_on_a
             clock.advance(timedelta(minutes=1))
     assert codes[:30] == [200] * 30
     assert codes[30:] == [429] * 3
+
+
+# ---- QR tokens stay with the till that sold them ----------------------------------------------------
+
+
+async def test_only_the_selling_device_and_the_back_office_read_a_tickets_qr_token(
+    client: httpx.AsyncClient, world: TenantWorld
+) -> None:
+    till = await open_till(client, world)
+    ticket = data(await sell(client, till, "qr-sale-01", [("single", 1)]), 201)["tickets"][0]
+    other_pos = await pair_device(client, world)
+    gate = await pair_device(client, world, type="GATE")
+    kiosk = await pair_device(client, world, type="KIOSK")
+    path = f"/v1/tickets/{ticket['ticket_id']}"
+    assert data(await client.get(path, headers=bearer(till.cashier)))["qr_token"] == ticket["qr_token"]
+    owner = bearer(await owner_token(client, world))
+    assert data(await client.get(path, headers=owner))["qr_token"] == ticket["qr_token"]
+    for device in (other_pos, gate, kiosk):
+        seen = data(await client.get(path, headers=bearer(device.access_token)))
+        assert seen["qr_token"] is None
+        listed = data(
+            await client.get(
+                "/v1/tickets",
+                params={"short_code": ticket["short_code"]},
+                headers=bearer(device.access_token),
+            )
+        )["items"]
+        assert [t["qr_token"] for t in listed] == [None]

@@ -4087,8 +4087,11 @@ export interface components {
             valid_to: string;
             /** Short Code */
             short_code: string;
-            /** Qr Token */
-            qr_token: string;
+            /**
+             * Qr Token
+             * @description Only to the back office and the device that sold the ticket; null to any other device
+             */
+            qr_token: string | null;
             /** Price */
             price: number;
             /**

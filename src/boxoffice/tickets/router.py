@@ -60,8 +60,18 @@ async def find_tickets(
         filters, sort=[("ticket_id", 1)], limit=200
     )
     now = deps.clock.now()
-    page = Page[TicketRead](items=[TicketRead.model_validate(ticket_view(t, now)) for t in tickets])
+    page = Page[TicketRead](items=[TicketRead.model_validate(_shown(principal, t, now)) for t in tickets])
     return ok(request, page.model_dump(mode="json"))
+
+
+def _shown(principal: Principal, ticket: dict[str, Any], now: Any) -> dict[str, Any]:
+    """A ticket as this caller may see it: a device reads the QR token only of tickets it sold
+    itself (to print them again); a gate never needs one, and another till's token is a copy
+    of someone's ticket. The back office sees it."""
+    view = ticket_view(ticket, now)
+    if principal.device is not None and ticket.get("device_id") != principal.device_id:
+        view["qr_token"] = None
+    return view
 
 
 @router.get(
@@ -74,7 +84,7 @@ async def get_ticket(
     request: Request, deps: AppDeps, ticket_id: str, principal: TicketReader
 ) -> dict[str, Any]:
     ticket = await TicketRepository(deps.db, _scope(principal)).get({"ticket_id": ticket_id}, "Ticket")
-    view = TicketRead.model_validate(ticket_view(ticket, deps.clock.now()))
+    view = TicketRead.model_validate(_shown(principal, ticket, deps.clock.now()))
     return ok(request, view.model_dump(mode="json"))
 
 
@@ -89,7 +99,7 @@ async def ticket_timeline(
 ) -> dict[str, Any]:
     ticket = await TicketRepository(deps.db, _scope(principal)).get({"ticket_id": ticket_id}, "Ticket")
     body = {
-        "ticket": ticket_view(ticket, deps.clock.now()),
+        "ticket": _shown(principal, ticket, deps.clock.now()),
         "events": await timeline(deps, principal.tenant_id, ticket),
     }
     return ok(request, TicketTimeline.model_validate(body).model_dump(mode="json"))

@@ -22,7 +22,9 @@ class TicketRead(ReadModel):
     valid_from: UtcDatetime
     valid_to: UtcDatetime
     short_code: str
-    qr_token: str
+    qr_token: str | None = Field(
+        description="Only to the back office and the device that sold the ticket; null to any other device"
+    )
     price: int
     payment_method: PaymentMethod
     printed_count: int
