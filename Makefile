@@ -53,9 +53,10 @@ openapi: .venv/.synced admin-ui/node_modules/.package-lock.json
 	$(UV) run --frozen boxoffice openapi -o admin-ui/openapi.json
 	cd admin-ui && npm run gen:api
 
+# A report, never a failure: its own database of BENCH_TICKETS tickets (100,000; BENCH_TICKETS=10000
+# for a quick run), figures against targets, bench/results/scale.json. See README "Benchmarks".
 bench: .venv/.synced
-	$(UV) run --frozen python -m bench.run
-	$(UV) run --frozen python -m bench.bootstrap_size
+	$(UV) run --frozen python -m bench.scale
 
 clean:
 	rm -rf .venv .tools admin-ui/node_modules admin-ui/dist .pytest_cache .mypy_cache .ruff_cache

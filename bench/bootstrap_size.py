@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from bench.harness import in_process_app
+from bench.seeding import pin_login
 
 TICKETS = 10_000
 RESULTS = Path(__file__).parent / "results" / "bootstrap.json"
@@ -32,8 +33,7 @@ async def login(client: httpx.AsyncClient, site_key: str, kind: str) -> dict[str
 async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float | int]:
     pos = await login(client, site_key, "POS")
     gate = await login(client, site_key, "GATE")
-    cashier = (await client.post("/v1/employees/login", json={"pin": "1111"}, headers=pos)).json()["data"]
-    till = {"Authorization": f"Bearer {cashier['access_token']}"}
+    till = await pin_login(client, pos)
     await client.post("/v1/shifts/open", json={"cash_open": 0}, headers=till)
     packages = (await client.get("/v1/catalog/packages", headers=pos)).json()["data"]["items"]
     kinds = [p["package_id"] for p in packages if p["type"] in ("single", "multi", "timepass", "credit")]

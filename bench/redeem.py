@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from bench.seeding import pin_login
+
 RESULTS = Path(__file__).parent / "results" / "redeem.json"
 CREDENTIALS = Path("var/demo-credentials.json")
 
@@ -42,8 +44,7 @@ async def device(client: httpx.AsyncClient, site_key: str, kind: str) -> dict[st
 
 
 async def sell_tickets(client: httpx.AsyncClient, pos: dict[str, str], count: int) -> list[str]:
-    cashier = (await client.post("/v1/employees/login", json={"pin": "1111"}, headers=pos)).json()["data"]
-    till = {"Authorization": f"Bearer {cashier['access_token']}"}
+    till = await pin_login(client, pos)
     await client.post("/v1/shifts/open", json={"cash_open": 0}, headers=till)  # 409 if open: fine
     packages = (await client.get("/v1/catalog/packages", headers=pos)).json()["data"]["items"]
     single = next(p["package_id"] for p in packages if p["name"] == "Single Entry")

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pymongo import monitoring
 
 from boxoffice.app import create_app
 from boxoffice.config import Settings, load_settings
@@ -59,9 +62,95 @@ def settings(base_env: dict[str, str]) -> Settings:
     return load_settings(base_env)
 
 
+@dataclass(frozen=True)
+class Command:
+    """One operation a command carried: a client-level bulkWrite carries several (one round trip)."""
+
+    trip: int  # which round trip (command) of the recording it went in
+    name: str  # find, update, findAndModify, delete, count, aggregate, distinct, insert, getMore, …
+    collection: str
+    filter: dict[str, Any] | None  # what it selects by (None: it selects nothing, e.g. an insert)
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Every command the app sends while `recording` (the scan guard: tests/api/test_scan_guard.py)."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.commands: list[Command] = []
+        self.trips = 0
+
+    def start(self) -> None:
+        self.commands, self.trips, self.recording = [], 0, True
+
+    def stop(self) -> list[Command]:
+        self.recording = False
+        return self.commands
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not self.recording:
+            return
+        self.trips += 1
+        self.commands.extend(_operations(self.trips, event.command_name, event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _operations(trip: int, name: str, command: Any) -> list[Command]:
+    """What one command does, per collection and filter."""
+    target = command.get(name)
+    coll = target if isinstance(target, str) else ""
+    if name == "find":
+        return [Command(trip, name, coll, dict(command.get("filter") or {}))]
+    if name == "findAndModify":
+        return [Command(trip, name, coll, dict(command.get("query") or {}))]
+    if name in ("count", "distinct"):
+        return [Command(trip, name, coll, dict(command.get("query") or {}))]
+    if name == "update":
+        return [Command(trip, name, coll, dict(u.get("q") or {})) for u in command.get("updates") or []]
+    if name == "delete":
+        return [Command(trip, name, coll, dict(d.get("q") or {})) for d in command.get("deletes") or []]
+    if name == "aggregate":
+        first = (command.get("pipeline") or [{}])[0]
+        return [Command(trip, name, coll, dict(first.get("$match") or {}))]
+    if name == "getMore":
+        return [Command(trip, name, str(command.get("collection", "")), None)]
+    if name == "bulkWrite":  # MongoDB 8's client-level write: operations on several collections
+        spaces = [str(ns.get("ns", "")).partition(".")[2] for ns in command.get("nsInfo") or []]
+        found: list[Command] = []
+        for op in command.get("ops") or []:
+            for kind in ("insert", "update", "delete"):
+                if kind in op:
+                    where = None if kind == "insert" else dict(op.get("filter") or {})
+                    found.append(Command(trip, kind, spaces[int(op[kind])], where))
+        return found
+    return [Command(trip, name, coll, None)]
+
+
 @pytest.fixture(scope="session")
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+def command_recorder() -> CommandRecorder:
+    return CommandRecorder()
+
+
+@pytest.fixture
+def commands(command_recorder: CommandRecorder) -> Iterator[CommandRecorder]:
+    """Records the commands the test's client sends between `start()` and `stop()`."""
+    yield command_recorder
+    command_recorder.stop()
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings, command_recorder: CommandRecorder) -> AsyncIterator[Database]:
+    database = Database(
+        settings.mongo_uri,
+        settings.mongo_db,
+        timeout_ms=settings.mongo_timeout_ms,
+        event_listeners=[command_recorder],
+    )
     await database.ensure_indexes()
     yield database
     await database.client.drop_database(settings.mongo_db)

@@ -48,6 +48,10 @@ def api_server_config(settings: Settings, app: Any) -> uvicorn.Config:
         port=settings.api_port,
         log_config=None,
         server_header=False,
+        # uvloop and httptools (uvicorn[standard]): about a tenth of the API's CPU against
+        # asyncio's own loop and the pure-Python h11 parser.
+        loop="uvloop",
+        http="httptools",
         **_trusting(settings.forwarded_allow_ips),
     )
 
@@ -61,6 +65,8 @@ def admin_server_config(settings: Settings, app: Any) -> uvicorn.Config:
         port=settings.admin_port,
         log_config=None,
         server_header=False,
+        loop="uvloop",
+        http="httptools",
         **_trusting(settings.admin_forwarded_allow_ips),
     )
 
@@ -221,20 +227,71 @@ async def _verify_audit(settings: Settings, tenant: str | None) -> int:
     failures = 0
     try:
         for tenant_id in [tenant] if tenant else await tenants_with_audits(db):
-            checked, broken = await verify(db, tenant_id)
+            result = await verify(db, tenant_id)
+            check, broken = result.check, result.broken
+            notes = [f"walked from seq {check.first_seq or 1} and the genesis hash"]
+            if result.linked.linked or result.linked.gaps:
+                notes.append(f"linked {result.linked.linked} waiting entries first")
             if broken is None:
-                print(f"tenant {tenant_id}: {checked} entries, chain intact")  # noqa: T201
+                notes.append(f"head at seq {check.head_seq}")
+                if check.gaps:
+                    notes.append(f"gap entries (numbers never written) at seq {_seqs(check.gaps)}")
+                if check.missing:
+                    notes.append(f"waiting for seq {_seqs(check.missing)} (handed out, not written yet)")
+                if check.pending:
+                    notes.append(f"{len(check.pending)} entries not linked yet (seq {_seqs(check.pending)})")
+                print(f"tenant {tenant_id}: {check.checked} entries, chain intact ({'; '.join(notes)})")  # noqa: T201
             else:
                 failures += 1
                 where = f"seq {broken.seq} (audit_id {broken.audit_id})"
-                print(f"tenant {tenant_id}: BROKEN at {where}: {broken.reason}")  # noqa: T201
+                print(f"tenant {tenant_id}: BROKEN at {where}: {broken.reason} ({'; '.join(notes)})")  # noqa: T201
     finally:
         await db.close()
     return 1 if failures else 0
 
 
+def _seqs(seqs: tuple[int, ...], shown: int = 10) -> str:
+    listed = ", ".join(str(s) for s in seqs[:shown])
+    return listed + (f" and {len(seqs) - shown} more" if len(seqs) > shown else "")
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(_verify_audit(_settings(), args.tenant))
+
+
+async def _rebuild_reports(
+    settings: Settings, tenant: str | None, first: str | None, last: str | None
+) -> int:
+    from boxoffice.reports.rebuild import rebuild_tenant
+    from boxoffice.reports.repository import tenant_ids_unscoped
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    try:
+        await db.ensure_indexes()
+        deps = Deps(db, SystemClock(), settings)
+        for tenant_id in [tenant] if tenant else await tenant_ids_unscoped(db):
+            done = await rebuild_tenant(deps, tenant_id, first_day=first, last_day=last)
+            print(  # noqa: T201
+                f"tenant {tenant_id}: {done.events} records counted, {done.written} summaries written, "
+                f"{done.deleted} removed"
+            )
+    finally:
+        await db.close()
+    return 0
+
+
+def cmd_reports_rebuild(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    for name in ("from_day", "to_day"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                sys.stderr.write(f"boxoffice: --{name[:-4]} must be a day, YYYY-MM-DD\n")
+                return 2
+    return asyncio.run(_rebuild_reports(_settings(), args.tenant, args.from_day, args.to_day))
 
 
 async def _rotate_keys(settings: Settings) -> str:
@@ -265,9 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="create the demo tenant (idempotent)").set_defaults(func=cmd_seed_demo)
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken link")
+    verify = audit_sub.add_parser(
+        "verify",
+        help="link waiting entries, recompute each hash chain from seq 1; exit 1 at the first broken link",
+    )
     verify.add_argument("--tenant", help="one tenant id (default: every tenant)")
     verify.set_defaults(func=cmd_audit)
+    reports = sub.add_parser("reports", help="report summaries")
+    reports_sub = reports.add_subparsers(dest="reports_command", required=True)
+    rebuild = reports_sub.add_parser(
+        "rebuild", help="recompute report summaries from the raw records (idempotent: repairs, migrations)"
+    )
+    rebuild.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    rebuild.add_argument("--from", dest="from_day", help="first local day to rewrite (YYYY-MM-DD)")
+    rebuild.add_argument("--to", dest="to_day", help="last local day to rewrite (YYYY-MM-DD)")
+    rebuild.set_defaults(func=cmd_reports_rebuild)
     keys = sub.add_parser("keys", help="QR signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("rotate", help="make a new QR signing key current").set_defaults(func=cmd_keys)

@@ -70,6 +70,8 @@ class Settings:
     sync_body_limit_bytes: int = 2 * 1024 * 1024
     #: When set, `/metrics` answers only `Authorization: Bearer <token>`; required outside development.
     metrics_token: str = field(default="", repr=False)
+    #: How long this process trusts a device document it read (authenticated requests); 0: never.
+    device_cache_seconds: float = 5.0
 
     @property
     def qr_current_key(self) -> QrKey:
@@ -102,6 +104,20 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds, 0 or more (0 turns off what it bounds)."""
+    raw = _read(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds, got {raw!r}")
     return value
 
 
@@ -268,4 +284,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         body_limit_bytes=_int(env, "BODY_LIMIT_BYTES", 64 * 1024),
         sync_body_limit_bytes=_int(env, "SYNC_BODY_LIMIT_BYTES", 2 * 1024 * 1024),
         metrics_token=metrics_token,
+        device_cache_seconds=_seconds(env, "DEVICE_CACHE_SECONDS", 5.0),
     )

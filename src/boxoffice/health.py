@@ -67,7 +67,7 @@ async def readiness(request: Request) -> dict[str, object]:
     return ok(request, body.model_dump())
 
 
-def metrics_scraper(request: Request) -> None:
+async def metrics_scraper(request: Request) -> None:
     """With METRICS_TOKEN set (required outside development), `/metrics` answers only
     `Authorization: Bearer <token>` — what Prometheus sends with `authorization: {credentials_file}`."""
     settings: Settings = request.app.state.settings

@@ -19,6 +19,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import new_secret_token, sha256_hex
+from boxoffice.reports.rebuild import rebuild_if_never_projected
 from boxoffice.settings import service as settings_service
 from boxoffice.staff import service as staff
 from boxoffice.staff.repository import employee_by_email_unscoped
@@ -90,6 +91,7 @@ async def seed_demo(deps: Deps) -> dict[str, Any]:
     if "features" not in (await settings_service.level(deps, DEMO_TENANT_ID, None))["values"]:
         # Webhooks are off by default; the demo turns them on so the admin's Webhooks page works.
         await settings_service.put_section(deps, owner, "features", None, {"webhooks": True})
+    await rebuild_if_never_projected(deps, DEMO_TENANT_ID)  # reports of data older than reports
     site_key = await _demo_site_key(deps)
     return {
         "tenant_id": DEMO_TENANT_ID,

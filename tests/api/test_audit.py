@@ -27,14 +27,21 @@ async def world(deps: Deps) -> TenantWorld:
     return await make_tenant(deps, "A")
 
 
+async def verified(deps: Deps, world: TenantWorld) -> int:
+    """How many entries verify walked, after checking that it found the chain intact."""
+    result = await audit.verify(deps.db, world.tenant_id, deps.clock)
+    assert result.broken is None, result.broken
+    return result.checked
+
+
 async def test_activity_builds_an_intact_chain(
     client: httpx.AsyncClient, world: TenantWorld, deps: Deps
 ) -> None:
     await pair_device(client, world)
     await client.post("/v1/employees/login", json={"email": world.owner_email, "password": "wrong-password"})
-    checked, broken = await audit.verify(deps.db, world.tenant_id)
-    assert broken is None
-    assert checked >= 6
+    result = await audit.verify(deps.db, world.tenant_id, deps.clock)
+    assert result.broken is None
+    assert result.checked >= 6
     entries = await deps.db[C.AUDITS].find({"tenant_id": world.tenant_id}).sort("seq", 1).to_list()
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(entries))
@@ -49,8 +56,7 @@ async def test_concurrent_appends_never_fork_the_chain(deps: Deps, world: Tenant
             for n in range(30)
         )
     )
-    _checked, broken = await audit.verify(deps.db, world.tenant_id)
-    assert broken is None
+    assert (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken is None
     payloads = sorted(
         e["payload"]["n"] for e in await deps.db[C.AUDITS].find({"event_type": "test.event"}).to_list()
     )
@@ -76,7 +82,7 @@ async def test_a_tampered_entry_is_caught(
     target = await deps.db[C.AUDITS].find_one({"tenant_id": world.tenant_id, "event_type": "tenant.created"})
     assert target is not None
     await deps.db[C.AUDITS].update_one({"_id": target["_id"]}, tamper)
-    _, broken = await audit.verify(deps.db, world.tenant_id)
+    broken = (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken
     assert broken is not None
     assert broken.seq == target["seq"]
     assert broken.reason == reason
@@ -88,7 +94,7 @@ async def test_a_deleted_entry_is_caught(deps: Deps, world: TenantWorld) -> None
             deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event", payload={"n": n}
         )
     await deps.db[C.AUDITS].delete_one({"tenant_id": world.tenant_id, "seq": 2})
-    _, broken = await audit.verify(deps.db, world.tenant_id)
+    broken = (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken
     assert broken is not None
     assert broken.seq == 3
     assert broken.reason.startswith("sequence gap")
@@ -111,13 +117,17 @@ async def test_verify_command_reports_the_first_broken_link(
 
     intact = run()
     assert intact.returncode == 0, intact.stderr
-    assert f"tenant {world.tenant_id}: 1 entries, chain intact" in intact.stdout
+    assert (
+        f"tenant {world.tenant_id}: 1 entries, chain intact (walked from seq 1 and the genesis hash; "
+        "head at seq 1)"
+    ) in intact.stdout
     await deps.db[C.AUDITS].update_one(
         {"tenant_id": other.tenant_id, "seq": 1}, {"$set": {"ip": "10.0.0.66"}}
     )
     broken = run()
     assert broken.returncode == 1
     assert f"tenant {other.tenant_id}: BROKEN at seq 1" in broken.stdout
+    assert "content does not match its hash (walked from seq 1 and the genesis hash)" in broken.stdout
     assert f"tenant {world.tenant_id}: 1 entries, chain intact" in broken.stdout
 
 
@@ -205,16 +215,17 @@ async def test_entries_deleted_from_the_end_are_caught(deps: Deps, world: Tenant
         last = await audit.append(
             deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event", payload={"n": n}
         )
-    assert await audit.verify(deps.db, world.tenant_id) == (4, None)
+    assert await verified(deps, world) == 4
     await deps.db[C.AUDITS].delete_one({"tenant_id": world.tenant_id, "seq": last["seq"]})
-    checked, broken = await audit.verify(deps.db, world.tenant_id)
+    result = await audit.verify(deps.db, world.tenant_id, deps.clock)
+    checked, broken = result.checked, result.broken
     assert checked == 3
     assert broken is not None
     assert broken.seq == last["seq"]
     assert broken.audit_id == last["audit_id"]  # names the entry that is gone
     assert broken.reason.startswith("entries missing from the end")
     await deps.db[C.AUDITS].delete_many({"tenant_id": world.tenant_id, "seq": {"$gte": 2}})
-    _, broken = await audit.verify(deps.db, world.tenant_id)
+    broken = (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken
     assert broken is not None
     assert broken.seq == last["seq"]
 
@@ -234,33 +245,36 @@ async def test_the_head_follows_every_append_and_never_goes_back(deps: Deps, wor
     assert last is not None
     assert (head["seq"], head["hash"], head["audit_id"]) == (last["seq"], last["hash"], last["audit_id"])
     assert head["seq"] == 21
-    assert await audit.verify(deps.db, world.tenant_id) == (21, None)
+    assert await verified(deps, world) == 21
 
 
 async def test_a_head_left_behind_by_an_interrupted_append_is_fine(deps: Deps, world: TenantWorld) -> None:
     """An append that stopped between its entry and the head leaves the head one behind: no alarm,
-    and the next append moves it on."""
+    and the next linker (here verify) moves it on."""
     await audit.append(deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event")
     first = await deps.db[C.AUDITS].find_one({"tenant_id": world.tenant_id, "seq": 1})
     assert first is not None
     await deps.db[C.AUDIT_HEADS].update_one(
         {"_id": world.tenant_id}, {"$set": {"seq": 1, "hash": first["hash"], "audit_id": first["audit_id"]}}
     )
-    assert await audit.verify(deps.db, world.tenant_id) == (2, None)
+    assert await verified(deps, world) == 2
+    head = await deps.db[C.AUDIT_HEADS].find_one({"_id": world.tenant_id})
+    assert head is not None
+    assert head["seq"] == 2
     await deps.db[C.AUDIT_HEADS].update_one({"_id": world.tenant_id}, {"$set": {"hash": "f" * 64}})
-    _, broken = await audit.verify(deps.db, world.tenant_id)
+    broken = (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken
     assert broken is not None
-    assert broken.seq == 1
+    assert broken.seq == 2
     assert broken.reason == "does not match the chain head"
 
 
 async def test_a_chain_without_its_head_is_reported(deps: Deps, world: TenantWorld) -> None:
     await deps.db[C.AUDIT_HEADS].delete_one({"_id": world.tenant_id})
-    _, broken = await audit.verify(deps.db, world.tenant_id)
+    broken = (await audit.verify(deps.db, world.tenant_id, deps.clock)).broken
     assert broken is not None
     assert "no head" in broken.reason
     await audit.append(deps.db, deps.clock, tenant_id=world.tenant_id, event_type="test.event")
-    assert await audit.verify(deps.db, world.tenant_id) == (2, None)  # an older chain adopts one
+    assert await verified(deps, world) == 2  # an older chain adopts one
 
 
 async def test_verify_command_names_an_entry_cut_from_the_end(

@@ -14,10 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ulid import ULID
 
+from boxoffice.access.dependencies import principal_from_claims
 from boxoffice.core.clock import FixedClock, isoformat_z
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
+from boxoffice.core.repository import Scope
+from boxoffice.core.security import decode_access_token
 from boxoffice.offline.bootstrap import qr_hash
+from boxoffice.tickets import changes, redeem
+from boxoffice.tickets.repository import TicketRepository
+from tests.conftest import CommandRecorder
 from tests.factories.catalog import add_package
 from tests.factories.identity import (
     PairedDevice,
@@ -386,3 +392,116 @@ async def test_a_gate_retrying_a_scan_whose_answer_was_lost_gets_the_same_pass(
     stored = await deps.db[C.TICKETS].find_one({"ticket_id": ticket["ticket_id"]})
     assert stored is not None
     assert stored["used"] == 1
+
+
+async def test_a_scan_cut_short_after_its_use_is_rolled_forward_by_its_retry(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, deps: Deps
+) -> None:
+    """The use, then the event, the journal note and the record: a gate whose scan died after the
+    use (nothing else written) retries with its scan_id and gets the PASS, the event and the record,
+    and the ticket is used once."""
+    ticket = (await sold_tickets(client, till, [("single", 1)]))[0]
+    scan_id = str(ULID())
+    first = await scan(client, gate, qr_token=ticket["qr_token"], scan_id=scan_id)
+    assert first["result"] == "pass"
+    stored = await deps.db[C.TICKETS].find_one({"_id": ticket["ticket_id"]})  # its ticket_id is its _id
+    assert stored is not None
+    assert (stored["used"], stored["event_seq"]) == (1, 2)
+    journal = await changes.journal(deps.db, gate.tenant_id, gate.store_id)
+    assert ticket["ticket_id"] in (journal.since(journal.seq - 1) or set())  # gates' lists hear of it
+    # the crash: only the use was written
+    await deps.db[C.REDEMPTIONS].delete_many({"redemption_id": scan_id})
+    await deps.db[C.EVENTS].delete_many({"event_id": f"{scan_id}.redeemed"})
+    again = await scan(client, gate, qr_token=ticket["qr_token"], scan_id=scan_id)
+    assert (again["result"], again["redemption_id"]) == ("pass", scan_id)
+    assert await deps.db[C.REDEMPTIONS].count_documents({"redemption_id": scan_id}) == 1
+    event = await deps.db[C.EVENTS].find_one({"event_id": f"{scan_id}.redeemed"})
+    assert event is not None
+    assert (event["type"], event["sequence"], event["resource_id"]) == (
+        "ticket.redeemed.pass",
+        2,
+        ticket["ticket_id"],
+    )
+    stored = await deps.db[C.TICKETS].find_one({"_id": ticket["ticket_id"]})
+    assert stored is not None
+    assert stored["used"] == 1
+    failed = await scan(client, gate, qr_token=ticket["qr_token"])  # a FAIL takes the next sequence
+    assert failed["result"] == "fail"
+    fail_event = await deps.db[C.EVENTS].find_one({"event_id": f"{failed['redemption_id']}.redeemed"})
+    assert fail_event is not None
+    assert (fail_event["type"], fail_event["sequence"]) == ("ticket.redeemed.fail", 3)
+
+
+async def test_a_ticket_issued_before_ticket_ids_were_its_id_still_redeems_once(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, deps: Deps
+) -> None:
+    """A ticket stored with a generated `_id` (issued by an earlier version) is found by its
+    ticket_id and used by a compare-and-set on its own `_id`; one handed to `redeem` without its
+    `_id` (a caller that listed it so) misses on ticket_id-as-`_id` and is re-read once."""
+    tickets = await sold_tickets(client, till, [("single", 2)])
+    for sold in tickets:
+        old = await deps.db[C.TICKETS].find_one_and_delete({"_id": sold["ticket_id"]})
+        assert old is not None
+        old.pop("_id")
+        await deps.db[C.TICKETS].insert_one(old)  # a generated ObjectId `_id`
+    passed = await scan(client, gate, qr_token=tickets[0]["qr_token"])
+    again = await scan(client, gate, short_code=tickets[0]["short_code"])
+    assert (passed["result"], again["result"], again["reason"]) == ("pass", "fail", "duplicate_use")
+    claims = decode_access_token(deps.settings.jwt_secret, gate.access_token, now=deps.clock.now())
+    principal = await principal_from_claims(deps, claims, "127.0.0.1")
+    listed = await TicketRepository(deps.db, Scope(gate.tenant_id)).find_one(
+        {"ticket_id": tickets[1]["ticket_id"]}
+    )
+    assert listed is not None
+    assert "_id" not in listed
+    rules = redeem.GateRules()
+    outcome = await redeem.redeem(
+        deps, principal, listed, at=deps.clock.now(), zone=None, amount=None, rules=rules
+    )
+    assert outcome.verdict.result == "pass"
+    stored = await deps.db[C.TICKETS].find_one({"ticket_id": tickets[1]["ticket_id"]})
+    assert stored is not None
+    assert (stored["used"], stored["event_seq"]) == (1, 2)
+
+
+async def test_a_sync_batch_costs_a_few_round_trips_and_two_per_scan(
+    client: httpx.AsyncClient, till: Till, gate: PairedDevice, clock: FixedClock, commands: CommandRecorder
+) -> None:
+    """100 offline scans: the device, the settings, the op records (one insert), the tickets (one
+    `$in`), the gates' journal (one note), the results (one bulk write) and the device again, each
+    once a batch; per scan only its use and its record (tickets/redeem.py). Sent again: read back."""
+    tickets = [
+        t for n in range(2) for t in await sold_tickets(client, till, [("single", 50)], key=f"sale-000{n}")
+    ]
+    await upload(client, gate, [op("audit", clock.now(), {"event_type": "warm"})])  # the gate's first upload
+    clock.advance(timedelta(seconds=30))
+    ops = [
+        op("redemption", clock.now(), {"qr_token": t["qr_token"], "result": "pass"}, seq=n)
+        for n, t in enumerate(tickets)
+    ]
+    commands.start()
+    results = await upload(client, gate, ops)
+    recorded, trips = commands.stop(), commands.trips
+    assert [r["result"]["result"] for r in results] == ["pass"] * 100
+    sent = sorted({(c.trip, c.name, c.collection) for c in recorded})  # a bulk write: one trip
+    per_batch = [(name, coll) for _, name, coll in sent if coll not in (C.REDEMPTIONS, C.EVENTS)]
+    per_batch = [c for c in per_batch if c != ("findAndModify", C.TICKETS)]  # each scan's use
+    assert sorted(per_batch) == sorted(
+        [
+            ("find", C.DEVICES),
+            ("find", C.SETTINGS),
+            ("find", C.SETTINGS),
+            ("insert", C.OPS),
+            ("find", C.TICKETS),
+            ("update", C.GATE_LISTS),
+            ("update", C.OPS),
+            ("update", C.DEVICES),
+        ]
+    )
+    assert trips <= 2 * len(ops) + 8, trips  # 208: each scan's use and its record, and the batch's 8
+
+    commands.start()
+    again = await upload(client, gate, ops)
+    assert commands.trips <= 8  # every op record read back in one `$in`: nothing applied twice
+    assert {r["status"] for r in again} == {"duplicate"}
+    commands.stop()

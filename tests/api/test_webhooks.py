@@ -5,25 +5,42 @@ of one tenant ever reaching another's endpoint."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
+import itertools
 import json
+import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from boxoffice.alerts import service as alerts
+from boxoffice.config import Settings
+from boxoffice.core.background import Background
 from boxoffice.core.clock import FixedClock
-from boxoffice.core.db import C
+from boxoffice.core.db import C, Database
 from boxoffice.core.deps import Deps
+from boxoffice.core.lease import Lease
+from boxoffice.events import outbox
+from boxoffice.events.outbox import on_emit
 from boxoffice.settings import service as settings_service
 from boxoffice.webhooks import rules
+from boxoffice.webhooks import worker as worker_module
+from boxoffice.webhooks.transport import BlockedAddress, PinnedTransport, is_public, webhook_client
 from boxoffice.webhooks.worker import FEATURE_OFF, UNSEALABLE, Worker
+from tests.commands import CommandLog, listening_database, served_by_an_index
 from tests.factories.identity import (
     TenantWorld,
     add_employee,
@@ -169,7 +186,8 @@ async def test_a_sale_sends_signed_sale_and_ticket_events(
     for collection in (C.EVENTS, C.WEBHOOK_DELIVERIES, C.WEBHOOK_ATTEMPTS):  # forgotten after 30 days
         stored = await deps.db[collection].find_one({})
         assert stored is not None
-        assert stored["expires_at"] == deps.clock.now().replace(microsecond=0) + timedelta(days=30)
+        assert stored["purge_after"] == int((deps.clock.now() + timedelta(days=30)).timestamp())
+        assert "expires_at" not in stored  # no TTL index: retention deletes them (core/retention.py)
 
 
 async def test_failures_are_retried_on_the_schedule_and_the_third_try_succeeds(
@@ -362,15 +380,16 @@ def _at(stamp: str) -> Any:
 
 
 async def test_outside_development_a_webhook_into_our_own_network_is_never_called(
-    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, receiver: Receiver, http: Any
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, receiver: Receiver
 ) -> None:
     hook, _ = await one_suspension_event(client, world, receiver)
     production = Deps(deps.db, deps.clock, replace(deps.settings, environment="production"))
-    await Worker(production, http).run_once()
+    async with webhook_client(production.settings) as http:
+        await Worker(production, http).run_once()
     assert receiver.received == []
     attempt = await deps.db[C.WEBHOOK_ATTEMPTS].find_one({"webhook_id": hook["webhook_id"]})
     assert attempt is not None
-    assert "private address" in attempt["error"]
+    assert attempt["error"] == "blocked address"  # nothing about what resolved to what
 
 
 async def test_the_webhooks_feature_decides_per_store_and_off_drops_the_events_deliveries(
@@ -488,3 +507,295 @@ async def test_a_secret_sealed_under_another_master_key_is_dead_lettered_at_once
     assert (await client.delete(f"/v1/webhooks/{hook['webhook_id']}", headers=owner)).status_code == 204
     [ended] = data(await client.get("/v1/alerts", headers=owner))["items"]
     assert ended["status"] == "resolved"
+
+
+# ---- the background loop: one leased worker, quiet when idle, woken by emits ----------------------
+
+
+@pytest.fixture
+async def listened(settings: Settings, clean_db: Database) -> AsyncIterator[tuple[Database, CommandLog]]:
+    """A second connection to the test database whose every command is logged."""
+    log = CommandLog()
+    database = listening_database(settings.mongo_uri, settings.mongo_db, log)
+    yield database, log
+    await database.close()
+
+
+async def _until(done: Callable[[], bool], seconds: float) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if done():
+            return
+        await asyncio.sleep(0.01)
+
+
+def _suspension(n: int, at: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"ev-{n}",
+        "type": "device.suspended",
+        "store_id": None,
+        "resource": "device",
+        "resource_id": f"device-{n}",
+        "sequence": 1,
+        "at": at,
+        "data": {"reason": "lost"},
+    }
+
+
+async def test_idle_passes_back_off_to_thirty_seconds_with_three_indexed_reads_each(
+    deps: Deps, http: Any, listened: tuple[Database, CommandLog]
+) -> None:
+    db, commands = listened
+    mine = Deps(db, deps.clock, deps.settings)
+    loop = Background(
+        Lease(db, deps.clock, "webhook_worker", "replica-a"),
+        Worker(mine, http).background_pass,
+        first_idle=worker_module.FIRST_IDLE_SECONDS,
+        most_idle=worker_module.MOST_IDLE_SECONDS,
+    )
+    delays = []
+    for _ in range(8):
+        commands.clear()
+        delays.append(await loop.step())
+    assert delays == [1, 2, 4, 8, 16, 30, 30, 30]
+    # An idle pass: renew the lease by `_id`, read the two pending markers; nothing else.
+    assert commands.shapes() == [
+        ("findAndModify", "leases"),
+        ("find", "events"),
+        ("find", "webhook_deliveries"),
+    ]
+    for command in commands.log[1:]:
+        assert await served_by_an_index(db, command.collection, command.body["filter"]), command.body
+
+
+async def test_an_idle_worker_is_silent_while_it_sleeps_and_an_emit_wakes_it_at_once(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    listened: tuple[Database, CommandLog],
+) -> None:
+    await add_webhook(client, world, receiver.url, ["device.suspended"])
+    db, commands = listened
+    loop = Background(
+        Lease(db, deps.clock, "webhook_worker", "replica-a"),
+        Worker(Deps(db, deps.clock, deps.settings), http).background_pass,
+        first_idle=0.2,
+        most_idle=30.0,
+    )
+    stop_waking = on_emit(loop.wake)
+    task = asyncio.create_task(loop.run_forever())
+    try:
+        await _until(lambda: len(commands.passes()) >= 5 and len(commands.passes()[4]) == 3, 10.0)
+        passes = commands.passes()
+        assert len(passes) == 5  # at 0, 0.2, 0.6, 1.4 and 3.0 s; the next is 6.2 s in
+        gaps = [b[0].at - a[0].at for a, b in itertools.pairwise(passes)]
+        for gap, idle in zip(gaps, [0.2, 0.4, 0.8, 1.6], strict=True):
+            assert idle - 0.05 <= gap <= idle + 1.0, gaps
+        quiet_from = len(commands.log)
+        await asyncio.sleep(1.5)
+        assert commands.log[quiet_from:] == []  # 1.5 s of backoff: not one command
+
+        emitted = time.monotonic()
+        await outbox.emit_one(deps.db, world.tenant_id, **_suspension(1, deps.clock.now()))
+        await _until(lambda: bool(receiver.received), 5.0)
+        assert len(receiver.received) == 1
+        assert time.monotonic() - emitted < 1.0  # woken, not waiting out its 30 s
+    finally:
+        stop_waking()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await loop.stop()
+
+
+async def test_a_second_replica_stands_by_while_the_lease_is_held_and_takes_over_when_it_lapses(
+    client: httpx.AsyncClient,
+    world: TenantWorld,
+    deps: Deps,
+    receiver: Receiver,
+    http: Any,
+    clock: FixedClock,
+    listened: tuple[Database, CommandLog],
+) -> None:
+    await add_webhook(client, world, receiver.url, ["device.suspended"])
+    db_b, commands = listened
+
+    def replica(db: Database, name: str) -> Background:
+        return Background(
+            Lease(db, clock, "webhook_worker", name),
+            Worker(Deps(db, clock, deps.settings), http).background_pass,
+            first_idle=1.0,
+            most_idle=30.0,
+        )
+
+    a, b = replica(deps.db, "replica-a"), replica(db_b, "replica-b")
+    assert await a.step() == 1.0  # A holds the lease; nothing to do
+    await outbox.emit_one(deps.db, world.tenant_id, **_suspension(1, clock.now()))
+    commands.clear()
+    assert await b.step() == 60.0  # B looks again when A's lease would run out
+    assert b.standing_by
+    assert commands.shapes() == [("find", "leases")]  # standing by: one read of the lease, no work
+    assert receiver.received == []
+    await a.step()
+    assert [e["id"] for e in receiver.events()] == ["ev-1"]
+
+    # A dies (no renewal, no release): B takes over once A's lease has lapsed.
+    await outbox.emit_one(deps.db, world.tenant_id, **_suspension(2, clock.now()))
+    clock.advance(timedelta(seconds=30))
+    await b.step()
+    assert b.standing_by
+    clock.advance(timedelta(seconds=31))
+    await b.step()
+    assert not b.standing_by
+    assert b.lease.held
+    assert [e["id"] for e in receiver.events()] == ["ev-1", "ev-2"]
+    # A comes back: its renewal fails and it stands by; B's clean stop hands the lease over at once.
+    await a.step()
+    assert a.standing_by
+    assert not a.lease.held
+    await b.stop()
+    await a.step()
+    assert a.lease.held
+    assert not a.standing_by
+
+
+async def test_the_next_pass_is_never_later_than_a_known_retry(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, receiver: Receiver, http: Any
+) -> None:
+    await one_suspension_event(client, world, receiver)
+    receiver.answers = [500]
+    loop = Background(
+        Lease(deps.db, deps.clock, "webhook_worker", "replica-a"),
+        Worker(deps, http, seed=1).background_pass,
+        first_idle=1.0,
+        most_idle=30.0,
+        busy_pause=0.2,
+    )
+    assert await loop.step() == 0.2  # it sent (and failed) one: look again soon
+    assert await loop.step() == 0.2  # the failure raised an alert: its event, marked done
+    delays = [await loop.step() for _ in range(6)]  # the clock stands still: the retry stays ~10 s off
+    assert delays[:4] == [1, 2, 4, 8]
+    assert all(9 <= d <= 11 for d in delays[4:]), delays
+
+
+# ---- the address guard: resolve once, check, connect to the checked address ---------------------
+
+
+def _loopback_only(address: Any) -> bool:
+    """The tests' stand-in for "public": the receiver listens on 127.0.0.1."""
+    return bool(address == ipaddress.ip_address("127.0.0.1"))
+
+
+def _pinned_client(resolver: Any, **options: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=PinnedTransport(resolver, allowed=_loopback_only, **options),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+async def test_a_host_that_rebinds_between_lookups_is_called_only_at_the_address_that_was_checked(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, receiver: Receiver
+) -> None:
+    port = receiver.server.server_address[1]
+    hook = await add_webhook(client, world, f"http://hooks.example.test:{port}/hook", ["device.suspended"])
+    owner = bearer(await owner_token(client, world))
+    device = await pair_device(client, world)
+    data(await client.post(f"/v1/devices/{device.device_id}/suspend", json={"reason": "x"}, headers=owner))
+    lookups: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        """Answers the checked address first, an internal one on every later lookup."""
+        lookups.append(host)
+        return ["127.0.0.1"] if len(lookups) == 1 else ["10.0.0.7"]
+
+    production = Deps(deps.db, deps.clock, replace(deps.settings, environment="production"))
+    async with _pinned_client(rebinding) as http:
+        worker = Worker(production, http)
+        assert await worker.run_once() == 1
+        assert lookups == ["hooks.example.test"]  # resolved once: the connection used that answer
+        [request] = receiver.received
+        assert {k.lower(): v for k, v in request["headers"].items()}["host"] == f"hooks.example.test:{port}"
+
+        webhook = await deps.db[C.WEBHOOKS].find_one({"webhook_id": hook["webhook_id"]}, {"_id": 0})
+        assert webhook is not None
+        again = await worker.post(webhook, "{}", "ev-x", "device.suspended")  # now it rebinds
+    assert (again["status_code"], again["error"]) == (None, "blocked address")
+    assert len(receiver.received) == 1
+
+
+async def test_the_tenant_is_told_only_blocked_address(deps: Deps, receiver: Receiver) -> None:
+    async def unresolvable(host: str, port: int) -> list[str]:
+        raise OSError(-2, "Name or service not known")
+
+    async def internal(host: str, port: int) -> list[str]:
+        return ["127.0.0.1", "10.1.2.3"]  # one bad address among good ones is enough
+
+    for resolver in (unresolvable, internal):
+        async with _pinned_client(resolver) as http:
+            with pytest.raises(BlockedAddress) as refused:
+                await http.post(receiver.url.replace("127.0.0.1", "db.internal.test"), content=b"{}")
+        assert str(refused.value) == "blocked address"
+    assert receiver.received == []
+    assert not is_public(ipaddress.ip_address("::ffff:10.0.0.1"))  # IPv4 spelled as IPv6
+    assert not is_public(ipaddress.ip_address("169.254.169.254"))  # the metadata service
+    assert is_public(ipaddress.ip_address("93.184.216.34"))
+
+
+def _self_signed(hostname: str, directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_https_is_pinned_to_the_checked_address_with_the_certificate_checked_against_the_name(
+    tmp_path: Path,
+) -> None:
+    cert, key = _self_signed("hooks.example.test", tmp_path)
+    receiver = Receiver()
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    receiver.server.socket = server_side.wrap_socket(receiver.server.socket, server_side=True)
+    port = receiver.server.server_address[1]
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    trusted = ssl.create_default_context(cafile=str(cert))
+    try:
+        async with _pinned_client(
+            resolver, transport_for=lambda host: httpx.AsyncHTTPTransport(verify=trusted)
+        ) as http:
+            answer = await http.post(f"https://hooks.example.test:{port}/hook", content=b"{}")
+            assert answer.status_code == 200
+            # Same address, another name: the certificate is checked against the name, so it fails.
+            with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+                await http.post(f"https://other.example.test:{port}/hook", content=b"{}")
+    finally:
+        receiver.close()
+    assert lookups == ["hooks.example.test", "other.example.test"]
+    [request] = receiver.received
+    assert {k.lower(): v for k, v in request["headers"].items()}["host"] == f"hooks.example.test:{port}"

@@ -7,13 +7,24 @@ set; anything not listed here must not be relied on by the code.
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ClientBulkWriteException, DuplicateKeyError, InvalidOperation
 
 from boxoffice.core.db import INDEX_SPECS, Database, decode_doc, encode, stamp
+from boxoffice.core.repository import Scope
+from boxoffice.events.outbox import EventRepository
+from boxoffice.tickets.repository import (
+    Insert,
+    RedemptionRepository,
+    TicketRepository,
+    Update,
+    write_in_order,
+)
+from tests.commands import served_by_an_index
 
 
 async def test_start_up_indexes_are_all_present(clean_db: Database) -> None:
@@ -100,16 +111,16 @@ async def test_upsert_with_set_on_insert_keeps_the_first_values(clean_db: Databa
 
 
 async def test_concurrent_upserts_on_a_unique_key_make_one_document(clean_db: Database) -> None:
-    coll = clean_db["rate_limits"]  # has a unique index on key
+    coll = clean_db["rate_limits"]  # counters are keyed by `_id`, the counter's key
 
     async def hit() -> None:
         try:
-            await coll.update_one({"key": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
+            await coll.update_one({"_id": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
         except DuplicateKeyError:  # MongoDB may report the race; the caller retries once
-            await coll.update_one({"key": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
+            await coll.update_one({"_id": "login:1.2.3.4"}, {"$inc": {"count": 1}}, upsert=True)
 
     await asyncio.gather(*(hit() for _ in range(20)))
-    docs = await coll.find({"key": "login:1.2.3.4"}).to_list()
+    docs = await coll.find({"_id": "login:1.2.3.4"}).to_list()
     assert len(docs) == 1
     assert docs[0]["count"] == 20
 
@@ -187,11 +198,16 @@ async def test_aggregation_match_group_sum_count_sort_and_date_to_string(clean_d
     assert counted == [{"n": 3}]
 
 
-async def test_ttl_index_is_declared(clean_db: Database) -> None:
-    info = await clean_db["rate_limits"].index_information()
-    ttl = [i for i in info.values() if i.get("expireAfterSeconds") is not None]
-    assert ttl
-    assert next(iter(ttl[0]["key"]))[0] == "expires_at"
+async def test_no_ttl_index_is_declared(clean_db: Database) -> None:
+    """On the embedded server every find on a collection with a TTL index first runs a full-scan
+    purge: retention (core/retention.py) deletes old rows instead, and start-up drops the old ones."""
+    for name in await clean_db.db.list_collection_names():
+        info = await clean_db[name].index_information()
+        assert [n for n, i in info.items() if i.get("expireAfterSeconds") is not None] == [], name
+    await clean_db["events"].create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+    await clean_db.ensure_indexes()  # a database from before retention loses its TTL index
+    assert "expires_at_1" not in await clean_db["events"].index_information()
+    assert await clean_db.missing_indexes() == []
 
 
 async def test_datetimes_round_trip_as_utc_milliseconds(clean_db: Database) -> None:
@@ -230,21 +246,18 @@ async def test_stamps_survive_set_and_compare_as_strings(clean_db: Database) -> 
     assert await coll.count_documents(encode({"later": {"$gt": late}})) == 0
 
 
-async def test_update_one_upsert_keeps_set_on_insert_dates(clean_db: Database) -> None:
-    """The rate limiter's pattern: upsert with $inc and a BSON date in $setOnInsert (for TTL).
-
-    The TTL index works on real time: a date already past is removed (at once on the embedded
-    server), which is why tests run on a clock set in the future."""
+async def test_update_one_upsert_keeps_set_on_insert_values(clean_db: Database) -> None:
+    """The rate limiter's pattern: upsert on `_id` with $inc, and the key and the retention time
+    (`purge_after`, UNIX seconds) in $setOnInsert, kept from the first hit."""
     coll = clean_db["rate_limits"]
-    expires = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
-    for _ in range(3):
+    for n in range(3):
         await coll.update_one(
-            {"key": "k"}, {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires}}, upsert=True
+            {"_id": "k"},
+            {"$inc": {"count": 1}, "$setOnInsert": {"key": "k", "purge_after": 1_900_000_000 + n}},
+            upsert=True,
         )
-    doc = await coll.find_one({"key": "k"})
-    assert doc is not None
-    assert doc["count"] == 3
-    assert doc["expires_at"] == expires
+    doc = await coll.find_one({"_id": "k"})
+    assert doc == {"_id": "k", "count": 3, "key": "k", "purge_after": 1_900_000_000}
 
 
 async def test_and_with_in_filters_and_find_one_sort(clean_db: Database) -> None:
@@ -326,20 +339,18 @@ async def test_capped_counter_never_passes_its_cap_under_concurrency(clean_db: D
     async def take() -> bool:
         try:
             await counters.update_one(
-                {"key": "cap"},
-                {"$setOnInsert": {"count": 0, "expires_at": datetime(2031, 3, 15, tzinfo=UTC)}},
-                upsert=True,
+                {"_id": "cap"}, {"$setOnInsert": {"count": 0, "purge_after": 1_900_000_000}}, upsert=True
             )
         except DuplicateKeyError:
             pass
         taken = await counters.find_one_and_update(
-            {"key": "cap", "count": {"$lt": 5}}, {"$inc": {"count": 1}}
+            {"_id": "cap", "count": {"$lt": 5}}, {"$inc": {"count": 1}}
         )
         return taken is not None
 
     results = await asyncio.gather(*(take() for _ in range(20)))
     assert results.count(True) == 5
-    doc = await counters.find_one({"key": "cap"})
+    doc = await counters.find_one({"_id": "cap"})
     assert doc is not None
     assert doc["count"] == 5
 
@@ -395,3 +406,320 @@ async def test_conditional_update_on_a_missing_field_by_underscore_id(clean_db: 
         {"_id": new["_id"], "drawer_seq": {"$exists": False}}, {"$set": {"drawer_seq": 0}}
     )
     assert untouched.matched_count == 0
+
+
+async def test_a_ticket_is_used_by_compare_and_set_on_its_domain_id_as_underscore_id(
+    clean_db: Database,
+) -> None:
+    """A gate's scan (tickets/redeem.py): the ticket's `_id` is its ticket_id (a string), the tenant
+    is spelled `$eq`, and one findAndModify compares the version while it `$set`s a dotted scan mark
+    and `$inc`s the event sequence and a per-device counter; of many at once exactly one wins."""
+    tickets = clean_db["tickets"]
+    await tickets.insert_one(
+        {
+            "_id": "T1",
+            "ticket_id": "T1",
+            "tenant_id": "A",
+            "short_code": "C1",
+            "qr_token": "q1",
+            "status": "active",
+            "passes": 0,
+            "event_seq": 1,
+        }
+    )
+    found = await tickets.find_one({"tenant_id": {"$eq": "A"}, "short_code": "C1"})
+    assert found is not None
+    assert found["_id"] == "T1"
+    assert await tickets.find_one({"tenant_id": {"$eq": "B"}, "short_code": "C1"}) is None
+
+    async def use(n: int) -> dict[str, object] | None:
+        return await tickets.find_one_and_update(
+            {"tenant_id": {"$eq": "A"}, "_id": "T1", "status": "active", "passes": 0},
+            {"$set": {"passes": 1, f"scans.k{n}": True}, "$inc": {"event_seq": 1, "offline_passes.G1": 1}},
+            projection={"_id": 0},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    results = await asyncio.gather(*(use(n) for n in range(10)))
+    [won] = [r for r in results if r is not None]
+    assert (won["passes"], won["event_seq"], won["offline_passes"]) == (1, 2, {"G1": 1})
+    assert len(won["scans"]) == 1  # type: ignore[arg-type]
+    assert "_id" not in won
+
+
+async def test_client_bulk_write_inserts_into_two_collections_in_order(clean_db: Database) -> None:
+    """A scan's event and record in one round trip (tickets/repository.write_in_order): MongoDB 8's
+    client-level bulkWrite, which the embedded server takes. Ordered: a duplicate stops the write
+    there (code 11000, with its index), the ones before it stay. On MongoDB 7 PyMongo refuses it
+    before sending anything (InvalidOperation), and the code inserts one by one."""
+    name = clean_db.db.name
+    events, records = clean_db["events"], clean_db["redemptions"]
+
+    def both(event_id: str, redemption_id: str) -> list[InsertOne[dict[str, object]]]:
+        return [
+            InsertOne({"event_id": event_id, "tenant_id": "A"}, namespace=f"{name}.events"),
+            InsertOne({"redemption_id": redemption_id, "tenant_id": "A"}, namespace=f"{name}.redemptions"),
+        ]
+
+    hello = await clean_db.client.admin.command("hello")
+    if int(hello.get("maxWireVersion", 0)) < 25:
+        with pytest.raises(InvalidOperation):
+            await clean_db.client.bulk_write(both("E1", "R1"), ordered=True)
+        assert await events.count_documents({}) == 0
+        return
+    result = await clean_db.client.bulk_write(both("E1", "R1"), ordered=True)
+    assert result.inserted_count == 2
+    with pytest.raises(ClientBulkWriteException) as first_taken:
+        await clean_db.client.bulk_write(both("E1", "R2"), ordered=True)  # a retry: the event is there
+    assert [(e["idx"], e["code"]) for e in first_taken.value.write_errors] == [(0, 11000)]
+    assert await records.count_documents({"redemption_id": "R2"}) == 0  # stopped at the duplicate
+    with pytest.raises(ClientBulkWriteException) as second_taken:
+        await clean_db.client.bulk_write(both("E3", "R1"), ordered=True)
+    assert [(e["idx"], e["code"]) for e in second_taken.value.write_errors] == [(1, 11000)]
+    assert await events.count_documents({"event_id": "E3"}) == 1
+
+
+async def test_write_in_order_skips_what_a_retry_finds_written(clean_db: Database) -> None:
+    """What a scan's record relies on, on either server (tickets/repository.write_in_order): the
+    event before the record, then an update by `_id`; duplicates skipped and the rest written; the
+    answer says which documents this call stored, and whether the update found its document."""
+    records = RedemptionRepository(clean_db, Scope("A"))
+    events = EventRepository(clean_db, Scope("A"))
+    journals = TicketRepository(clean_db, Scope("A"))
+    await clean_db["tickets"].insert_one({"_id": "J", "tenant_id": "A", "seq": 0})
+    at = datetime(2031, 3, 14, 5, 0, tzinfo=UTC)
+    event = Insert(events, {"event_id": "E1", "created_at": at, "fanned_out": False})
+    record = Insert(records, {"redemption_id": "R1", "store_id": "S", "ts": at})
+    bump = Update(journals, {"_id": "J"}, {"$inc": {"seq": 1}})
+    assert await write_in_order(clean_db, [event, record, bump]) == [True, True, True]
+    assert await write_in_order(clean_db, [event, record, bump]) == [False, False, True]
+    other = Insert(records, {"redemption_id": "R2", "store_id": "S", "ts": at})
+    missing = Update(journals, {"_id": "nope"}, {"$inc": {"seq": 1}})
+    assert await write_in_order(clean_db, [event, other, missing]) == [False, True, False]
+    assert await clean_db["redemptions"].count_documents({"tenant_id": "A"}) == 2
+    stored = await clean_db["redemptions"].find_one({"redemption_id": "R2"})
+    assert stored is not None
+    assert stored["ts"] == stamp(at)
+    journal = await clean_db["tickets"].find_one({"_id": "J"})
+    assert journal is not None
+    assert journal["seq"] == 2
+
+
+# ---- background work: pending markers, retention, leases (core/background.py, core/retention.py) ----
+
+
+async def test_an_eq_equality_on_an_indexed_field_is_served_by_the_index(clean_db: Database) -> None:
+    """The background work lists (the outbox, pending deliveries, the sweepers') are `$eq` equalities
+    on an indexed marker. On the embedded server a bare `{field: value}` on a field that does not end
+    an index is read as "equal, or an array containing it", which no index serves: a full scan."""
+    deliveries = clean_db["webhook_deliveries"]  # index (status, next_attempt_at)
+    await deliveries.insert_many(
+        [{"status": "delivered", "next_attempt_at": None, "n": n} for n in range(50)]
+        + [{"status": "pending", "next_attempt_at": f"2031-03-14T05:00:0{n}.000Z", "n": n} for n in (2, 1)]
+    )
+    pending = {"status": {"$eq": "pending"}}
+    assert await served_by_an_index(clean_db, "webhook_deliveries", pending)
+    found = await deliveries.find(pending, {"_id": 0, "n": 1}).sort("next_attempt_at", 1).limit(5).to_list()
+    assert found == [{"n": 1}, {"n": 2}]
+    events = clean_db["events"]  # index (fanned_out): a boolean marker
+    await events.insert_many([{"event_id": f"E{n}", "fanned_out": n != 3} for n in range(5)])
+    assert await served_by_an_index(clean_db, "events", {"fanned_out": {"$eq": False}})
+    assert [d["event_id"] for d in await events.find({"fanned_out": {"$eq": False}}).to_list()] == ["E3"]
+    if not os.environ.get("BOXOFFICE_TEST_MONGO_URI"):  # the embedded server's fault, pinned
+        assert not await served_by_an_index(clean_db, "webhook_deliveries", {"status": "pending"})
+
+
+async def test_writes_by_a_list_of_underscore_ids(clean_db: Database) -> None:
+    """Marking events done and deleting expired rows: one write, by `_id: {$in: [...]}`."""
+    coll = clean_db["events"]
+    await coll.insert_many([{"_id": f"E{n}", "event_id": f"E{n}", "fanned_out": False} for n in range(4)])
+    marked = await coll.update_many({"_id": {"$in": ["E0", "E2", "nope"]}}, {"$set": {"fanned_out": True}})
+    assert marked.modified_count == 2
+    assert sorted(d["_id"] for d in await coll.find({"fanned_out": {"$eq": False}}).to_list()) == ["E1", "E3"]
+    deleted = await coll.delete_many({"_id": {"$in": ["E1", "E2"]}})
+    assert deleted.deleted_count == 2
+    assert sorted(d["_id"] for d in await coll.find({}).to_list()) == ["E0", "E3"]
+
+
+async def test_retention_finds_by_an_int_range_and_a_missing_field_on_one_index(clean_db: Database) -> None:
+    """`purge_after` is an int (UNIX seconds): a range on it is served by its index (a range on a
+    stamp string is not, on the embedded server); rows without it are found on the same index."""
+    ops = clean_db["ops"]  # index purge_after
+    await ops.insert_many(
+        [{"_id": f"O{n}", "purge_after": 1_900_000_000 + n} for n in (5, 1, 3, 2, 4)]
+        + [{"_id": "legacy", "expires_at": datetime(2031, 1, 1, tzinfo=UTC)}]
+    )
+    due = {"purge_after": {"$lte": 1_900_000_003}}
+    assert await served_by_an_index(clean_db, "ops", due)
+    first = await ops.find(due, {"_id": 1}).sort("purge_after", ASCENDING).limit(2).to_list()
+    assert [d["_id"] for d in first] == ["O1", "O2"]
+    legacy = {"purge_after": {"$exists": False}}
+    assert await served_by_an_index(clean_db, "ops", legacy)
+    [found] = await ops.find(legacy, {"_id": 1, "expires_at": 1}).to_list()
+    assert found == {"_id": "legacy", "expires_at": datetime(2031, 1, 1, tzinfo=UTC)}
+    assert (
+        await ops.bulk_write([UpdateOne({"_id": "legacy"}, {"$set": {"purge_after": 7}})])
+    ).modified_count == 1
+
+
+async def test_a_lease_is_a_compare_and_set_on_underscore_id_and_a_version(clean_db: Database) -> None:
+    """core/lease.py: created once (a second insert of the `_id` fails), then taken or renewed by
+    `find_one_and_update` on `_id` + the version last seen, `$set` + `$inc`, answering the new one."""
+    leases = clean_db["leases"]
+    await leases.insert_one({"_id": "w", "holder": "a", "until": "2031-03-14T05:01:00.000Z", "n": 1})
+    with pytest.raises(DuplicateKeyError):
+        await leases.insert_one({"_id": "w", "holder": "b", "until": "2031-03-14T05:01:00.000Z", "n": 1})
+
+    async def take(holder: str) -> int | None:
+        doc = await leases.find_one_and_update(
+            {"_id": "w", "n": 1},
+            {"$set": {"holder": holder, "until": "2031-03-14T05:02:00.000Z"}, "$inc": {"n": 1}},
+            projection={"n": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else int(doc["n"])
+
+    taken = await asyncio.gather(*(take(h) for h in "bcdef"))
+    assert sorted(taken, key=lambda n: n or 0) == [None, None, None, None, 2]
+    doc = await leases.find_one({"_id": "w"})
+    assert doc is not None
+    assert doc["n"] == 2
+    assert doc["holder"] in "bcdef"
+    assert doc["until"] == "2031-03-14T05:02:00.000Z"
+
+
+async def test_a_counter_on_underscore_id_hands_out_each_number_once(clean_db: Database) -> None:
+    """The audit chain's sequence numbers: `$inc` (with a `$set` beside it) on `_id`, returning the
+    document after, only where the counter field exists (a head from before counters gets None)."""
+    heads = clean_db["audit_heads"]
+    await heads.insert_many([{"_id": "A", "taken": 0, "seq": 0}, {"_id": "OLD", "seq": 3}])
+
+    async def take() -> int:
+        doc = await heads.find_one_and_update(
+            {"_id": "A", "taken": {"$exists": True}},
+            {"$inc": {"taken": 1}, "$set": {"taken_at": "2031-03-14T05:00:00.000Z"}},
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        assert doc["seq"] == 0
+        return int(doc["taken"])
+
+    assert sorted(await asyncio.gather(*(take() for _ in range(40)))) == list(range(1, 41))
+    missing = await heads.find_one_and_update(
+        {"_id": "OLD", "taken": {"$exists": True}},
+        {"$inc": {"taken": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert missing is None
+    assert await heads.find_one({"_id": "OLD"}) == {"_id": "OLD", "seq": 3}
+
+
+async def test_a_head_moves_by_compare_and_set_on_underscore_id(clean_db: Database) -> None:
+    """Linkers racing to move the audit head forward: a compare-and-set on `_id` plus a range on
+    `seq` (from where the mover last saw it, up to its target), so it never moves back; each
+    winner sees the rest of the document (the counter) as it is after its write."""
+    heads = clean_db["audit_heads"]
+    await heads.insert_one({"_id": "A", "tenant_id": "A", "seq": 4, "taken": 9, "hash": "h4"})
+
+    async def move(to: int) -> dict[str, object] | None:
+        return await heads.find_one_and_update(
+            {"tenant_id": "A", "_id": "A", "seq": {"$gte": 4, "$lt": to}},
+            {"$set": {"seq": to, "hash": f"h{to}"}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    moved = await asyncio.gather(*(move(to) for to in (5, 7, 6, 5, 7, 3)))
+    assert moved[-1] is None  # never back
+    won = [doc for doc in moved if doc is not None]
+    assert 1 <= len(won) <= 3
+    assert all(doc["taken"] == 9 for doc in won)
+    assert len({doc["seq"] for doc in won}) == len(won)  # a target is reached once
+    final = {"_id": "A", "tenant_id": "A", "seq": 7, "taken": 9, "hash": "h7"}
+    assert await heads.find_one({"_id": "A"}) == final
+
+
+async def test_entries_keyed_by_underscore_id_are_read_and_linked_by_it(clean_db: Database) -> None:
+    """Audit entries: `_id` is "tenant:seq" (a string), beside the unique (tenant_id, seq) index;
+    the linker reads a run of them with `_id $in` and links them with one unordered bulk of
+    updates on `_id` that apply only where `hash` is still missing."""
+    audits = clean_db["audits"]
+    await audits.insert_many(
+        [
+            {"_id": "A:1", "tenant_id": "A", "seq": 1, "hash": "h1"},
+            {"_id": "A:2", "tenant_id": "A", "seq": 2},
+            {"_id": "A:4", "tenant_id": "A", "seq": 4},
+            {"_id": "B:2", "tenant_id": "B", "seq": 2},
+        ]
+    )
+    with pytest.raises(DuplicateKeyError):
+        await audits.insert_one({"_id": "A:2", "tenant_id": "A", "seq": 2})
+    with pytest.raises(DuplicateKeyError):  # another `_id`, the same place in the chain
+        await audits.insert_one({"tenant_id": "A", "seq": 4})
+    found = await audits.find(
+        {"tenant_id": "A", "_id": {"$in": ["A:1", "A:2", "A:3", "A:4", "B:2"]}}
+    ).to_list()
+    assert sorted(d["_id"] for d in found) == ["A:1", "A:2", "A:4"]
+    result = await audits.bulk_write(
+        [
+            UpdateOne(
+                {"tenant_id": "A", "_id": key, "hash": {"$exists": False}}, {"$set": {"hash": f"x{key}"}}
+            )
+            for key in ("A:1", "A:2", "A:4", "A:2")
+        ],
+        ordered=False,
+    )
+    assert result.modified_count == 2
+    hashes = {d["_id"]: d["hash"] for d in await audits.find({"tenant_id": "A"}).to_list()}
+    assert hashes == {"A:1": "h1", "A:2": "xA:2", "A:4": "xA:4"}
+    linked = {"tenant_id": "A", "hash": {"$exists": True}}
+    last_linked = await audits.find_one(linked, sort=[("seq", DESCENDING)])
+    assert last_linked is not None
+    assert last_linked["seq"] == 4
+    await audits.update_one({"_id": "A:4"}, {"$unset": {"hash": ""}})
+    last_linked = await audits.find_one(linked, sort=[("seq", DESCENDING)])
+    assert last_linked is not None
+    assert last_linked["seq"] == 2
+
+
+async def test_a_journal_counts_and_keeps_its_last_ids_in_one_update_on_underscore_id(
+    clean_db: Database,
+) -> None:
+    """tickets/changes.py: `$inc` and a capped `$push` (`$each` + `$slice`) on one document, under
+    concurrency: the count and the ids kept stay in step; a journal not made yet matches nothing."""
+    journal = clean_db["gate_lists"]
+
+    def noted(ids: list[str]) -> dict[str, object]:
+        return {"$inc": {"seq": len(ids)}, "$push": {"changes": {"$each": ids, "$slice": -5}}}
+
+    missing = await journal.update_one({"_id": "A.S1", "tenant_id": "A"}, noted(["T0"]))
+    assert missing.matched_count == 0
+    await journal.update_one(
+        {"_id": "A.S1", "tenant_id": "A"}, {"$setOnInsert": {"seq": 0, "changes": []}}, upsert=True
+    )
+    await asyncio.gather(
+        *(journal.update_one({"_id": "A.S1", "tenant_id": "A"}, noted([f"T{n}"])) for n in range(1, 9))
+    )
+    await journal.update_one({"_id": "A.S1", "tenant_id": "A"}, noted(["U1", "U2"]))
+    doc = await journal.find_one({"_id": "A.S1"})
+    assert doc is not None
+    assert doc["seq"] == 10
+    assert len(doc["changes"]) == 5
+    assert doc["changes"][-2:] == ["U1", "U2"]
+    assert set(doc["changes"][:3]) <= {f"T{n}" for n in range(1, 9)}
+
+
+async def test_an_upsert_filtering_the_tenant_with_eq_writes_the_tenant_into_the_new_document(
+    clean_db: Database,
+) -> None:
+    """Repositories match the tenant with `$eq` (so the embedded server can use an index that starts
+    with tenant_id); an upsert must still carry the tenant into the document it creates."""
+    collection = clean_db.db["conformance_eq_upsert"]
+    await collection.update_one({"tenant_id": {"$eq": "T"}, "_id": "k"}, {"$set": {"a": 1}}, upsert=True)
+    await collection.update_one(
+        {"$and": [{"tenant_id": {"$eq": "T"}, "store_id": {"$in": ["S"]}}, {"_id": "k2"}]},
+        {"$set": {"a": 2}},
+        upsert=True,
+    )
+    docs = await collection.find({}, {"_id": 1, "tenant_id": 1}).sort("_id", 1).to_list()
+    assert docs == [{"_id": "k", "tenant_id": "T"}, {"_id": "k2", "tenant_id": "T"}]
+    assert await collection.count_documents({"tenant_id": {"$eq": "T"}}) == 2

@@ -9,6 +9,8 @@ ALLOWED = {
     "core/db.py",  # the connection and index creation
     "core/repository.py",  # the scoped base every repository extends
     "core/ratelimit.py",  # its own collection, keyed by subject rather than tenant
+    "core/lease.py",  # its own collection: one lease per background loop, no tenant
+    "core/retention.py",  # deletes expired rows of every tenant, by `_id`
 }
 #: `db[...]`, `.db[...]`, `.collection.` and `get_collection(` are the ways into a collection.
 RAW_ACCESS = re.compile(r"(\bdb\[|\.db\[|\.collection\.|get_collection\()")

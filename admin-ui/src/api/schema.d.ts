@@ -1082,7 +1082,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Reprints, newest first, by store, device, employee, ticket and date range */
+        get: operations["list_reprints_v1_reprints_get"];
         put?: never;
         /**
          * Reprint a ticket (same as POST /v1/tickets/reprint)
@@ -1145,7 +1146,7 @@ export interface paths {
         };
         /**
          * What a gate needs to decide offline: its config and an allow-list of ticket hashes
-         * @description `tickets` holds the tickets of this gate's store (and zones) that may pass within `window` minutes, as hashes of their QR tokens — never a token or a key. Pass `version` back as `since` to get only what changed (then drop `removed`). ETag / If-None-Match answer 304 when nothing changed.
+         * @description `tickets` holds the tickets of this gate's store (and zones) that may pass within `window` minutes, as hashes of their QR tokens — never a token or a key. Pass `version` back as `since` to get only what changed (`full: false`: drop `removed`, upsert `tickets`); a `since` from too far back (or of another set-up) answers the full list (`full: true`). ETag / If-None-Match answer 304 when nothing changed.
          */
         get: operations["get_bootstrap_v1_gate_bootstrap_get"];
         put?: never;
@@ -1355,6 +1356,263 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales report: rows and a totals row
+         * @description Completed sales (pending ones never count): count, gross, discounts, net, taxes, total, payment fees, what was taken, refunds (on the day, device, employee and method they were made) and what is left after them. By package, a sale holding two packages counts once in each.
+         */
+        get: operations["report_sales"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/sales/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales report as CSV: the same rows, then the totals row
+         * @description Completed sales (pending ones never count): count, gross, discounts, net, taxes, total, payment fees, what was taken, refunds (on the day, device, employee and method they were made) and what is left after them. By package, a sale holding two packages counts once in each.
+         */
+        get: operations["report_sales_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shifts report: rows and a totals row
+         * @description Closed shifts by the local day they opened: opening float, cash sales, cash refunds, pay-ins, pay-outs, expected, counted, difference (as corrected), reprints on the POS while it was open.
+         */
+        get: operations["report_shifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/shifts/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shifts report as CSV: the same rows, then the totals row
+         * @description Closed shifts by the local day they opened: opening float, cash sales, cash refunds, pay-ins, pay-outs, expected, counted, difference (as corrected), reprints on the POS while it was open.
+         */
+        get: operations["report_shifts_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tickets report: rows and a totals row
+         * @description Tickets by the local day they were sold: issued, redeemed at least once, redemption rate, uses consumed, refunded, expired unused. By zone, only uses (PASS scans, by the day of the scan).
+         */
+        get: operations["report_tickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/tickets/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tickets report as CSV: the same rows, then the totals row
+         * @description Tickets by the local day they were sold: issued, redeemed at least once, redemption rate, uses consumed, refunded, expired unused. By zone, only uses (PASS scans, by the day of the scan).
+         */
+        get: operations["report_tickets_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The refunds report: rows and a totals row
+         * @description Refunds: count, tickets, amount; by cashier (employee), approver, device, reason, method.
+         */
+        get: operations["report_refunds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/refunds/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The refunds report as CSV: the same rows, then the totals row
+         * @description Refunds: count, tickets, amount; by cashier (employee), approver, device, reason, method.
+         */
+        get: operations["report_refunds_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/reprints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reprints report: rows and a totals row
+         * @description Reprints: count; by cashier (employee), approver, device, reason.
+         */
+        get: operations["report_reprints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/reprints/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reprints report as CSV: the same rows, then the totals row
+         * @description Reprints: count; by cashier (employee), approver, device, reason.
+         */
+        get: operations["report_reprints_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/throughput": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The throughput report: rows and a totals row
+         * @description Gate scans: PASS, FAIL, pass rate; by local hour of day (every hour listed), gate (device), zone or failure reason (failures only); the period's top failure reasons. Scans of codes that name no ticket are not counted.
+         */
+        get: operations["report_throughput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/throughput/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The throughput report as CSV: the same rows, then the totals row
+         * @description Gate scans: PASS, FAIL, pass rate; by local hour of day (every hour listed), gate (device), zone or failure reason (failures only); the period's top failure reasons. Scans of codes that name no ticket are not counted.
+         */
+        get: operations["report_throughput_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gate scans, newest recorded first, by store, gate, ticket, result and time range */
+        get: operations["list_redemptions_v1_redemptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1514,10 +1772,16 @@ export interface components {
              * @description Ids the entry is about
              */
             subjects?: string[];
-            /** Prev Hash */
-            prev_hash: string;
-            /** Hash */
-            hash: string;
+            /**
+             * Prev Hash
+             * @description Null while the entry waits to be linked (a moment after it is written)
+             */
+            prev_hash?: string | null;
+            /**
+             * Hash
+             * @description Null while the entry waits to be linked
+             */
+            hash?: string | null;
         };
         /** Billing */
         Billing: {
@@ -2118,6 +2382,15 @@ export interface components {
             data?: components["schemas"]["Page_PackageRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[Page[RedemptionRead]] */
+        Envelope_Page_RedemptionRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_RedemptionRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[Page[RefundRead]] */
         Envelope_Page_RefundRead__: {
             /** Server Time */
@@ -2125,6 +2398,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["Page_RefundRead_"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[Page[ReprintRead]] */
+        Envelope_Page_ReprintRead__: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Page_ReprintRead_"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[Page[RoleRead]] */
@@ -2253,6 +2535,15 @@ export interface components {
             data?: components["schemas"]["RefundResult"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[RefundsReport] */
+        Envelope_RefundsReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["RefundsReport"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[ReprintResult] */
         Envelope_ReprintResult_: {
             /** Server Time */
@@ -2260,6 +2551,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["ReprintResult"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[ReprintsReport] */
+        Envelope_ReprintsReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ReprintsReport"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[RoleRead] */
@@ -2289,6 +2589,15 @@ export interface components {
             data?: components["schemas"]["SaleWithTickets"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[SalesReport] */
+        Envelope_SalesReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["SalesReport"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[SettingsLevel] */
         Envelope_SettingsLevel_: {
             /** Server Time */
@@ -2305,6 +2614,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["ShiftRead"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[ShiftsReport] */
+        Envelope_ShiftsReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ShiftsReport"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[SignedOut] */
@@ -2361,6 +2679,15 @@ export interface components {
             data?: components["schemas"]["TestResult"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[ThroughputReport] */
+        Envelope_ThroughputReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ThroughputReport"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[TicketRead] */
         Envelope_TicketRead_: {
             /** Server Time */
@@ -2377,6 +2704,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["TicketTimeline"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[TicketsReport] */
+        Envelope_TicketsReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["TicketsReport"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[WebhookRead] */
@@ -2923,10 +3259,24 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[RedemptionRead] */
+        Page_RedemptionRead_: {
+            /** Items */
+            items: components["schemas"]["RedemptionRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[RefundRead] */
         Page_RefundRead_: {
             /** Items */
             items: components["schemas"]["RefundRead"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[ReprintRead] */
+        Page_ReprintRead_: {
+            /** Items */
+            items: components["schemas"]["ReprintRead"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -3198,6 +3548,13 @@ export interface components {
              */
             active: boolean;
         };
+        /** ReasonCount */
+        ReasonCount: {
+            /** Reason */
+            reason: string;
+            /** Count */
+            count: number;
+        };
         /** Receipt */
         Receipt: {
             /**
@@ -3313,6 +3670,43 @@ export interface components {
              */
             max_offline_minutes: number;
         };
+        /** RedemptionRead */
+        RedemptionRead: {
+            /** Redemption Id */
+            redemption_id: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Store Id */
+            store_id: string;
+            /** Device Id */
+            device_id: string;
+            /**
+             * Ts
+             * @description When the scan was made (an offline gate's own time)
+             */
+            ts: string;
+            /** Recorded At */
+            recorded_at?: string | null;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "pass" | "fail";
+            /** Reason */
+            reason: string | null;
+            /** Zone */
+            zone?: string | null;
+            /**
+             * Offline
+             * @default false
+             */
+            offline: boolean;
+            /**
+             * Offline Conflict
+             * @default false
+             */
+            offline_conflict: boolean;
+        };
         /** RefundCreate */
         RefundCreate: {
             /** Sale Id */
@@ -3339,6 +3733,21 @@ export interface components {
              * @description How the money goes back; the sale's payment method if omitted
              */
             method?: ("cash" | "qr" | "card" | "other") | null;
+        };
+        /** RefundFigures */
+        RefundFigures: {
+            /** Count */
+            count: number;
+            /**
+             * Tickets
+             * @description Tickets refunded
+             */
+            tickets: number;
+            /**
+             * Amount
+             * @description Paid back
+             */
+            amount: number;
         };
         /** RefundLineRead */
         RefundLineRead: {
@@ -3393,6 +3802,23 @@ export interface components {
             /** Tickets */
             tickets: components["schemas"]["TicketRead"][];
         };
+        /** RefundRow */
+        RefundRow: {
+            /** Count */
+            count: number;
+            /**
+             * Tickets
+             * @description Tickets refunded
+             */
+            tickets: number;
+            /**
+             * Amount
+             * @description Paid back
+             */
+            amount: number;
+            /** Group */
+            group: string;
+        };
         /** Refunds */
         Refunds: {
             /**
@@ -3402,6 +3828,33 @@ export interface components {
              * @enum {string}
              */
             partial_use: "pro_rata" | "refuse";
+        };
+        /** RefundsReport */
+        RefundsReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["RefundRow"][];
+            totals: components["schemas"]["RefundFigures"];
         };
         /** ReprintCreate */
         ReprintCreate: {
@@ -3419,6 +3872,11 @@ export interface components {
             reason_code: string;
             /** Reason Text */
             reason_text?: string | null;
+        };
+        /** ReprintFigures */
+        ReprintFigures: {
+            /** Count */
+            count: number;
         };
         /** ReprintRead */
         ReprintRead: {
@@ -3451,6 +3909,13 @@ export interface components {
             reprint: components["schemas"]["ReprintRead"];
             ticket: components["schemas"]["TicketRead"];
         };
+        /** ReprintRow */
+        ReprintRow: {
+            /** Count */
+            count: number;
+            /** Group */
+            group: string;
+        };
         /** Reprints */
         Reprints: {
             /**
@@ -3465,6 +3930,33 @@ export interface components {
              * @default 10
              */
             daily_cap_per_staff: number;
+        };
+        /** ReprintsReport */
+        ReprintsReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["ReprintRow"][];
+            totals: components["schemas"]["ReprintFigures"];
         };
         /** RoleCreate */
         RoleCreate: {
@@ -3685,6 +4177,152 @@ export interface components {
              */
             max_tickets_per_sale: number;
         };
+        /** SalesFigures */
+        SalesFigures: {
+            /**
+             * Count
+             * @description Completed sales (by package: sales holding the package)
+             */
+            count: number;
+            /**
+             * Gross
+             * @description List value before discounts
+             */
+            gross: number;
+            /** Discounts */
+            discounts: number;
+            /**
+             * Net
+             * @description gross - discounts
+             */
+            net: number;
+            /**
+             * Taxes
+             * @description Tax inside (inclusive) or on top of (exclusive) net
+             */
+            taxes: number;
+            /**
+             * Total
+             * @description What the sales came to: net + exclusive taxes
+             */
+            total: number;
+            /**
+             * Fees
+             * @description Payment-type surcharges
+             */
+            fees: number;
+            /**
+             * Taken
+             * @description total + fees: what customers paid
+             */
+            taken: number;
+            /** Refund Count */
+            refund_count: number;
+            /**
+             * Refunds
+             * @description Paid back (refunds are counted on the day, device and method they were made)
+             */
+            refunds: number;
+            /**
+             * Net After Refunds
+             * @description net - refunds
+             */
+            net_after_refunds: number;
+            /**
+             * Taken After Refunds
+             * @description taken - refunds
+             */
+            taken_after_refunds: number;
+        };
+        /** SalesReport */
+        SalesReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["SalesRow"][];
+            totals: components["schemas"]["SalesFigures"];
+        };
+        /** SalesRow */
+        SalesRow: {
+            /**
+             * Count
+             * @description Completed sales (by package: sales holding the package)
+             */
+            count: number;
+            /**
+             * Gross
+             * @description List value before discounts
+             */
+            gross: number;
+            /** Discounts */
+            discounts: number;
+            /**
+             * Net
+             * @description gross - discounts
+             */
+            net: number;
+            /**
+             * Taxes
+             * @description Tax inside (inclusive) or on top of (exclusive) net
+             */
+            taxes: number;
+            /**
+             * Total
+             * @description What the sales came to: net + exclusive taxes
+             */
+            total: number;
+            /**
+             * Fees
+             * @description Payment-type surcharges
+             */
+            fees: number;
+            /**
+             * Taken
+             * @description total + fees: what customers paid
+             */
+            taken: number;
+            /** Refund Count */
+            refund_count: number;
+            /**
+             * Refunds
+             * @description Paid back (refunds are counted on the day, device and method they were made)
+             */
+            refunds: number;
+            /**
+             * Net After Refunds
+             * @description net - refunds
+             */
+            net_after_refunds: number;
+            /**
+             * Taken After Refunds
+             * @description taken - refunds
+             */
+            taken_after_refunds: number;
+            /**
+             * Group
+             * @description The group's key: a day, a store id, a device id, a payment type…
+             */
+            group: string;
+        };
         /** SecretRotate */
         SecretRotate: {
             /**
@@ -3719,6 +4357,44 @@ export interface components {
             cash_counted: number;
             /** Reason */
             reason: string;
+        };
+        /** ShiftFigures */
+        ShiftFigures: {
+            /** Shifts */
+            shifts: number;
+            /**
+             * Cash Open
+             * @description Opening float
+             */
+            cash_open: number;
+            /** Cash Sales */
+            cash_sales: number;
+            /** Cash Refunds */
+            cash_refunds: number;
+            /** Pay Ins */
+            pay_ins: number;
+            /** Pay Outs */
+            pay_outs: number;
+            /** Cash Expected */
+            cash_expected: number;
+            /** Cash Counted */
+            cash_counted: number;
+            /**
+             * Cash Diff
+             * @description counted - expected (negative: short)
+             */
+            cash_diff: number;
+            /**
+             * Reprints
+             * @description Reprints made on the shift's POS while it was open
+             */
+            reprints: number;
+            /** Sales Count */
+            sales_count: number;
+            /** Sales Total */
+            sales_total: number;
+            /** Refunds Total */
+            refunds_total: number;
         };
         /** ShiftOpen */
         ShiftOpen: {
@@ -3760,6 +4436,86 @@ export interface components {
             totals: components["schemas"]["Totals"];
             /** Snapshots */
             snapshots?: components["schemas"]["SnapshotRead"][];
+        };
+        /** ShiftRow */
+        ShiftRow: {
+            /** Shifts */
+            shifts: number;
+            /**
+             * Cash Open
+             * @description Opening float
+             */
+            cash_open: number;
+            /** Cash Sales */
+            cash_sales: number;
+            /** Cash Refunds */
+            cash_refunds: number;
+            /** Pay Ins */
+            pay_ins: number;
+            /** Pay Outs */
+            pay_outs: number;
+            /** Cash Expected */
+            cash_expected: number;
+            /** Cash Counted */
+            cash_counted: number;
+            /**
+             * Cash Diff
+             * @description counted - expected (negative: short)
+             */
+            cash_diff: number;
+            /**
+             * Reprints
+             * @description Reprints made on the shift's POS while it was open
+             */
+            reprints: number;
+            /** Sales Count */
+            sales_count: number;
+            /** Sales Total */
+            sales_total: number;
+            /** Refunds Total */
+            refunds_total: number;
+            /**
+             * Group
+             * @description The shift id (group_by=shift), a day, a store, a POS or who opened it
+             */
+            group: string;
+            /** Device Id */
+            device_id?: string | null;
+            /** Opened By */
+            opened_by?: string | null;
+            /** Closed By */
+            closed_by?: string | null;
+            /** Open At */
+            open_at?: string | null;
+            /** Close At */
+            close_at?: string | null;
+        };
+        /** ShiftsReport */
+        ShiftsReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["ShiftRow"][];
+            totals: components["schemas"]["ShiftFigures"];
         };
         /** SignedOut */
         SignedOut: {
@@ -4049,6 +4805,106 @@ export interface components {
             /** Response Snippet */
             response_snippet: string | null;
         };
+        /** ThroughputFigures */
+        ThroughputFigures: {
+            /** Scans */
+            scans: number;
+            /** Passes */
+            passes: number;
+            /** Fails */
+            fails: number;
+            /**
+             * Pass Rate
+             * @description passes / scans
+             */
+            pass_rate: number | null;
+        };
+        /** ThroughputReport */
+        ThroughputReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["ThroughputRow"][];
+            totals: components["schemas"]["ThroughputFigures"];
+            /**
+             * Top Failure Reasons
+             * @description The period's five commonest, most first
+             */
+            top_failure_reasons: components["schemas"]["ReasonCount"][];
+        };
+        /** ThroughputRow */
+        ThroughputRow: {
+            /** Scans */
+            scans: number;
+            /** Passes */
+            passes: number;
+            /** Fails */
+            fails: number;
+            /**
+             * Pass Rate
+             * @description passes / scans
+             */
+            pass_rate: number | null;
+            /**
+             * Group
+             * @description A day, an hour of the day (00-23), a store, a gate, a zone or a reason
+             */
+            group: string;
+        };
+        /** TicketFigures */
+        TicketFigures: {
+            /**
+             * Issued
+             * @description Tickets sold on the day (null by zone)
+             */
+            issued: number | null;
+            /**
+             * Redeemed
+             * @description Of those, used at least once
+             */
+            redeemed: number | null;
+            /**
+             * Redemption Rate
+             * @description redeemed / issued
+             */
+            redemption_rate: number | null;
+            /**
+             * Uses
+             * @description PASS scans: uses consumed
+             */
+            uses: number;
+            /** Refunded */
+            refunded: number | null;
+            /**
+             * Expired Unused
+             * @description Past their last valid day, never used, not refunded
+             */
+            expired_unused: number | null;
+            /**
+             * Value
+             * @description What the tickets were sold for
+             */
+            value: number | null;
+        };
         /** TicketPrinters */
         TicketPrinters: {
             /** Profiles */
@@ -4117,6 +4973,43 @@ export interface components {
              */
             refunded_amount?: number | null;
         };
+        /** TicketRow */
+        TicketRow: {
+            /**
+             * Issued
+             * @description Tickets sold on the day (null by zone)
+             */
+            issued: number | null;
+            /**
+             * Redeemed
+             * @description Of those, used at least once
+             */
+            redeemed: number | null;
+            /**
+             * Redemption Rate
+             * @description redeemed / issued
+             */
+            redemption_rate: number | null;
+            /**
+             * Uses
+             * @description PASS scans: uses consumed
+             */
+            uses: number;
+            /** Refunded */
+            refunded: number | null;
+            /**
+             * Expired Unused
+             * @description Past their last valid day, never used, not refunded
+             */
+            expired_unused: number | null;
+            /**
+             * Value
+             * @description What the tickets were sold for
+             */
+            value: number | null;
+            /** Group */
+            group: string;
+        };
         /** TicketSummary */
         TicketSummary: {
             /** Ticket Id */
@@ -4139,6 +5032,33 @@ export interface components {
             ticket: components["schemas"]["TicketRead"];
             /** Events */
             events: components["schemas"]["TimelineEvent"][];
+        };
+        /** TicketsReport */
+        TicketsReport: {
+            /** Report */
+            report: string;
+            /**
+             * From Day
+             * @description First local day, included
+             */
+            from_day: string;
+            /**
+             * To Day
+             * @description Last local day, included
+             */
+            to_day: string;
+            /** Group By */
+            group_by: string;
+            /**
+             * Filters
+             * @description The filters applied
+             */
+            filters: {
+                [key: string]: string;
+            };
+            /** Rows */
+            rows: components["schemas"]["TicketRow"][];
+            totals: components["schemas"]["TicketFigures"];
         };
         /** TimelineEvent */
         TimelineEvent: {
@@ -9737,6 +10657,76 @@ export interface operations {
             };
         };
     };
+    list_reprints_v1_reprints_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                store_id?: string | null;
+                device_id?: string | null;
+                /** @description Who printed */
+                employee_id?: string | null;
+                ticket_id?: string | null;
+                /** @description Inclusive */
+                from?: string | null;
+                /** @description Exclusive */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_ReprintRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     create_reprint_alias: {
         parameters: {
             query?: never;
@@ -10108,7 +11098,7 @@ export interface operations {
             query?: {
                 /** @description Minutes ahead */
                 window?: number;
-                /** @description `version` of the previous bootstrap */
+                /** @description `version` of a previous bootstrap (else: the full list) */
                 since?: string | null;
             };
             header?: never;
@@ -11129,6 +12119,921 @@ export interface operations {
             };
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_sales: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                payment_type?: string | null;
+                package_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SalesReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_sales_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                payment_type?: string | null;
+                package_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_shifts: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default shift */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ShiftsReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_shifts_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default shift */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_tickets: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                package_id?: string | null;
+                zone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TicketsReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_tickets_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                package_id?: string | null;
+                zone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_refunds: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                /** @description Who approved */
+                approver_id?: string | null;
+                /** @description A reason code */
+                reason?: string | null;
+                payment_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RefundsReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_refunds_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                /** @description Who approved */
+                approver_id?: string | null;
+                /** @description A reason code */
+                reason?: string | null;
+                payment_type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_reprints: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                /** @description Who approved */
+                approver_id?: string | null;
+                /** @description A reason code */
+                reason?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReprintsReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_reprints_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                /** @description Who sold, refunded, printed or opened the shift */
+                employee_id?: string | null;
+                /** @description Who approved */
+                approver_id?: string | null;
+                /** @description A reason code */
+                reason?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_throughput: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                zone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ThroughputReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_throughput_csv: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description Default day */
+                group_by?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+                /** @description A POS, kiosk or gate */
+                device_id?: string | null;
+                zone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_redemptions_v1_redemptions_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                store_id?: string | null;
+                /** @description The gate */
+                device_id?: string | null;
+                ticket_id?: string | null;
+                result?: string | null;
+                reason?: string | null;
+                /** @description Scanned at or after */
+                from?: string | null;
+                /** @description Scanned before */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Page_RedemptionRead__"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

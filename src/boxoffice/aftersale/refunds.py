@@ -36,6 +36,7 @@ from boxoffice.core.repository import Scope, stale_pending_unscoped
 from boxoffice.events import outbox
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.staff.service import consume_approval
+from boxoffice.tickets import changes
 from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.refund_rules import plan_refund
 from boxoffice.tickets.repository import RefundRepository, TicketRepository
@@ -266,6 +267,8 @@ async def apply_refund(deps: Deps, principal: Principal, refund: Document) -> Do
         sort=[("ticket_id", 1)],
     )
     flipped_ids = {t["ticket_id"] for t in flipped}
+    # before the refund completes: the sweeper that finishes it notes them again
+    await changes.note(deps.db, principal.tenant_id, refund["store_id"], flipped_ids)
     lines = [
         {"ticket_id": x["ticket_id"], "amount": x["amount"]}
         for x in refund["planned"]

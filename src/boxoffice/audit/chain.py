@@ -1,8 +1,15 @@
 """The hash chain, pure: `hash = sha256(prev_hash ‖ canonical(entry))`.
 
+Entries are numbered 1, 2, 3… per tenant and are written before they are linked: an entry is stored
+with its content and `seq`, and gets its `prev_hash` and `hash` when its predecessor is linked (at
+once, by its own writer, when it already is). So a chain is a linked run from seq 1 followed by
+entries still waiting to be linked; a sequence number that was handed out but never written (its
+writer died) is filled, after a grace, with a gap entry (`GAP_EVENT`), linked like any other and
+reported as such.
+
 A chain alone cannot show that entries were cut from its end: what is left still links. So each
-tenant also keeps a head (the last entry's seq, hash and audit_id), advanced with every append,
-and a chain must reach its head.
+tenant also keeps a head (the last linked entry's seq, hash and audit_id, beside the counter that
+hands out sequence numbers), and a chain must reach its head.
 
 Canonical form: JSON with sorted keys, no spaces, datetimes as UTC ISO-8601 milliseconds — the
 precision MongoDB keeps — so an entry read back hashes exactly as it was written.
@@ -12,14 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from boxoffice.core.clock import isoformat_z
 
 GENESIS_HASH = "0" * 64
+
+#: The event of an entry that fills a sequence number whose writer never wrote it.
+GAP_EVENT = "audit.gap"
 
 #: The fields covered by the hash, in the stored document.
 CHAINED_FIELDS = (
@@ -59,6 +69,29 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(entry)).hexdigest()
 
 
+def is_linked(entry: dict[str, Any]) -> bool:
+    return entry.get("hash") is not None
+
+
+def gap_entry(*, tenant_id: str, seq: int, prev_hash: str, at: datetime, audit_id: str) -> dict[str, Any]:
+    """The linked entry that fills a sequence number nobody wrote: says so, and who noticed."""
+    entry: dict[str, Any] = {
+        "audit_id": audit_id,
+        "seq": seq,
+        "ts": at,
+        "tenant_id": tenant_id,
+        "store_id": None,
+        "actor_id": None,
+        "device_id": None,
+        "event_type": GAP_EVENT,
+        "payload": {"reason": "sequence number handed out but never written (its writer stopped)"},
+        "ip": None,
+        "prev_hash": prev_hash,
+    }
+    entry["hash"] = entry_hash(prev_hash, entry)
+    return entry
+
+
 @dataclass(frozen=True)
 class BrokenLink:
     seq: int
@@ -66,50 +99,131 @@ class BrokenLink:
     reason: str
 
 
-def first_broken_link(entries: Iterable[dict[str, Any]]) -> BrokenLink | None:
-    """Walk entries in `seq` order; name the first one whose link or content does not hold."""
+@dataclass(frozen=True)
+class ChainCheck:
+    """What a walk over a whole chain found. `linked` is the last seq of the linked run from seq 1
+    (0: none); `pending` were written but are not linked yet, `missing` were handed out but are not
+    written yet (both normal for a moment, or until a missing number's grace runs out)."""
+
+    checked: int
+    first_seq: int | None
+    linked: int
+    head_seq: int
+    taken: int
+    gaps: tuple[int, ...]
+    pending: tuple[int, ...]
+    missing: tuple[int, ...]
+    broken: BrokenLink | None
+
+
+@dataclass
+class _Walk:
+    checked: int = 0
+    first_seq: int | None = None
+    linked: int = 0
+    last_seq: int = 0
+    last_audit_id: str = ""
+    broken: BrokenLink | None = None
+    linked_entries: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)
+
+
+def _walk(entries: Iterable[dict[str, Any]]) -> _Walk:
+    """Entries in `seq` order: the linked run from seq 1 (each link and content checked), then only
+    entries not linked yet. The first thing that does not hold ends the walk."""
+    walk = _Walk()
     prev_hash = GENESIS_HASH
-    expected_seq = 1
     for entry in entries:
         seq = int(entry.get("seq", -1))
         audit_id = str(entry.get("audit_id", ""))
-        if seq != expected_seq:
-            return BrokenLink(seq, audit_id, f"sequence gap: expected {expected_seq}")
+        walk.checked += 1
+        walk.first_seq = seq if walk.first_seq is None else walk.first_seq
+        walk.last_seq, walk.last_audit_id = seq, audit_id
+        if not is_linked(entry):
+            walk.pending.append(seq)
+            continue
+        if walk.pending:
+            walk.broken = BrokenLink(seq, audit_id, f"linked although seq {walk.pending[0]} before it is not")
+            break
+        if seq != walk.linked + 1:
+            walk.broken = BrokenLink(seq, audit_id, f"sequence gap: expected {walk.linked + 1}")
+            break
         if entry.get("prev_hash") != prev_hash:
-            return BrokenLink(seq, audit_id, "prev_hash does not match the previous entry")
+            walk.broken = BrokenLink(seq, audit_id, "prev_hash does not match the previous entry")
+            break
         if entry.get("hash") != entry_hash(prev_hash, entry):
-            return BrokenLink(seq, audit_id, "content does not match its hash")
+            walk.broken = BrokenLink(seq, audit_id, "content does not match its hash")
+            break
+        if entry.get("event_type") == GAP_EVENT:
+            walk.gaps.append(seq)
         prev_hash = str(entry["hash"])
-        expected_seq += 1
-    return None
+        walk.linked = seq
+        walk.linked_entries.append(entry)
+    return walk
 
 
-def head_mismatch(entries: Sequence[dict[str, Any]], head: dict[str, Any] | None) -> BrokenLink | None:
-    """Check an intact chain (first_broken_link found nothing) against its head. The head may trail
-    the chain (an append that stopped between writing its entry and moving the head) but never lead
-    it, and the entry it names must be the one it recorded."""
-    last = entries[-1] if entries else None
+def first_broken_link(entries: Iterable[dict[str, Any]]) -> BrokenLink | None:
+    """Walk entries in `seq` order; name the first one whose link or content does not hold."""
+    return _walk(entries).broken
+
+
+def check_chain(
+    entries: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, taken: int | None = None
+) -> ChainCheck:
+    """The whole of a chain against its head: every link; the head never ahead of the linked run
+    and naming the entry it recorded (it may trail: a writer stopped between linking and moving
+    it); nothing numbered past the counter (`taken`, read after the entries so that entries
+    written during the walk count; else the head's own). Entries waiting to be linked are fine."""
+    walk = _walk(entries)
+    head_seq = int(head.get("seq", 0)) if head else 0
+    taken = max(taken if taken is not None else int((head or {}).get("taken", 0)), head_seq)
+    if head is not None and "taken" not in head:  # a head from before the counter existed
+        taken = max(taken, walk.last_seq)
+    broken = walk.broken or _head_mismatch(walk, head, head_seq) or _past_counter(walk, taken)
+    waiting = set(walk.pending)
+    missing = tuple(s for s in range(walk.linked + 1, taken + 1) if s not in waiting)
+    return ChainCheck(
+        checked=walk.checked,
+        first_seq=walk.first_seq,
+        linked=walk.linked,
+        head_seq=head_seq,
+        taken=taken,
+        gaps=tuple(walk.gaps),
+        pending=tuple(walk.pending),
+        missing=missing,
+        broken=broken,
+    )
+
+
+def _head_mismatch(walk: _Walk, head: dict[str, Any] | None, head_seq: int) -> BrokenLink | None:
     if head is None:
-        if last is None:
+        if not walk.checked:
             return None
         return BrokenLink(
-            int(last["seq"]),
-            str(last.get("audit_id", "")),
+            walk.last_seq,
+            walk.last_audit_id,
             "the chain has no head, so entries cut from its end would go unnoticed "
             "(a chain written before heads existed gets one with its next entry)",
         )
-    head_seq = int(head.get("seq", 0))
-    last_seq = int(last["seq"]) if last else 0
-    head_id = str(head.get("audit_id", ""))
-    if head_seq > last_seq:
+    head_id = str(head.get("audit_id") or "")
+    if head_seq > walk.linked:
         return BrokenLink(
             head_seq,
             head_id,
             f"entries missing from the end: the head records seq {head_seq} (audit_id {head_id}) "
-            f"but the chain ends at seq {last_seq}",
+            f"but the linked chain ends at seq {walk.linked}",
         )
     if head_seq >= 1:
-        entry = entries[head_seq - 1]  # an intact chain numbers its entries 1..n
+        entry = walk.linked_entries[head_seq - 1]  # the linked run numbers its entries 1..n
         if entry.get("hash") != head.get("hash") or str(entry.get("audit_id", "")) != head_id:
             return BrokenLink(head_seq, str(entry.get("audit_id", "")), "does not match the chain head")
+    return None
+
+
+def _past_counter(walk: _Walk, taken: int) -> BrokenLink | None:
+    if walk.last_seq > taken:
+        return BrokenLink(
+            walk.last_seq, walk.last_audit_id, f"numbered past the last sequence number handed out ({taken})"
+        )
     return None

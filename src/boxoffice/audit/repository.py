@@ -1,24 +1,63 @@
-"""Every query on `audits` and on the chain heads (`audit_heads`, one document per tenant)."""
+"""Every query on `audits` and on the chain counters and heads (`audit_heads`, one document per tenant)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
 
 
+def entry_key(tenant_id: str, seq: int) -> str:
+    """An entry's `_id`: its place in its tenant's chain, so every later write (linking it) and read
+    (by the linker) addresses it by `_id` — anything else scans the collection on the embedded
+    server — and a second document for the same seq is refused (DuplicateKeyError)."""
+    return f"{tenant_id}:{seq}"
+
+
 class AuditRepository(ScopedRepository):
     collection_name = C.AUDITS
 
-    async def last(self) -> Document | None:
-        """The chain's head (callers use a tenant-wide scope: the chain spans every store)."""
-        return await self.find_one({}, sort=[("seq", DESCENDING)])
+    async def insert_entry(self, entry: Document) -> None:
+        await self.insert({**entry, "_id": entry_key(self.scope.tenant_id, int(entry["seq"]))})
+
+    async def stored(self, seqs: Iterable[int]) -> dict[int, Document]:
+        """Entries by seq, as stored (timestamps as stamps: what their hashes cover), by `_id`."""
+        keys = [entry_key(self.scope.tenant_id, seq) for seq in seqs]
+        cursor = self.collection.find(self.where({"_id": {"$in": keys}}))
+        return {int(doc["seq"]): doc async for doc in cursor}
+
+    async def stored_at(self, seq: int) -> Document | None:
+        """One entry by seq whatever its `_id`: by `entry_key`, else (an entry written before keys,
+        with an ObjectId) by an equality find that scans on the embedded server — a rare case."""
+        found = await self.stored([seq])
+        if seq in found:
+            return found[seq]
+        return await self.collection.find_one(self.where({"seq": seq}))
+
+    async def set_links(self, links: list[tuple[Any, str, str]]) -> None:
+        """(`_id`, prev_hash, hash) for entries written unlinked: one round trip, each write on
+        `_id` and only where no hash is set yet (linkers racing over one entry compute the same)."""
+        await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    self.where({"_id": key, "hash": {"$exists": False}}),
+                    {"$set": {"prev_hash": prev_hash, "hash": hash_}},
+                )
+                for key, prev_hash, hash_ in links
+            ],
+            ordered=False,
+        )
+
+    async def last(self, *, linked: bool = False) -> Document | None:
+        """The highest-numbered entry (linked: the highest linked one). A sorted read over the
+        tenant's entries: only when a tenant's counter is first set up."""
+        return await self.find_one({"hash": {"$exists": True}} if linked else {}, sort=[("seq", DESCENDING)])
 
     async def search(
         self,
@@ -60,8 +99,10 @@ class AuditRepository(ScopedRepository):
 
 
 class AuditHeadRepository(ScopedRepository):
-    """The last entry of a tenant's chain (`_id` is the tenant id): what lets verify notice entries
-    cut from the end. It only moves forward."""
+    """One document per tenant (`_id` is the tenant id): the counter that hands out sequence
+    numbers (`taken`, the last one handed out; `taken_at`) and the chain's head, the last linked
+    entry (`seq`, `hash`, `audit_id`; `linked_at`), which is what lets verify notice entries cut
+    from the end. Every write is on `_id`; both only move forward."""
 
     collection_name = C.AUDIT_HEADS
     store_scoped = False
@@ -69,18 +110,43 @@ class AuditHeadRepository(ScopedRepository):
     async def head(self) -> Document | None:
         return await self.find_one({"_id": self.scope.tenant_id})
 
-    async def advance(self, entry: Document) -> None:
-        """One conditional write: move the head to `entry` unless it already stands at or past it.
-        The upsert creates the head on a chain's first entry (or an older chain's next one); when the
-        head exists but is further on, the upsert's insert meets its `_id` and nothing changes."""
+    async def take(self, now: datetime) -> Document | None:
+        """The next sequence number: one atomic `$inc`; the document after it (the number is its
+        `taken`, next to the head as it then stood). None while the tenant has no counter yet."""
+        return await self.find_one_and_update(
+            {"_id": self.scope.tenant_id, "taken": {"$exists": True}},
+            {"$inc": {"taken": 1}, "$set": {"taken_at": now}},
+        )
+
+    async def start(self, *, taken: int, head: Document, now: datetime) -> None:
+        """Set up the counter: a new chain (head at seq 0, the genesis hash), a chain written before
+        heads existed (it adopts its last entry), or a head from before counters existed (it gets
+        one, once). The first to get here wins; the others change nothing."""
+        fields = {
+            "taken": taken,
+            "taken_at": now,
+            "seq": int(head["seq"]),
+            "hash": head["hash"],
+            "audit_id": head.get("audit_id"),
+            "linked_at": now,
+        }
         try:
-            await self.update_one(
-                {"_id": self.scope.tenant_id, "seq": {"$lt": int(entry["seq"])}},
-                {"$set": {"seq": int(entry["seq"]), "hash": entry["hash"], "audit_id": entry["audit_id"]}},
-                upsert=True,
-            )
+            await self.update_one({"_id": self.scope.tenant_id}, {"$setOnInsert": fields}, upsert=True)
         except DuplicateKeyError:
-            pass  # a later entry's writer moved it first
+            return  # started by a concurrent writer
+        await self.update_one({"_id": self.scope.tenant_id, "taken": {"$exists": False}}, {"$set": fields})
+
+    async def advance(
+        self, from_seq: int, *, seq: int, hash_: str, audit_id: str, now: datetime
+    ) -> Document | None:
+        """Move the head to `seq`, a linked entry whose predecessors from `from_seq` on are linked
+        too: a compare-and-set on `_id` that applies wherever in between the head now stands (other
+        linkers may have moved it part of the way: they linked the same), so it never moves back.
+        The document after it, or None when the head was already at `seq` or past it."""
+        return await self.find_one_and_update(
+            {"_id": self.scope.tenant_id, "seq": {"$gte": from_seq, "$lt": seq}},
+            {"$set": {"seq": seq, "hash": hash_, "audit_id": audit_id, "linked_at": now}},
+        )
 
 
 async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]:

@@ -20,5 +20,7 @@ class AuditRead(ReadModel):
     payload: dict[str, Any]
     ip: str | None
     subjects: list[str] = Field(default_factory=list, description="Ids the entry is about")
-    prev_hash: str
-    hash: str
+    prev_hash: str | None = Field(
+        default=None, description="Null while the entry waits to be linked (a moment after it is written)"
+    )
+    hash: str | None = Field(default=None, description="Null while the entry waits to be linked")

@@ -1,34 +1,217 @@
-"""Append to and verify the audit chain.
+"""Append to, link and verify the audit chain — without ever failing the caller over contention.
 
-Appending reads the last entry and inserts `seq + 1`; the unique (tenant_id, seq) index makes a
-concurrent writer fail and retry on the new last entry, so the chain never forks (no transactions).
-Then the tenant's head is moved to the new entry (one conditional upsert that never moves it back),
-so verify can tell a chain cut short from one that simply ends: three round trips per entry.
+Appending takes the tenant's next sequence number with one atomic `$inc` on its counter document
+(`audit_heads`, by `_id`; the document also holds the head: the last linked entry) and inserts the
+entry under that number. When the head stood right before it, the entry is hashed and inserted
+linked, and the head moved on to it: three round trips, none of them retried (two writers in step
+read the one entry between first: four). Otherwise it is inserted unlinked and linked later, in
+seq order, by a linker: whoever moves the head next goes on to link every entry already written
+after it (so a writer that finds the head further back leaves its entry to them), and a writer
+that finds the head stalled for a grace links itself.
+A number handed out but never written (its writer died) stops the linking until the grace has run
+out; then it is filled with a gap entry, linked and reported as such. Readers of the log and
+`verify` link what they can before reading.
+
+Linking is catch-up work: once the entry is stored, no failure of it reaches the caller.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
-from boxoffice.audit.chain import GENESIS_HASH, BrokenLink, entry_hash, first_broken_link, head_mismatch
-from boxoffice.audit.repository import AuditHeadRepository, AuditRepository, iterate_chain
-from boxoffice.core.clock import Clock
-from boxoffice.core.db import Database, Document
+from boxoffice.audit.chain import (
+    GENESIS_HASH,
+    BrokenLink,
+    ChainCheck,
+    check_chain,
+    entry_hash,
+    gap_entry,
+    is_linked,
+)
+from boxoffice.audit.repository import AuditHeadRepository, AuditRepository, entry_key, iterate_chain
+from boxoffice.core.clock import Clock, SystemClock
+from boxoffice.core.db import Database, Document, decode, encode
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
+from boxoffice.core.logging import get_logger
 from boxoffice.core.repository import Scope
 
-MAX_APPEND_ATTEMPTS = 50
+log = get_logger(__name__)
+
+#: How long a sequence number may stay handed out but unwritten before it is filled as a gap. A
+#: writer needs milliseconds between the two; one slower than this (or whose clock is this far
+#: behind) finds its number filled and takes another, so nothing is lost either way.
+GAP_GRACE = timedelta(seconds=10)
+#: Entries read per linker round trip, and rounds per call (a request links at most 2,000).
+LINK_BATCH = 100
+LINK_ROUNDS = 20
+#: Numbers a writer may find between the head and its own and still link itself at once (more
+#: would mostly find them still being written).
+PEEK = 1
+#: Numbers one append may take: more than one only when a number was filled as a gap first.
+MAX_TAKES = 5
 
 
 def _to_millis(at: datetime) -> datetime:
     """MongoDB keeps milliseconds; hash what will be read back."""
     at = at.astimezone(UTC)
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+@dataclass
+class Linked:
+    """What one linker call did."""
+
+    linked: int = 0
+    gaps: list[int] = field(default_factory=list)
+
+
+class _Chain:
+    """One tenant's entries and counter, and the clock that decides graces."""
+
+    def __init__(self, db: Database, clock: Clock, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        self.clock = clock
+        self.entries = AuditRepository(db, Scope(tenant_id))
+        self.heads = AuditHeadRepository(db, Scope(tenant_id))
+
+    async def take(self) -> Document:
+        """The next sequence number (the counter document after the `$inc`)."""
+        for _ in range(3):
+            state = await self.heads.take(self.clock.now())
+            if state is not None:
+                return state
+            await self._start()
+        raise RuntimeError(f"audit counter of tenant {self.tenant_id} could not be set up")
+
+    async def _start(self) -> None:
+        """Set up the counter once per tenant, from what is there: numbering goes on after the
+        highest entry; the head stays where it is unless the chain's last linked entry is further
+        on (a chain written before heads existed, or a head left one behind by an older append)."""
+        head = await self.heads.head()
+        if head is not None and "taken" in head:
+            return
+        last = await self.entries.last()
+        linked = last if last is None or is_linked(last) else await self.entries.last(linked=True)
+        start: Document = head or {"seq": 0, "hash": GENESIS_HASH, "audit_id": None}
+        if linked is not None and int(linked["seq"]) > int(start["seq"]):
+            start = linked
+        taken = max(int(start["seq"]), int(last["seq"]) if last else 0)
+        await self.heads.start(taken=taken, head=start, now=self.clock.now())
+
+    async def link(self, state: Document, *, rounds: int = LINK_ROUNDS) -> Linked:
+        """Link, in seq order from the head, every entry already written, filling numbers whose
+        grace has run out with gap entries, and move the head along. Stops at a number still
+        within its grace (its writer, once it has written, finds the head right before it and
+        links on), or when another linker has moved the head (it goes on from there)."""
+        done = Linked()
+        for _ in range(rounds):
+            head_seq, taken = int(state["seq"]), int(state.get("taken", 0))
+            if head_seq >= taken:
+                break
+            upto = min(taken, head_seq + LINK_BATCH)
+            found = await self.entries.stored(range(head_seq + 1, upto + 1))
+            prev_hash = str(state["hash"])
+            links: list[tuple[Any, str, str]] = []
+            gaps: list[int] = []
+            last: tuple[int, str, str] | None = None
+            for seq in range(head_seq + 1, upto + 1):
+                doc = found.get(seq)
+                if doc is None:
+                    if not self._grace_over(seq, found, upto, state):
+                        break
+                    doc, filled = await self._fill_gap(seq, prev_hash)
+                    if doc is None:
+                        break
+                    if filled:
+                        gaps.append(seq)
+                if is_linked(doc):
+                    if doc.get("prev_hash") != prev_hash or doc.get("hash") != entry_hash(prev_hash, doc):
+                        log.error("audit_chain_does_not_link", tenant_id=self.tenant_id, seq=seq)
+                        break  # left as it is for verify to report
+                    hash_ = str(doc["hash"])
+                else:
+                    hash_ = entry_hash(prev_hash, {**doc, "prev_hash": prev_hash})
+                    links.append((doc["_id"], prev_hash, hash_))
+                prev_hash = hash_
+                last = (seq, hash_, str(doc["audit_id"]))
+            if links:
+                await self.entries.set_links(links)
+            if last is None:
+                break
+            moved = await self.heads.advance(
+                head_seq, seq=last[0], hash_=last[1], audit_id=last[2], now=self.clock.now()
+            )
+            done.linked += len(links)
+            done.gaps.extend(gaps)
+            if moved is None:
+                break  # another linker moved the head on, and carries on from there
+            state = moved
+        return done
+
+    async def hash_before(self, state: Document, seq: int) -> str | None:
+        """The hash `seq` links to, when it can be had now: the head's, when the head stands right
+        before it; else, when no more than `PEEK` numbers lie between and all are written (two
+        writers in step: the other one's entry is in), theirs — linked on the way, before `seq`
+        is, so that a linked entry never follows one that is not."""
+        head_seq, prev_hash = int(state["seq"]), str(state["hash"])
+        if head_seq == seq - 1:
+            return prev_hash
+        if seq - 1 - head_seq > PEEK:
+            return None
+        found = await self.entries.stored(range(head_seq + 1, seq))
+        links: list[tuple[Any, str, str]] = []
+        for before in range(head_seq + 1, seq):
+            doc = found.get(before)
+            if doc is None:
+                return None  # still being written: this entry waits for the linker
+            if is_linked(doc):
+                if doc.get("prev_hash") != prev_hash or doc.get("hash") != entry_hash(prev_hash, doc):
+                    return None  # does not link: left to the linker (and verify)
+                prev_hash = str(doc["hash"])
+            else:
+                hash_ = entry_hash(prev_hash, {**doc, "prev_hash": prev_hash})
+                links.append((doc["_id"], prev_hash, hash_))
+                prev_hash = hash_
+        if links:
+            await self.entries.set_links(links)
+        return prev_hash
+
+    def _grace_over(self, seq: int, found: dict[int, Document], upto: int, state: Document) -> bool:
+        """Has `seq` been handed out for longer than the grace? It was handed out before any later
+        number, so before the first later entry was written (entries are stamped after taking
+        their number); with none written yet, before the counter last handed one out."""
+        later = next((found[s] for s in range(seq + 1, upto + 1) if s in found), None)
+        since = decode(later["ts"]) if later is not None else state.get("taken_at")
+        return isinstance(since, datetime) and self.clock.now() - since >= GAP_GRACE
+
+    async def _fill_gap(self, seq: int, prev_hash: str) -> tuple[Document | None, bool]:
+        """Insert the gap entry for `seq` (and True), or, if its writer (or another linker) got
+        there first after all, read what is there."""
+        at = _to_millis(self.clock.now())
+        gap = gap_entry(tenant_id=self.tenant_id, seq=seq, prev_hash=prev_hash, at=at, audit_id=new_id())
+        try:
+            await self.entries.insert_entry(gap)
+        except DuplicateKeyError:
+            return await self.entries.stored_at(seq), False
+        log.warning("audit_gap_filled", tenant_id=self.tenant_id, seq=seq)
+        return encode(gap), True
+
+    def stalled(self, state: Document) -> bool:
+        """The head has not moved for a grace while numbers wait: a writer or linker stopped."""
+        since = state.get("linked_at")
+        return not isinstance(since, datetime) or self.clock.now() - since >= GAP_GRACE
+
+    async def catch_up(self) -> Linked:
+        state = await self.heads.head()
+        if state is None or int(state["seq"]) >= int(state.get("taken", 0)):
+            return Linked()
+        return await self.link(state)
 
 
 async def append(
@@ -44,16 +227,18 @@ async def append(
     ip: str | None = None,
     subjects: list[str] | None = None,
 ) -> Document:
-    """`subjects`: the ids the entry is about (a sale, its tickets), so the explorer can tell one
-    ticket's whole story."""
-    repo = AuditRepository(db, Scope(tenant_id))
-    ts = _to_millis(clock.now())
-    for _ in range(MAX_APPEND_ATTEMPTS):
-        head = await repo.last()
+    """Write one entry (linked now, or by the next linker). `subjects`: the ids the entry is about
+    (a sale, its tickets), so the explorer can tell one ticket's whole story. Raises only when the
+    database does not take the entry at all."""
+    chain = _Chain(db, clock, tenant_id)
+    audit_id = new_id()
+    for _ in range(MAX_TAKES):
+        state = await chain.take()
+        seq = int(state["taken"])
         entry: Document = {
-            "audit_id": new_id(),
-            "seq": (int(head["seq"]) + 1) if head else 1,
-            "ts": ts,
+            "audit_id": audit_id,
+            "seq": seq,
+            "ts": _to_millis(clock.now()),  # after taking the number: see _Chain._grace_over
             "tenant_id": tenant_id,
             "store_id": store_id,
             "actor_id": actor_id,
@@ -61,27 +246,105 @@ async def append(
             "event_type": event_type,
             "payload": payload or {},
             "ip": ip,
-            "prev_hash": str(head["hash"]) if head else GENESIS_HASH,
         }
         if subjects:
             entry["subjects"] = sorted(set(subjects))
-        entry["hash"] = entry_hash(entry["prev_hash"], entry)
         try:
-            await repo.insert(entry)
+            prev_hash = await chain.hash_before(state, seq)
+        except Exception:  # linking is never what stops an entry being written
+            log.warning("audit_link_deferred", tenant_id=tenant_id, seq=seq, exc_info=True)
+            prev_hash = None
+        if prev_hash is not None:  # link now
+            entry["prev_hash"] = prev_hash
+            entry["hash"] = entry_hash(prev_hash, encode(entry))
+        try:
+            await chain.entries.insert_entry(entry)
         except DuplicateKeyError:
-            continue  # another writer took this seq; chain onto theirs
-        await AuditHeadRepository(db, Scope(tenant_id)).advance(entry)
+            # Slower than the grace: a linker filled our number as a gap. Take another.
+            log.warning("audit_number_filled_before_written", tenant_id=tenant_id, seq=seq)
+            continue
+        try:
+            await _link_after(chain, entry, int(state["seq"]))
+        except Exception:  # the entry is stored; whoever links next links it
+            log.warning("audit_link_deferred", tenant_id=tenant_id, seq=seq, exc_info=True)
         return entry
-    raise RuntimeError("audit chain is too contended to append")
+    raise RuntimeError(f"audit entry of tenant {tenant_id}: every number taken was filled as a gap first")
 
 
-async def verify(db: Database, tenant_id: str) -> tuple[int, BrokenLink | None]:
-    """(entries checked, the first broken link or None): every link, then the end against the head."""
-    entries = [entry async for entry in iterate_chain(db, tenant_id)]
-    broken = first_broken_link(entries)
-    if broken is None:
-        broken = head_mismatch(entries, await AuditHeadRepository(db, Scope(tenant_id)).head())
-    return len(entries), broken
+async def _link_after(chain: _Chain, entry: Document, head_seq: int) -> None:
+    """After an entry is stored (`head_seq`: where the head stood when it took its number): move
+    the head onto it and link on, or leave it to whoever will."""
+    seq = int(entry["seq"])
+    if not is_linked(entry):
+        state = await chain.heads.head()  # read after the insert: see below
+        if state is None or int(state["seq"]) >= seq:
+            return  # linked already
+        if int(state["seq"]) != seq - 1:
+            # The head is further back: whoever moves it links on through this entry (it was written
+            # before this read, so before the head reached its predecessor), unless it has stalled.
+            if chain.stalled(state):
+                await chain.link(state)
+            return
+        entry["prev_hash"] = str(state["hash"])
+        entry["hash"] = entry_hash(entry["prev_hash"], encode(entry))
+        await chain.entries.set_links([(entry_key(chain.tenant_id, seq), entry["prev_hash"], entry["hash"])])
+        head_seq = seq - 1
+    moved = await chain.heads.advance(
+        head_seq, seq=seq, hash_=entry["hash"], audit_id=entry["audit_id"], now=chain.clock.now()
+    )
+    # Not moved: a linker linked this entry and moved past it, and goes on from there. Moved, with
+    # numbers handed out meanwhile: their writers found the head behind them and left linking on to
+    # whoever moves it.
+    if moved is not None and int(moved["taken"]) > seq:
+        await chain.link(moved)
+
+
+async def catch_up(db: Database, clock: Clock, tenant_id: str) -> Linked:
+    """Link what is waiting (before the log is read). Never raises: readers see unlinked entries
+    without a hash instead."""
+    try:
+        return await _Chain(db, clock, tenant_id).catch_up()
+    except Exception:
+        log.warning("audit_link_deferred", tenant_id=tenant_id, exc_info=True)
+        return Linked()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """`check`: the walk over the chain (from seq 1 and the genesis hash); `linked`: what verify
+    linked first."""
+
+    check: ChainCheck
+    linked: Linked
+
+    @property
+    def checked(self) -> int:
+        return self.check.checked
+
+    @property
+    def broken(self) -> BrokenLink | None:
+        return self.check.broken
+
+
+async def verify(db: Database, tenant_id: str, clock: Clock | None = None) -> Verification:
+    """Link what is waiting (filling numbers past their grace as gaps), then walk the whole chain:
+    every link, the head, the counter. A walk that races live writers may see an entry linked
+    after reading its predecessor unlinked; a finding is only reported if a second walk agrees."""
+    chain = _Chain(db, clock or SystemClock(), tenant_id)
+    linked = Linked()
+    check: ChainCheck | None = None
+    for _ in range(2):
+        done = await chain.catch_up()
+        linked.linked += done.linked
+        linked.gaps.extend(done.gaps)
+        head = await chain.heads.head()  # before the entries: everything it names is written
+        entries = [entry async for entry in iterate_chain(db, tenant_id)]
+        after = await chain.heads.head()  # after: numbers handed out during the walk count
+        check = check_chain(entries, head, taken=int(after.get("taken", 0)) if after else None)
+        if check.broken is None:
+            break
+    assert check is not None
+    return Verification(check, linked)
 
 
 async def record(

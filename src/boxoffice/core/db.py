@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure
@@ -29,7 +30,8 @@ log = get_logger(__name__)
 # embedded server alike, and survive every update operator: the embedded server turns a
 # datetime given to `$set` into a local-time string, so stored BSON dates cannot be relied on.
 # Repositories encode on the way in and decode on the way out; services only see datetimes.
-# (TTL indexes need a BSON date: rate_limits keeps one, written only on insert.)
+# Collections that forget carry `purge_after` (UNIX seconds, an int: a range on it is served by its
+# index, where a range on a stamp is not) for the retention job (core/retention.py); no TTL indexes.
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -54,7 +56,7 @@ def encode(value: Any) -> Any:
 def decode(value: Any) -> Any:
     """Stamps → aware datetimes, recursively."""
     if isinstance(value, str) and len(value) == 24 and _STAMP.match(value):
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.fromisoformat(value)  # UTC ("Z"); some 50 times faster than strptime
     if isinstance(value, dict):
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -103,6 +105,11 @@ class C:
     EVENTS = "events"
     WEBHOOK_ATTEMPTS = "webhook_attempts"
     ALERTS = "alerts"
+    REPORT_SUMMARIES = "report_summaries"
+    REPORT_MARKS = "report_marks"
+    REPORT_STATE = "report_state"
+    LEASES = "leases"
+    GATE_LISTS = "gate_lists"  # per store: the change journal gates' allow-lists are kept by
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,8 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.REDEMPTIONS, "tenant_id", "store_id", "ts"),
     _ix(C.INCIDENTS, "tenant_id", "created_at"),
     _ix(C.EVENTS, "event_id", unique=True),
-    _ix(C.EVENTS, "fanned_out", "lease_until"),
+    # The outbox's pending marker: the worker reads `fanned_out: {$eq: False}` (only the pending few).
+    _ix(C.EVENTS, "fanned_out"),
     _ix(C.WEBHOOKS, "webhook_id", unique=True),
     _ix(C.WEBHOOKS, "tenant_id", "status"),
     _ix(C.WEBHOOK_DELIVERIES, "delivery_id", unique=True),
@@ -183,7 +191,36 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.AUDITS, "tenant_id", "ts"),
     _ix(C.AUDITS, "tenant_id", "event_type", "seq"),
     _ix(C.OPS, "tenant_id", "device_id", "op_id", unique=True),  # op ids are unique per device
+    # The sweepers' work lists: `status: {$eq: "pending"}` reads only the in-flight few, oldest lease first.
+    _ix(C.SALES, "status", "lease_until"),
+    _ix(C.REFUNDS, "status", "lease_until"),
+    _ix(C.SHIFTS, "finalized"),
+    # Retention (core/retention.py) deletes by these, in small batches, on one replica; no TTL index:
+    # on the embedded server every find on a collection with one first runs a full-scan purge.
+    # (rate_limits counters are keyed by `_id`, the counter's key.)
+    _ix(C.RATE_LIMITS, "purge_after"),
+    _ix(C.EVENTS, "purge_after"),
+    _ix(C.WEBHOOK_DELIVERIES, "purge_after"),
+    _ix(C.WEBHOOK_ATTEMPTS, "purge_after"),
+    _ix(C.OPS, "purge_after"),
+    # Reports (reports/): summaries are read by their bucket (family, store, day); the projector
+    # finds events it has not yet counted by equality on `projected`, and a scan's zone by its
+    # record's id (a leading single field: the embedded server serves only that from an index).
+    _ix(C.REPORT_SUMMARIES, "bucket"),
+    _ix(C.EVENTS, "projected"),
+    _ix(C.REDEMPTIONS, "redemption_id", "device_id"),
+)
+
+
+#: Indexes an earlier version created that now stand in the way (unique where they must not be):
+#: dropped at start-up if present. Op ids and scan ids were once unique across every tenant. The TTL
+#: indexes (an entry with `ttl`: only a TTL index on those keys matches) made every find on their
+#: collection run a full-scan purge on the embedded server; retention replaced them.
+OBSOLETE_INDEXES: tuple[IndexSpec, ...] = (
+    _ix(C.OPS, "op_id", unique=True),
+    _ix(C.REDEMPTIONS, "redemption_id", unique=True),
     _ix(C.RATE_LIMITS, "key", unique=True),
+    _ix(C.EVENTS, "fanned_out", "lease_until"),
     _ix(C.RATE_LIMITS, "expires_at", ttl=0),
     _ix(C.EVENTS, "expires_at", ttl=0),
     _ix(C.WEBHOOK_DELIVERIES, "expires_at", ttl=0),
@@ -192,18 +229,18 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
 )
 
 
-#: Indexes an earlier version created that now stand in the way (unique where they must not be):
-#: dropped at start-up if present. Op ids and scan ids were once unique across every tenant.
-OBSOLETE_INDEXES: tuple[IndexSpec, ...] = (
-    _ix(C.OPS, "op_id", unique=True),
-    _ix(C.REDEMPTIONS, "redemption_id", unique=True),
-)
-
-
 class Database:
     """Owns the client; hands out collections; knows whether the indexes are in place."""
 
-    def __init__(self, uri: str, name: str, *, timeout_ms: int = 2000) -> None:
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        *,
+        timeout_ms: int = 2000,
+        event_listeners: Sequence[monitoring.CommandListener] = (),
+    ) -> None:
+        """`event_listeners`: PyMongo monitoring listeners (tests count the commands a loop sends)."""
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             uri,
             serverSelectionTimeoutMS=timeout_ms,
@@ -211,6 +248,7 @@ class Database:
             socketTimeoutMS=max(timeout_ms * 5, 10_000),
             tz_aware=True,
             appname="boxoffice",
+            event_listeners=list(event_listeners),
         )
         self.db: AsyncDatabase[Document] = self.client[name]
         self.indexes_ready = False
@@ -230,8 +268,11 @@ class Database:
         for obsolete in OBSOLETE_INDEXES:
             present = await self[obsolete.collection].index_information()
             for name, info in present.items():
-                if tuple((k, int(d)) for k, d in info["key"]) == obsolete.keys:
-                    await self[obsolete.collection].drop_index(name)
+                if tuple((k, int(d)) for k, d in info["key"]) != obsolete.keys:
+                    continue
+                if obsolete.expire_after_seconds is not None and "expireAfterSeconds" not in info:
+                    continue  # only the TTL index on these keys is obsolete
+                await self[obsolete.collection].drop_index(name)
         for spec in INDEX_SPECS:
             options: dict[str, Any] = {"name": spec.name}
             if spec.unique:

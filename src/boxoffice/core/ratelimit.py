@@ -1,4 +1,8 @@
-"""Fixed-window rate limits kept in Mongo, so every API replica shares the same counts."""
+"""Fixed-window rate limits kept in Mongo, so every API replica shares the same counts.
+
+A counter's `_id` is its key (`name:subject:window`), so every read and write addresses `_id`; it
+carries `purge_after` (UNIX seconds, the end of its window) for the retention job, not a TTL index.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from boxoffice.core.clock import Clock
 from boxoffice.core.db import C, Database
 from boxoffice.core.errors import RateLimited
+from boxoffice.core.repository import purge_after
 
 
 @dataclass(frozen=True)
@@ -54,26 +59,26 @@ async def take_from_cap(db: Database, key: str, cap: int, expires_at: datetime) 
     collection = db[C.RATE_LIMITS]
     try:
         await collection.update_one(
-            {"key": key}, {"$setOnInsert": {"count": 0, "expires_at": expires_at}}, upsert=True
+            {"_id": key}, {"$setOnInsert": _fresh(key, expires_at, count=0)}, upsert=True
         )
     except DuplicateKeyError:
         pass  # created by a concurrent first taker
     taken = await collection.find_one_and_update(
-        {"key": key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, projection={"count": 1}
+        {"_id": key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, projection={"count": 1}
     )
     return taken is not None
 
 
 async def give_back_to_cap(db: Database, key: str) -> None:
     """Undo one `take_from_cap` whose action did not happen after all."""
-    await db[C.RATE_LIMITS].update_one({"key": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})
+    await db[C.RATE_LIMITS].update_one({"_id": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})
 
 
 async def counts(db: Database, keys: list[str]) -> dict[str, int]:
     """The current counts of these counters (0 for one never taken), in one read."""
     found = {
-        d["key"]: int(d.get("count", 0))
-        async for d in db[C.RATE_LIMITS].find({"key": {"$in": keys}}, {"key": 1, "count": 1})
+        d["_id"]: int(d.get("count", 0))
+        async for d in db[C.RATE_LIMITS].find({"_id": {"$in": keys}}, {"_id": 1, "count": 1})
     }
     return {key: found.get(key, 0) for key in keys}
 
@@ -81,12 +86,18 @@ async def counts(db: Database, keys: list[str]) -> dict[str, int]:
 async def bump(db: Database, key: str, expires_at: datetime) -> int:
     """Count one occurrence under `key` (until `expires_at`) and answer the new count.
     update_one + find_one rather than an upserting find_one_and_update: the embedded server drops
-    $setOnInsert there, and `expires_at` must be a real date for the TTL index."""
+    $setOnInsert there."""
     collection = db[C.RATE_LIMITS]
-    update = {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}}
+    update = {"$inc": {"count": 1}, "$setOnInsert": _fresh(key, expires_at)}
     try:
-        await collection.update_one({"key": key}, update, upsert=True)
+        await collection.update_one({"_id": key}, update, upsert=True)
     except DuplicateKeyError:  # two first hits raced on the upsert; the second is now an update
-        await collection.update_one({"key": key}, update, upsert=True)
-    doc = await collection.find_one({"key": key}, {"count": 1})
+        await collection.update_one({"_id": key}, update, upsert=True)
+    doc = await collection.find_one({"_id": key}, {"count": 1})
     return int(doc["count"]) if doc is not None else 1
+
+
+def _fresh(key: str, expires_at: datetime, **fields: int) -> dict[str, object]:
+    """What a new counter starts with besides its `_id`: its key spelled out (for people reading the
+    collection) and when retention may delete it."""
+    return {"key": key, "purge_after": purge_after(expires_at), **fields}

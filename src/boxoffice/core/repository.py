@@ -32,7 +32,8 @@ class ScopedRepository:
     collection_name: ClassVar[str]
     #: Documents of this collection carry a store_id that limits store-scoped callers.
     store_scoped: ClassVar[bool] = True
-    #: Collections that forget: documents expire this long after their `keep_from` time.
+    #: Collections that forget: documents are deleted this long after their `keep_from` time (by the
+    #: retention job, core/retention.py, which reads the `purge_after` written on insert).
     keep_for: ClassVar[timedelta | None] = None
     keep_from: ClassVar[str] = "created_at"
 
@@ -47,8 +48,11 @@ class ScopedRepository:
     def where(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """The caller's filters with the scope added: flat when their keys do not overlap, else
         under `$and` with null equality spelled `$eq` (the embedded server mismatches a bare
-        `field: None` next to `$and`; tests/conformance pins this)."""
-        base: dict[str, Any] = {"tenant_id": self.scope.tenant_id}
+        `field: None` next to `$and`; tests/conformance pins this). The tenant is matched with `$eq`:
+        the embedded server uses an index for a bare `field: value` only when the field ends an
+        index, and `tenant_id` starts them all; `$eq` uses any index on it (and upserts still copy
+        it into the new document)."""
+        base: dict[str, Any] = {"tenant_id": {"$eq": self.scope.tenant_id}}
         if self.store_scoped and self.scope.store_ids is not None:
             base["store_id"] = {"$in": sorted(self.scope.store_ids)}
         if not filters:
@@ -87,8 +91,11 @@ class ScopedRepository:
         sort: list[tuple[str, int]] | None = None,
         limit: int = 0,
         projection: dict[str, Any] | None = None,
+        with_id: bool = False,
     ) -> list[Document]:
-        cursor = self.collection.find(self.where(filters), projection or {"_id": 0})
+        """`with_id`: keep `_id` (as `find_one`'s), for writes addressed by it afterwards."""
+        shown = projection or (None if with_id else {"_id": 0})
+        cursor = self.collection.find(self.where(filters), shown)
         if sort:
             cursor = cursor.sort(sort)
         if limit:
@@ -101,12 +108,12 @@ class ScopedRepository:
 
     def _stored(self, doc: Document) -> Document:
         """The document as written: the caller's tenant, stamps for datetimes, and for collections
-        that forget (`keep_for`) a BSON-date `expires_at` for their TTL index."""
+        that forget (`keep_for`) `purge_after`, when retention may delete it (UNIX seconds)."""
         if self.store_scoped and not self.scope.allows_store(doc.get("store_id")):
             raise NotFound("Store not found.")
         stored: Document = encode({**doc, "tenant_id": self.scope.tenant_id})
         if self.keep_for is not None:
-            stored["expires_at"] = doc[self.keep_from] + self.keep_for
+            stored["purge_after"] = purge_after(doc[self.keep_from] + self.keep_for)
         return stored
 
     async def insert(self, doc: Document) -> Document:
@@ -154,13 +161,21 @@ class ScopedRepository:
         return values
 
 
+def purge_after(at: datetime) -> int:
+    """The retention field: an int, so a range on it is served by its index (a range on a stamp is
+    evaluated outside the index on the embedded server)."""
+    return int(at.timestamp())
+
+
 async def stale_pending_unscoped(db: Database, collection: str, now: datetime, limit: int) -> list[Document]:
     """Pending sales or refunds whose lease ran out, in every tenant: the sweeper's work list (its
-    one cross-tenant read; each is then handled in its own tenant's scope)."""
+    one cross-tenant read; each is then handled in its own tenant's scope). An equality on the
+    indexed status (`$eq`: the embedded server reads a bare equality on a field that does not end an
+    index as "or an array containing it", which no index serves) reads only the in-flight few,
+    oldest lease first; the lease is compared here rather than in the filter (a range on a stamp is
+    evaluated outside the index)."""
     cursor = (
-        db[collection]
-        .find({"status": "pending", "lease_until": {"$lt": encode(now)}}, {"_id": 0})
-        .limit(limit)
+        db[collection].find({"status": {"$eq": "pending"}}, {"_id": 0}).sort("lease_until", 1).limit(limit)
     )
     docs: list[Document] = decode(await cursor.to_list())
-    return docs
+    return [doc for doc in docs if doc["lease_until"] < now]

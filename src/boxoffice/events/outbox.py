@@ -5,10 +5,14 @@ events; the webhook worker fans them out to endpoints.
 
 Every event has a unique `id` (receivers de-duplicate on it) and a `sequence` per resource
 (a ticket's events can be ordered even when deliveries arrive out of order).
+
+`fanned_out: false` is the outbox's pending marker (indexed): the worker reads only events that
+carry it, by equality, and marks each done once, by `_id`. Emitting wakes this process's worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
@@ -17,7 +21,7 @@ from pymongo.errors import BulkWriteError
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
 
-#: Events, deliveries, attempts and sync results are kept this long, then forgotten (TTL).
+#: Events, deliveries, attempts and sync results are kept this long, then forgotten (retention).
 KEEP = timedelta(days=30)
 
 EventType = Literal[
@@ -62,7 +66,7 @@ def event(
         "created_at": at,
         "data": data,
         "fanned_out": False,
-        "lease_until": at,
+        "projected": False,  # not yet counted in the report summaries (reports/projection.py)
     }
 
 
@@ -75,8 +79,30 @@ async def emit(db: Database, tenant_id: str, events: list[Document]) -> None:
     except BulkWriteError as exc:
         if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
             raise
+    wake_workers()
 
 
 async def emit_one(db: Database, tenant_id: str, **fields: Any) -> None:
     """One event (see `event` for the fields)."""
     await emit(db, tenant_id, [event(**fields)])
+
+
+#: Who to wake when this process emits (its webhook worker); see `on_emit`.
+_wakers: list[Callable[[], None]] = []
+
+
+def on_emit(wake: Callable[[], None]) -> Callable[[], None]:
+    """Call `wake` whenever this process writes events or makes a delivery due (a redelivery), so
+    an idle worker need not poll. Answers the function that stops it."""
+    _wakers.append(wake)
+
+    def stop() -> None:
+        if wake in _wakers:
+            _wakers.remove(wake)
+
+    return stop
+
+
+def wake_workers() -> None:
+    for wake in list(_wakers):
+        wake()

@@ -1,145 +1,146 @@
 """What a gate needs to decide on its own: its config and a compact allow-list of the tickets
-that may pass in the next `window` minutes — hashes of QR tokens, never tokens or keys."""
+that may pass in the next `window` minutes — hashes of QR tokens, never tokens or keys.
+
+The list comes from the store's kept allow-list (offline/allowlist.py): a bootstrap reads the
+settings, the store's change journal (one document) and, when tickets changed since the list was
+last brought up to date, those tickets by `_id`. The ETag is fixed before any list is built (the
+journal's seq, the last minute time changed the list, the config), so a 304 builds nothing; a full
+list is serialized once per version and handed out as bytes.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import json
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from boxoffice.core.db import Document, stamp
+from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
+from boxoffice.core.envelope import content_etag
 from boxoffice.core.repository import Scope
-from boxoffice.settings import service as settings
+from boxoffice.offline.allowlist import DELTA_REACH, FIELDS, MINUTE, AllowLists, Lens, minute_of, unix_ms
+from boxoffice.offline.schemas import GateBootstrap
 from boxoffice.tenancy.repository import DeviceRepository
-from boxoffice.tickets.redemption import remaining_of
-from boxoffice.tickets.repository import TicketRepository
+from boxoffice.tickets import changes
+from boxoffice.tickets.changes import Journal
+from boxoffice.tickets.qr import qr_hash
 
-FIELDS = ["qr_hash", "type", "remaining", "valid_from", "valid_to", "zone_mask"]
-TYPE_CODES = {"single": "s", "multi": "m", "timepass": "t", "credit": "c"}
-#: A delta overlaps the previous one by this much: a write stamped just before the previous
-#: bootstrap may have landed just after it.
-OVERLAP = timedelta(seconds=10)
+__all__ = ["Answer", "bootstrap", "qr_hash"]
+
 #: A gate's download is recorded on its device at most this often.
 CONTACT_RESOLUTION = timedelta(minutes=1)
+_VERSION = re.compile(r"^([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{8})$")
 
 
-def qr_hash(qr_token: str) -> str:
-    """132 bits of SHA-256, base64url: enough to tell tickets apart, useless to forge one."""
-    return base64.urlsafe_b64encode(hashlib.sha256(qr_token.encode()).digest()).decode()[:22]
+@dataclass(frozen=True)
+class Answer:
+    etag: str
+    data: bytes | None  # the envelope's `data`, serialized; None: the caller holds it already (304)
 
 
-def zone_mask(zones: list[str], order: list[str]) -> int:
-    """Bit i set: the ticket opens the i-th zone of the config; 0: it opens every zone."""
-    return sum(1 << order.index(z) for z in zones if z in order)
+def version(journal: Journal, at: int, lens: Lens) -> str:
+    """`<seq>.<minute>.<tag>`: what a delta since this download starts from."""
+    return f"{journal.seq}.{at // MINUTE}.{lens.tag}"
 
 
-def _entry(ticket: Document, now: datetime, order: list[str]) -> list[Any] | None:
-    """The allow-list entry, or None when the ticket can no longer pass."""
-    if ticket["status"] != "active" or ticket["valid_to"] <= now:
+def since_of(since: str | None, lens: Lens, journal: Journal, at: int) -> tuple[int, int] | None:
+    """The (seq, minute) a delta starts from; None (a full list) for no `since`, one of another
+    store, zone set-up or window, or one the journal or DELTA_REACH no longer reaches (an older
+    gate's timestamp among them)."""
+    found = _VERSION.match(since or "")
+    if found is None or found.group(3) != lens.tag:
         return None
-    left = remaining_of(ticket, now)
-    if left == 0:
+    seq, minute = int(found.group(1)), int(found.group(2)) * MINUTE
+    if journal.since(seq) is None or not at - DELTA_REACH <= minute <= at:
         return None
-    return [
-        qr_hash(ticket["qr_token"]),
-        TYPE_CODES[ticket["type"]],
-        left,
-        int(ticket["valid_from"].timestamp()),
-        int(ticket["valid_to"].timestamp()),
-        zone_mask(ticket.get("zones") or [], order),
-    ]
+    return seq, minute
 
 
-def _queries(store_id: str, now: datetime, window: int, since: datetime | None) -> list[dict[str, Any]]:
-    """A full download: the active tickets that may pass in the window. A delta: every change to
-    what the gate may admit since `since` — tickets written or changed (a sale however late its
-    upload, a use, a refund: `updated_at` is server time, whatever the business time), tickets
-    that expired, and tickets whose validity came into the window."""
-    horizon = now + timedelta(minutes=window)
-    current = {"store_id": store_id, "valid_to": {"$gt": now}, "valid_from": {"$lt": horizon}}
-    if since is None:
-        return [{**current, "status": "active"}]
-    start = since - OVERLAP
-    return [
-        {**current, "updated_at": {"$gte": start}},
-        {"store_id": store_id, "valid_to": {"$gte": start, "$lte": now}},
-        {
-            "store_id": store_id,
-            "valid_to": {"$gt": now},
-            "valid_from": {"$gte": start + timedelta(minutes=window), "$lt": horizon},
-        },
-    ]
-
-
-async def _note_contact(deps: Deps, device: Document, now: datetime) -> None:
-    """Record the gate's download (at most once a minute), addressed by `_id`: the sync judges how
-    long a device had been out of touch when it made an op by its last contact."""
-    last = device.get("bootstrap_at")
-    if last is not None and now - last < CONTACT_RESOLUTION:
+async def _note_contact(deps: Deps, lists: AllowLists, device: Document, now: datetime) -> None:
+    """Record the gate's download (at most once a minute: the device as read, which may be a few
+    seconds old, and this process's own note tell), addressed by `_id`: the sync judges how long a
+    device had been out of touch when it made an op by its last contact."""
+    last = max(
+        (t for t in (device.get("bootstrap_at"), lists.contacts.get(device["device_id"])) if t), default=None
+    )
+    if last is not None and timedelta(0) <= now - last < CONTACT_RESOLUTION:
         return
     repo = DeviceRepository(deps.db, Scope(str(device["tenant_id"])))
     found = await repo.find_one({"device_id": device["device_id"]}, {"_id": 1})
     if found is not None:
         await repo.update_one({"_id": found["_id"]}, {"$set": {"bootstrap_at": now}})
+        lists.contacts[device["device_id"]] = now
 
 
-async def bootstrap(deps: Deps, device: Document, window: int, since: datetime | None) -> dict[str, Any]:
+async def bootstrap(
+    deps: Deps,
+    lists: AllowLists,
+    device: Document,
+    window: int,
+    since: str | None,
+    if_none_match: str | None = None,
+) -> Answer:
     tenant_id, store_id = str(device["tenant_id"]), str(device["store_id"])
-    effective = await settings.effective(deps, tenant_id, store_id)
+    effective = await lists.settings(deps, tenant_id, store_id)
     values = effective["values"]
     now = deps.clock.now()
-    await _note_contact(deps, device, now)
+    at = minute_of(now)
+    await _note_contact(deps, lists, device, now)
     gate_zones = [str(z) for z in device.get("zones") or []]
-    projection = {
-        "_id": 0,
-        "qr_token": 1,
-        "type": 1,
-        "status": 1,
-        "quota_or_minutes": 1,
-        "used": 1,
-        "first_pass_at": 1,
-        "valid_from": 1,
-        "valid_to": 1,
-        "zones": 1,
-    }
-    order = [str(z["zone_id"]) for z in values["zones"]]
-    tickets: list[list[Any]] = []
-    removed: list[str] = []
-    repo = TicketRepository(deps.db, Scope(tenant_id, frozenset({store_id})))
-    found: dict[str, Document] = {}
-    for filters in _queries(store_id, now, window, since):
-        for ticket in await repo.find_many(filters, projection=projection):
-            found.setdefault(ticket["qr_token"], ticket)
-    for ticket in found.values():
-        zones = ticket.get("zones") or []
-        if gate_zones and zones and not set(zones) & set(gate_zones):
-            continue  # opens nothing this gate serves
-        entry = _entry(ticket, now, order)
-        if entry is None:
-            removed.append(qr_hash(ticket["qr_token"]))
-        else:
-            tickets.append(entry)
+    lens = Lens(window * MINUTE, tuple(str(z["zone_id"]) for z in values["zones"]), frozenset(gate_zones))
     caps = device.get("caps") or {}
-    return {
-        "version": stamp(now),
-        "full": since is None,
-        "generated_at": now,
-        "window_minutes": window,
-        "config": {
-            "store_id": store_id,
-            "device_id": device["device_id"],
-            "zones": values["zones"],
-            "gate_zones": gate_zones,
-            "gate_binding": values["features"]["gate_binding"],
-            "grace_seconds": values["redemption"]["grace_seconds"],
-            "max_offline_minutes": values["redemption"]["max_offline_minutes"],
-            "offline_cap": int(caps.get("offline_cap", 0)),
-            "settings_version": effective["version"],
-            "simulate_offline": bool(device.get("simulate_offline", False)),
-        },
-        "fields": FIELDS,
-        "tickets": tickets,
-        "removed": [] if since is None else removed,
+    config = {
+        "store_id": store_id,
+        "device_id": device["device_id"],
+        "zones": values["zones"],
+        "gate_zones": gate_zones,
+        "gate_binding": values["features"]["gate_binding"],
+        "grace_seconds": values["redemption"]["grace_seconds"],
+        "max_offline_minutes": values["redemption"]["max_offline_minutes"],
+        "offline_cap": int(caps.get("offline_cap", 0)),
+        "settings_version": effective["version"],
+        "simulate_offline": bool(device.get("simulate_offline", False)),
     }
+    journal = await changes.journal(deps.db, tenant_id, store_id)  # after `now`: see AllowLists.current
+    kept = await lists.current(deps.db, tenant_id, store_id, journal, at, unix_ms(now))
+    prior = since_of(since, lens, journal, at)
+    etag = content_etag(
+        {
+            "seq": journal.seq,
+            "time": kept.plan(lens).signature(at),
+            "tag": lens.tag,
+            "config": config,
+            "since": since if prior else None,
+        }
+    )
+    if if_none_match == etag:
+        return Answer(etag, None)
+    head = GateBootstrap.model_validate(
+        {
+            "version": version(journal, at, lens),
+            "full": prior is None,
+            "generated_at": now,
+            "window_minutes": window,
+            "config": config,
+            "fields": FIELDS,
+            "tickets": [],
+            "removed": [],
+        }
+    ).model_dump(mode="json", exclude={"tickets", "removed"})
+    removed: list[str] = []
+    if prior is None:
+        tickets = kept.full_json(lens, at)
+    else:
+        noted = journal.since(prior[0]) or set()
+        await lists.facts_for(deps.db, tenant_id, kept, noted)
+        await lists.reach_back(deps.db, tenant_id, store_id, kept, prior[1])
+        entries, removed = lens.delta(kept.facts, noted, prior[1], at)
+        tickets = _json(entries)
+    data = _json(head)[:-1] + b',"tickets":' + tickets + b',"removed":' + _json(removed) + b"}"
+    return Answer(etag, data)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

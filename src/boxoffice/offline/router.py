@@ -3,6 +3,7 @@ merge finds."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,13 +18,13 @@ from boxoffice.access.dependencies import (
 )
 from boxoffice.access.principal import Principal
 from boxoffice.core.deps import AppDeps
-from boxoffice.core.envelope import Envelope, content_etag, ok, ok_or_not_modified
+from boxoffice.core.envelope import Envelope, ok
 from boxoffice.core.errors import PermissionDenied
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
-from boxoffice.core.query import parse_instant
 from boxoffice.core.schemas import Page
 from boxoffice.offline import bootstrap as gate_bootstrap
 from boxoffice.offline import sync
+from boxoffice.offline.allowlist import AllowLists
 from boxoffice.offline.schemas import GateBootstrap, IncidentRead, SyncBatch, SyncResult
 from boxoffice.tickets.keys import KeyCache
 from boxoffice.tickets.repository import IncidentRepository
@@ -39,27 +40,40 @@ router = APIRouter()
     description=(
         "`tickets` holds the tickets of this gate's store (and zones) that may pass within `window` "
         "minutes, as hashes of their QR tokens — never a token or a key. Pass `version` back as "
-        "`since` to get only what changed (then drop `removed`). ETag / If-None-Match answer 304 "
-        "when nothing changed."
+        "`since` to get only what changed (`full: false`: drop `removed`, upsert `tickets`); a `since` "
+        "from too far back (or of another set-up) answers the full list (`full: true`). ETag / "
+        "If-None-Match answer 304 when nothing changed."
     ),
     responses={**auth_responses(), 304: {"description": "Not modified"}},
 )
 async def get_bootstrap(
     request: Request,
-    response: Response,
     deps: AppDeps,
     principal: Annotated[Principal, device_route("gate.bootstrap", staff=False)],
     window: Annotated[int, Query(ge=1, le=7 * 24 * 60, description="Minutes ahead")] = 240,
     since: Annotated[
-        str | None, Query(max_length=40, description="`version` of the previous bootstrap")
+        str | None,
+        Query(max_length=40, description="`version` of a previous bootstrap (else: the full list)"),
     ] = None,
 ) -> Any:
-    """The ETag covers everything but the version stamp, so an unchanged allow-list answers 304."""
+    """Answered as bytes: the list is serialized once per version (offline/allowlist.py)."""
     assert principal.device is not None
-    body = await gate_bootstrap.bootstrap(deps, principal.device, window, parse_instant("since", since))
-    content = GateBootstrap.model_validate(body).model_dump(mode="json")
-    unversioned = {k: v for k, v in content.items() if k not in ("version", "generated_at")}
-    return ok_or_not_modified(request, response, content, content_etag(unversioned))
+    lists: AllowLists = request.app.state.gate_lists
+    answer = await gate_bootstrap.bootstrap(
+        deps, lists, principal.device, window, since, request.headers.get("if-none-match")
+    )
+    if answer.data is None:
+        return Response(status_code=304, headers={"ETag": answer.etag})
+    return Response(
+        _enveloped(request, answer.data), media_type="application/json", headers={"ETag": answer.etag}
+    )
+
+
+def _enveloped(request: Request, data: bytes) -> bytes:
+    """The envelope around `data` already serialized."""
+    shell = ok(request, None)
+    head = json.dumps({"server_time": shell["server_time"], "request_id": shell["request_id"]})
+    return head[:-1].encode() + b',"data":' + data + b',"error":null}'
 
 
 @router.post(

@@ -1,13 +1,16 @@
 """Applying what a device did offline, each op exactly once.
 
 An op is claimed by inserting its record (`ops`, `_id` = device and op id: op ids are unique per
-device, so two devices — or two tenants — never share one) as pending; it is then applied by the
-same code the online endpoints use, and its result stored. A retried op_id answers the stored
-result (`duplicate`) and changes nothing; a claim whose requester died is taken over after its
-lease, and every apply step is itself idempotent (sales by their key, redemptions by their id and
-the op marked on the ticket). Ops are applied in `ts` order, and across uploads the earliest PASS
-of a ticket stands (tickets/redeem.py): a later one that finds no use left is stored as a FAIL
-`duplicate_use` with `offline_conflict`, whichever arrived first.
+device, so two devices — or two tenants — never share one) as pending, an upload's records in one
+insert; it is then applied by the same code the online endpoints use, and the upload's results are
+stored in one bulk write at its end. A retried op_id answers the stored result (`duplicate`) and
+changes nothing; a claim whose requester died is taken over after its lease, and every apply step
+is itself idempotent (sales by their key, redemptions by their id and the op marked on the
+ticket), so an upload cut short is applied again, whole, by its retry.
+
+Ops are applied in `ts` order, and across uploads the earliest PASS of a ticket stands
+(tickets/redeem.py): a later one that finds no use left is stored as a FAIL `duplicate_use` with
+`offline_conflict`, whichever arrived first.
 
 An op's time is the device's clock, trusted only so far: it must lie between the device's last
 contact (the last upload that left its outbox empty; its pairing before any) less
@@ -33,13 +36,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from boxoffice.access.dependencies import check_device_route, employee_principal
 from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
 from boxoffice.core.clock import isoformat_z
-from boxoffice.core.db import C, Document
+from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import (
     AppError,
@@ -53,29 +56,24 @@ from boxoffice.core.errors import (
 )
 from boxoffice.core.ids import new_id
 from boxoffice.core.logging import get_logger
-from boxoffice.core.repository import Scope, ScopedRepository
-from boxoffice.events.outbox import KEEP
+from boxoffice.core.repository import Scope
+from boxoffice.offline.repository import OpRepository, tickets_by_id
 from boxoffice.offline.schemas import SyncOp, SyncOpIn
 from boxoffice.sales import service as sales
 from boxoffice.sales import shifts
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.settings import service as settings
 from boxoffice.tenancy.repository import DeviceRepository
-from boxoffice.tickets import redeem
+from boxoffice.tickets import changes, redeem
 from boxoffice.tickets.keys import KeyRing
+from boxoffice.tickets.qr import InvalidSignature, normalize_short_code, verify
 from boxoffice.tickets.redemption import GateRules
-from boxoffice.tickets.repository import IncidentRepository
+from boxoffice.tickets.repository import IncidentRepository, TicketRepository
+
+__all__ = ["OpRepository", "apply_batch", "device_note"]
 
 LEASE = timedelta(seconds=60)
 log = get_logger(__name__)
-
-
-class OpRepository(ScopedRepository):
-    """Sync results, kept well past any device's offline window for retried uploads."""
-
-    collection_name = C.OPS
-    keep_for = KEEP
-    keep_from = "received_at"
 
 
 #: Errors after which the device will send the op again: its outbox is not empty yet.
@@ -86,8 +84,9 @@ INCIDENT_OPS = 100
 
 @dataclass
 class _Batch:
-    """What the ops of one upload share, read once: the time, the store's rules and limits, and the
-    device as the server last knew it."""
+    """What the ops of one upload share, read once: the time, the store's rules and limits, the
+    device as the server last knew it, the tickets its scans name; and what the upload writes at
+    its end."""
 
     now: datetime
     rules: GateRules
@@ -99,6 +98,20 @@ class _Batch:
     floor: datetime  # its last contact: no op of this upload is older (less the skew)
     contacts: tuple[datetime, ...]  # what else is known of its contacts (its last gate download)
     flagged: dict[str, list[str]] = field(default_factory=dict)  # incident kind → op ids
+    tickets: dict[str, Document] = field(default_factory=dict)  # by ticket_id, as the ops left them
+    codes: dict[str, str] = field(default_factory=dict)  # short code → ticket_id
+    acting: dict[str, Principal] = field(default_factory=dict)  # employee_id → who did an op
+    #: store_id → tickets a scan of this upload used (a gate may pass another store's ticket offline)
+    used: dict[str, set[str]] = field(default_factory=dict)
+    outcomes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # op record `_id` → update
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """An op this upload applies (its record claimed): the time it is applied at and its flags."""
+
+    at: datetime
+    flags: tuple[str, ...]
 
 
 async def _open_batch(deps: Deps, principal: Principal, now: datetime) -> _Batch:
@@ -137,7 +150,12 @@ async def _open_batch(deps: Deps, principal: Principal, now: datetime) -> _Batch
 async def apply_batch(
     deps: Deps, principal: Principal, ops: list[SyncOpIn], ring: KeyRing, outbox_remaining: int | None
 ) -> list[dict[str, Any]]:
-    """Each op's outcome, in the order sent; one bad op never blocks the others."""
+    """Each op's outcome, in the order sent; one bad op never blocks the others.
+
+    What a batch costs does not grow with its ops, but for applying them: the device and the
+    settings read once, every op record claimed in one insert (and the ones already there read in
+    one `$in`), every ticket the scans name read in one `$in`, the use of each scan (tickets/redeem.py),
+    the gates' journal noted once, every result stored in one bulk write, the device updated once."""
     device = principal.device
     assert device is not None
     batch = await _open_batch(deps, principal, deps.clock.now())
@@ -148,10 +166,22 @@ async def apply_batch(
             valid.append((n, SyncOp.model_validate(raw.model_dump())))
         except ValidationError as exc:
             answers[n] = _rejected(str(raw.op_id), _invalid(exc, "The op does not match the op schema."))
-    results: dict[str, dict[str, Any]] = {}
+    in_order: dict[str, SyncOp] = {}  # a repeat inside the batch is answered below, as a duplicate
     for _, op in sorted(valid, key=lambda v: (v[1].ts, v[1].device_seq or 0)):
-        if op.op_id not in results:  # a repeat inside the batch is answered below, as a duplicate
-            results[op.op_id] = await _one(deps, principal, op, ring, batch)
+        in_order.setdefault(op.op_id, op)
+    claims = await _claim(deps, principal, list(in_order.values()), batch)
+    claimed = [op for op in in_order.values() if isinstance(claims[op.op_id], _Claim)]
+    await _read_tickets(deps, principal.tenant_id, ring, claimed, batch)
+    results: dict[str, dict[str, Any]] = {}
+    for op in in_order.values():
+        claim = claims[op.op_id]
+        results[op.op_id] = (
+            await _one(deps, principal, op, ring, batch, claim) if isinstance(claim, _Claim) else claim
+        )
+    # before the results: an op whose result is lost is applied again, and its scan noted again
+    for store_id, used in batch.used.items():  # gates hear of the uses
+        await changes.note(deps.db, principal.tenant_id, store_id, used)
+    await OpRepository(deps.db, Scope(principal.tenant_id)).update_each(batch.outcomes)
     seen: set[str] = set()
     for n, op in valid:  # answer in the order sent; a repeated op_id inside one batch is a duplicate
         outcome = results[op.op_id]
@@ -159,6 +189,135 @@ async def apply_batch(
         seen.add(op.op_id)
     await _close_batch(deps, principal, batch, results, outbox_remaining)
     return [a for a in answers if a is not None]
+
+
+async def _claim(
+    deps: Deps, principal: Principal, ops: list[SyncOp], batch: _Batch
+) -> dict[str, _Claim | dict[str, Any]]:
+    """Claim each op by inserting its record as pending, all in one insert (`_id` = device and op
+    id: op ids are unique per device, so two devices — or two tenants — never share one). An op
+    whose record is there already answers its stored result (`duplicate`), is still being applied
+    (E_IN_PROGRESS), or is taken over when its requester's lease ran out. Returns, per op id, its
+    claim or its answer."""
+    device = principal.device
+    assert device is not None
+    repo = OpRepository(deps.db, Scope(principal.tenant_id))
+    now = deps.clock.now()
+    records: list[Document] = []
+    for op in ops:
+        at, flags = _when(op, batch)
+        records.append(
+            {
+                "_id": _record_key(device, op),
+                "op_id": op.op_id,
+                "device_id": device["device_id"],
+                "store_id": device["store_id"],
+                "type": op.type,
+                "ts": op.ts,
+                "at": at,
+                "flags": list(flags),
+                "status": "pending",
+                "lease_until": now + LEASE,
+                "received_at": now,
+                "simulated": bool(device.get("simulate_offline", False)),  # QA's "Simulate offline"
+            }
+        )
+    clashed: set[int] = set()
+    if records:
+        try:
+            await repo.insert_many(records)
+        except BulkWriteError as exc:
+            errors = exc.details["writeErrors"]
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            clashed = {int(e["index"]) for e in errors}
+    claims: dict[str, _Claim | dict[str, Any]] = {}
+    for n, record in enumerate(records):
+        if n in clashed:
+            continue
+        claims[record["op_id"]] = _Claim(record["at"], tuple(record["flags"]))
+        for flag, kind in (("clock_skew", "offline_clock_skew"), ("offline_too_long", "offline_too_long")):
+            if flag in record["flags"]:
+                batch.flagged.setdefault(kind, []).append(record["op_id"])
+    if clashed:
+        keys = [records[n]["_id"] for n in sorted(clashed)]
+        stored = {d["op_id"]: d for d in await repo.find_many({"_id": {"$in": keys}})}
+        for n in sorted(clashed):
+            op = ops[n]
+            claims[op.op_id] = await _take_over(repo, _record_key(device, op), op, stored.get(op.op_id), now)
+    return claims
+
+
+async def _take_over(
+    repo: OpRepository, key: str, op: SyncOp, stored: Document | None, now: datetime
+) -> _Claim | dict[str, Any]:
+    """An op whose record was there: its stored result, or the op taken over from a requester that
+    died (its lease ran out), as first judged."""
+    if stored is not None and stored["status"] != "pending":
+        return {
+            "op_id": op.op_id,
+            "status": "duplicate",
+            "result": stored.get("result"),
+            "error": stored.get("error"),
+            "flags": stored.get("flags") or [],
+        }
+    if stored is None or stored["lease_until"] > now:
+        return _rejected(op.op_id, _error(InProgress()))
+    taken = await repo.find_one_and_update(
+        {"_id": key, "status": "pending", "lease_until": stored["lease_until"]},
+        {"$set": {"lease_until": now + LEASE}},
+    )
+    if taken is None:
+        return _rejected(op.op_id, _error(InProgress()))
+    return _Claim(stored.get("at") or op.ts, tuple(stored.get("flags") or ()))
+
+
+def _record_key(device: Document, op: SyncOp) -> str:
+    return f"{device['device_id']}.{op.op_id}"
+
+
+async def _read_tickets(deps: Deps, tenant_id: str, ring: KeyRing, ops: list[SyncOp], batch: _Batch) -> None:
+    """Every ticket the upload's scans name, read at once: by the ids their QR tokens vouch for (one
+    `$in` on `_id`), and by short code (one indexed read each: a gate rarely has one typed in)."""
+    ticket_ids: set[str] = set()
+    codes: set[str] = set()
+    for op in ops:
+        if op.type != "redemption":
+            continue
+        qr_token, short_code = op.payload.get("qr_token"), op.payload.get("short_code")
+        if qr_token and isinstance(qr_token, str):
+            try:
+                ticket_ids.add(verify(qr_token, ring.secrets))
+            except InvalidSignature:
+                pass
+        elif short_code and isinstance(short_code, str):
+            codes.add(normalize_short_code(short_code))
+    repo = TicketRepository(deps.db, Scope(tenant_id))
+    batch.tickets = await tickets_by_id(repo, ticket_ids)
+    for code in sorted(codes):
+        found = await repo.find_one({"short_code": code}, with_id=True)
+        if found is not None:
+            batch.codes[code] = found["ticket_id"]
+            batch.tickets.setdefault(found["ticket_id"], found)
+
+
+def _ticket_of(payload: dict[str, Any], ring: KeyRing, batch: _Batch) -> Document | None:
+    """As tickets/redeem.py `find_ticket`, from the tickets read for the upload: the ticket a QR or
+    short code names; None when the QR is forged or nothing matches."""
+    qr_token, short_code = payload.get("qr_token"), payload.get("short_code")
+    if not qr_token and not short_code:
+        raise ValidationFailed("Give qr_token or short_code.")
+    if qr_token:
+        if not isinstance(qr_token, str):
+            raise ValidationFailed("qr_token is a string.")
+        try:
+            return batch.tickets.get(verify(qr_token, ring.secrets))
+        except InvalidSignature:
+            return None
+    if not isinstance(short_code, str):
+        raise ValidationFailed("short_code is a string.")
+    ticket_id = batch.codes.get(normalize_short_code(short_code))
+    return batch.tickets.get(ticket_id) if ticket_id else None
 
 
 async def _close_batch(
@@ -175,37 +334,39 @@ async def _close_batch(
     drained = not outbox_remaining and not any(
         (r.get("error") or {}).get("code") in RETRIED for r in results.values()
     )
-    changes: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "last_sync_at": deps.clock.now(),
         "outbox_remaining": outbox_remaining if outbox_remaining is not None else 0,
     }
     if drained:
-        changes.update(contact_at=batch.now, offline_sales_count=0, offline_sales_amount=0)
+        fields.update(contact_at=batch.now, offline_sales_count=0, offline_sales_amount=0)
     devices = DeviceRepository(deps.db, Scope(principal.tenant_id))
     where = {"_id": batch.device_key} if batch.device_key is not None else {"device_id": device["device_id"]}
     applied = sum(1 for r in results.values() if r["status"] == "applied")
-    await devices.update_one(where, {"$set": changes, "$inc": {"ops_synced": applied}})
-    for kind, op_ids in batch.flagged.items():
-        await IncidentRepository(deps.db, Scope(principal.tenant_id)).insert(
-            {
-                "incident_id": new_id(),
-                "kind": kind,
-                "ticket_id": "",
-                "store_id": device["store_id"],
-                "device_id": device["device_id"],
-                "created_at": deps.clock.now(),
-                "passes": [],
-                "redemption_id": "",
-                "status": "open",
-                "details": {
-                    "op_ids": op_ids[:INCIDENT_OPS],
-                    "ops": len(op_ids),
-                    "last_contact": batch.floor,
-                    "clock_skew_seconds": int(batch.skew.total_seconds()),
-                    "max_offline_minutes": int(batch.max_silence.total_seconds() // 60),
-                },
-            }
-        )
+    await devices.update_one(where, {"$set": fields, "$inc": {"ops_synced": applied}})
+    incidents = [
+        {
+            "incident_id": new_id(),
+            "kind": kind,
+            "ticket_id": "",
+            "store_id": device["store_id"],
+            "device_id": device["device_id"],
+            "created_at": deps.clock.now(),
+            "passes": [],
+            "redemption_id": "",
+            "status": "open",
+            "details": {
+                "op_ids": op_ids[:INCIDENT_OPS],
+                "ops": len(op_ids),
+                "last_contact": batch.floor,
+                "clock_skew_seconds": int(batch.skew.total_seconds()),
+                "max_offline_minutes": int(batch.max_silence.total_seconds() // 60),
+            },
+        }
+        for kind, op_ids in batch.flagged.items()
+    ]
+    if incidents:
+        await IncidentRepository(deps.db, Scope(principal.tenant_id)).insert_many(incidents)
 
 
 def _when(op: SyncOp, batch: _Batch) -> tuple[datetime, tuple[str, ...]]:
@@ -233,55 +394,14 @@ def _invalid(exc: ValidationError, message: str) -> dict[str, Any]:
     }
 
 
-async def _one(deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, batch: _Batch) -> dict[str, Any]:
+async def _one(
+    deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, batch: _Batch, claim: _Claim
+) -> dict[str, Any]:
+    """Apply one claimed op; its result is stored with the batch's (`batch.outcomes`)."""
     device = principal.device
     assert device is not None
-    repo = OpRepository(deps.db, Scope(principal.tenant_id))
-    key = f"{device['device_id']}.{op.op_id}"
-    stored = await repo.find_one({"_id": key})
-    if stored is not None and stored["status"] != "pending":
-        return {
-            "op_id": op.op_id,
-            "status": "duplicate",
-            "result": stored.get("result"),
-            "error": stored.get("error"),
-            "flags": stored.get("flags") or [],
-        }
-    now = deps.clock.now()
-    if stored is None:
-        at, flags = _when(op, batch)
-        try:
-            await repo.insert(
-                {
-                    "_id": key,
-                    "op_id": op.op_id,
-                    "device_id": device["device_id"],
-                    "store_id": device["store_id"],
-                    "type": op.type,
-                    "ts": op.ts,
-                    "at": at,
-                    "flags": list(flags),
-                    "status": "pending",
-                    "lease_until": now + LEASE,
-                    "received_at": now,
-                    "simulated": bool(device.get("simulate_offline", False)),  # QA's "Simulate offline"
-                }
-            )
-        except DuplicateKeyError:
-            return _rejected(op.op_id, _error(InProgress()))
-        for flag, kind in (("clock_skew", "offline_clock_skew"), ("offline_too_long", "offline_too_long")):
-            if flag in flags:
-                batch.flagged.setdefault(kind, []).append(op.op_id)
-    else:
-        if stored["lease_until"] > now:
-            return _rejected(op.op_id, _error(InProgress()))
-        taken = await repo.find_one_and_update(
-            {"_id": key, "status": "pending", "lease_until": stored["lease_until"]},
-            {"$set": {"lease_until": now + LEASE}},
-        )
-        if taken is None:
-            return _rejected(op.op_id, _error(InProgress()))
-        at, flags = stored.get("at") or op.ts, tuple(stored.get("flags") or ())  # as first judged
+    key = _record_key(device, op)
+    at, flags = claim.at, claim.flags
     reserved: int | None = None
     try:
         if "clock_skew" in flags and op.type == "sale":
@@ -293,7 +413,7 @@ async def _one(deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, batc
         _check_not_suspended(device, at)
         if op.type == "sale":
             reserved = await _count_sale(deps, principal.tenant_id, batch, op)
-        result = await _apply(deps, principal, op.model_copy(update={"ts": at}), ring, batch.rules, flags)
+        result = await _apply(deps, principal, op.model_copy(update={"ts": at}), ring, batch, flags)
         if reserved is not None:
             await _settle_sale(deps, principal.tenant_id, batch, reserved, int(result["grand_total"]))
         status, error = "applied", None
@@ -306,13 +426,12 @@ async def _one(deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, batc
         log.exception("sync_op_failed", op_id=op.op_id, op_type=op.type)
         if reserved is not None:
             await _settle_sale(deps, principal.tenant_id, batch, reserved, None)
-        await repo.update_one({"_id": key}, {"$set": {"lease_until": now}})
+        batch.outcomes.append((key, {"$set": {"lease_until": deps.clock.now()}}))
         return _rejected(op.op_id, {"code": "E_INTERNAL", "message": "Retry later."}, flags)
     if status == "rejected" and reserved is not None:
         await _settle_sale(deps, principal.tenant_id, batch, reserved, None)
-    await repo.update_one(
-        {"_id": key},
-        {"$set": {"status": status, "result": result, "error": error, "done_at": deps.clock.now()}},
+    batch.outcomes.append(
+        (key, {"$set": {"status": status, "result": result, "error": error, "done_at": deps.clock.now()}})
     )
     return {"op_id": op.op_id, "status": status, "result": result, "error": error, "flags": list(flags)}
 
@@ -377,26 +496,29 @@ OP_ROUTES = {
 }
 
 
-async def _acting(deps: Deps, principal: Principal, op: SyncOp) -> Principal:
+async def _acting(deps: Deps, principal: Principal, op: SyncOp, batch: _Batch) -> Principal:
     """Who did the op: the employee it names (signed in on the POS while it was offline), checked
-    as they are now (active, holding the permission at the device's store), else the batch's."""
+    as they are now (active, holding the permission at the device's store; once per upload), else
+    the batch's."""
     if op.employee_id is None or op.employee_id == principal.employee_id:
         return principal
-    try:
-        return await employee_principal(
-            deps, principal.tenant_id, op.employee_id, principal.ip, principal.device
-        )
-    except Unauthenticated as exc:
-        raise PermissionDenied("The op names no active staff member of this tenant.") from exc
+    if op.employee_id not in batch.acting:
+        try:
+            batch.acting[op.employee_id] = await employee_principal(
+                deps, principal.tenant_id, op.employee_id, principal.ip, principal.device
+            )
+        except Unauthenticated as exc:
+            raise PermissionDenied("The op names no active staff member of this tenant.") from exc
+    return batch.acting[op.employee_id]
 
 
 async def _apply(
-    deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, rules: Any, flags: tuple[str, ...] = ()
+    deps: Deps, principal: Principal, op: SyncOp, ring: KeyRing, batch: _Batch, flags: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Apply one op at `op.ts` (the time it is applied at: see `_when`)."""
     device = principal.device
     assert device is not None
-    principal = await _acting(deps, principal, op)
+    principal = await _acting(deps, principal, op, batch)
     check_device_route(principal, OP_ROUTES[op.type])
     payload = op.payload
     if op.type == "sale":
@@ -412,9 +534,7 @@ async def _apply(
         gate_result = payload.get("result", "pass")
         if gate_result not in ("pass", "fail"):
             raise ValidationFailed("A redemption op's result is pass or fail.")
-        ticket = await redeem.find_ticket(
-            deps, principal.tenant_id, ring, payload.get("qr_token"), payload.get("short_code")
-        )
+        ticket = _ticket_of(payload, ring, batch)
         offline = redeem.Offline(op.op_id, op.device_seq, gate_result, payload.get("reason"), flags)
         outcome = await redeem.redeem(
             deps,
@@ -423,9 +543,13 @@ async def _apply(
             at=op.ts,
             zone=payload.get("zone"),
             amount=payload.get("amount"),
-            rules=rules,
+            rules=batch.rules,
             offline=offline,
         )
+        if outcome.ticket is not None:  # as this scan left it: the next op on it starts from there
+            batch.tickets[outcome.ticket["ticket_id"]] = outcome.ticket
+            if outcome.verdict.result == "pass":
+                batch.used.setdefault(str(outcome.ticket["store_id"]), set()).add(outcome.ticket["ticket_id"])
         return redeem.outcome_view(outcome, deps.clock.now())
     if op.type == "shift_open":
         shift = await shifts.open_shift(deps, principal, int(payload.get("cash_open", 0)))

@@ -258,7 +258,7 @@ def _sales_scope(principal: Principal) -> Scope:
 SalesReader = Annotated[Principal, device_route("sales.read")]
 
 
-def sales_filters(
+async def sales_filters(
     from_: Annotated[
         str | None, Query(alias="from", description="Inclusive, ISO-8601 with a zone.", **DATE_TIME)
     ] = None,

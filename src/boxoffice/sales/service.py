@@ -40,6 +40,7 @@ from boxoffice.events import outbox
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.staff.service import consume_approval
+from boxoffice.tickets import changes
 from boxoffice.tickets.issuance import ticket_documents, ticket_view
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import new_short_code, sign
@@ -194,8 +195,10 @@ async def begin_sale(
         approval_id = str(approval["approval_id"])
     now = deps.clock.now()
     plan = _plan_tickets(quote, context.packages, sold_at or now, quote["tz"], ring)
+    sale_id = new_id()
     sale = {
-        "sale_id": new_id(),
+        "_id": sale_id,  # conditional writes address the sale by `_id` (any other filter scans)
+        "sale_id": sale_id,
         "short_ref": new_short_code(),
         "idempotency_key": scoped,
         "fingerprint": digest,
@@ -254,7 +257,7 @@ async def settle(
     if not is_new:
         raise_if_running(sale["lease_until"], now)
         taken = await repo.find_one_and_update(
-            {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
+            {"_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
             {"$set": {"lease_until": now + LEASE}},
         )
         if taken is None:
@@ -294,7 +297,7 @@ async def _insert_tickets(deps: Deps, principal: Principal, sale: Document) -> D
                 for t in sale["ticket_plan"]
             ]
             updated = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
-                {"sale_id": sale["sale_id"], "status": "pending"}, {"$set": {"ticket_plan": plan}}
+                {"_id": sale["sale_id"], "status": "pending"}, {"$set": {"ticket_plan": plan}}
             )
             if updated is None:
                 return sale  # finished by another attempt meanwhile
@@ -307,13 +310,15 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
     """Insert the planned tickets (again, if a first attempt died midway) and complete the sale."""
     sale = await _insert_tickets(deps, principal, sale)
     tickets = ticket_documents(sale)
+    # before the sale completes: a retry or the sweeper that finishes it notes them again
+    await changes.note(deps.db, principal.tenant_id, sale["store_id"], [t["ticket_id"] for t in tickets])
     response = {
         "sale": sale_view(sale, completed_at=deps.clock.now()),
         "tickets": [ticket_view(t) for t in tickets],
     }
     await outbox.emit(deps.db, principal.tenant_id, sale_events(response, deps.clock.now()))
     done = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one_and_update(
-        {"sale_id": sale["sale_id"], "status": "pending"},
+        {"_id": sale["sale_id"], "status": "pending"},
         {"$set": {"status": "completed", "completed_at": deps.clock.now(), "response": response}},
     )
     if done is None:  # another attempt finished it first: answer what it answered
@@ -406,7 +411,7 @@ async def sweep_stale_sales(deps: Deps, limit: int = 50) -> int:
     for sale in await stale_pending_unscoped(deps.db, C.SALES, now, limit):
         repo = SaleRepository(deps.db, Scope(sale["tenant_id"]))
         claimed = await repo.find_one_and_update(
-            {"sale_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
+            {"_id": sale["sale_id"], "status": "pending", "lease_until": sale["lease_until"]},
             {"$set": {"lease_until": now + LEASE}},
         )
         if claimed is None:

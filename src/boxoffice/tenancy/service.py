@@ -6,6 +6,8 @@ once cannot, say, reactivate a device that the other just revoked.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -36,9 +38,66 @@ from boxoffice.tenancy.repository import (
 )
 from boxoffice.tenancy.schemas import CapsUpdate, DeviceRegister, SiteKeyCreate, StoreCreate, StoreUpdate
 
-#: last_used_at is written at most this often per device, to keep the hot path to one read.
+#: last_used_at is written at most this often per device, to keep the hot path free of writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _DUMMY_TOKEN_HASH = sha256_hex("no-such-device")
+
+
+class DeviceCache:
+    """Device documents as `authenticate_device` read them, kept DEVICE_CACHE_SECONDS (default 5)
+    per API process, so a device's requests cost no device read. Status and token version are
+    checked against the cached document on every request: a suspension, revocation or token
+    rotation made through this process forgets the device at once (`forget`); one made through
+    another replica applies here within the cache's lifetime."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self.now = now
+        self._entries: dict[tuple[str, str, str], tuple[float, Document]] = {}
+        #: Bumped by `forget`: a read that began before a change made here is not cached after it.
+        self._forgotten = 0
+
+    def get(self, key: tuple[str, str, str]) -> Document | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.now():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def version(self) -> int:
+        """Taken before reading a device, given to `put`."""
+        return self._forgotten
+
+    def put(self, key: tuple[str, str, str], device: Document, ttl: float, version: int) -> None:
+        if version != self._forgotten:  # a change was made here meanwhile: this read may predate it
+            return
+        now = self.now()
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[key] = (now + ttl, device)
+
+    def replace(self, key: tuple[str, str, str], device: Document) -> None:
+        """The cached document as this process just changed it (same expiry)."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries[key] = (entry[0], device)
+
+    def forget(self, deps: Deps, tenant_id: str, device_id: str) -> None:
+        self._forgotten += 1
+        self._entries.pop(_cache_key(deps, tenant_id, device_id), None)
+
+
+#: This process's device cache.
+devices_seen = DeviceCache()
+
+
+def _cache_key(deps: Deps, tenant_id: str, device_id: str) -> tuple[str, str, str]:
+    return (deps.db.db.name, tenant_id, device_id)
 
 
 # ---- stores ---------------------------------------------------------------------------------
@@ -251,6 +310,7 @@ async def login_device(
     updated = await DeviceRepository(deps.db, Scope(device["tenant_id"])).find_one_and_update(
         {"device_id": device_id}, {"$set": {"last_used_at": now, "last_ip": ip}}
     )
+    devices_seen.forget(deps, device["tenant_id"], device_id)
     await audit.append(
         deps.db,
         deps.clock,
@@ -274,11 +334,20 @@ async def authenticate_device(
 ) -> Document:
     """Per request: the device must exist, be active (or, for uploading its offline work,
     suspended) and still be on the token version the session was issued for (rotation ends every
-    older session)."""
+    older session). The device is read at most once per DEVICE_CACHE_SECONDS per process
+    (`DeviceCache`), and its last_used_at (and last_ip) written at most once a minute, or when its
+    address changes, by `_id`: a warm device's request costs no round trip here."""
     repo = DeviceRepository(deps.db, Scope(tenant_id))
-    device = await repo.find_one({"device_id": device_id})
+    ttl = deps.settings.device_cache_seconds
+    key = _cache_key(deps, tenant_id, device_id)
+    device = devices_seen.get(key) if ttl > 0 else None
     if device is None:
-        raise Unauthenticated("This session is no longer valid; log in again.")
+        version = devices_seen.version()
+        device = await repo.find_one({"device_id": device_id}, with_id=True)
+        if device is None:
+            raise Unauthenticated("This session is no longer valid; log in again.")
+        if ttl > 0:
+            devices_seen.put(key, device, ttl, version)
     denial = _status_error(device)
     if denial is not None and not (allow_suspended and device["status"] == "suspended"):
         await _audit_denied(deps, device, ip, "request")
@@ -288,9 +357,10 @@ async def authenticate_device(
     now = deps.clock.now()
     last_used = device.get("last_used_at")
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION or device.get("last_ip") != ip:
-        await repo.update_one({"device_id": device_id}, {"$set": {"last_used_at": now, "last_ip": ip}})
+        await repo.update_one({"_id": device["_id"]}, {"$set": {"last_used_at": now, "last_ip": ip}})
         device = {**device, "last_used_at": now, "last_ip": ip}
-    return device
+        devices_seen.replace(key, device)
+    return {k: v for k, v in device.items() if k != "_id"}
 
 
 # ---- device administration --------------------------------------------------------------------
@@ -327,6 +397,7 @@ async def transition_device(
     before = await repo.find_one_and_update(
         {"device_id": device_id, "status": {"$in": list(allowed_from)}}, {"$set": changes}, after=False
     )
+    devices_seen.forget(deps, principal.tenant_id, device_id)  # suspended/revoked here: at once
     if before is None:
         current = await repo.get({"device_id": device_id}, "Device")
         if current["status"] == target:
@@ -365,6 +436,7 @@ async def rotate_device_token(
         {"device_id": device_id, "status": {"$ne": "revoked"}},
         {"$set": {"device_token_hash": sha256_hex(token)}, "$inc": {"token_version": 1}},
     )
+    devices_seen.forget(deps, principal.tenant_id, device_id)
     if updated is None:
         current = await get_device(deps, scope, device_id)
         raise Conflict(f"The device is {current['status']}; its token cannot be rotated.")
@@ -408,6 +480,7 @@ async def update_device(
     if not changes:
         return before
     after = await repo.find_one_and_update({"device_id": device_id}, {"$set": changes})
+    devices_seen.forget(deps, principal.tenant_id, device_id)  # caps, zones: the next request sees them
     if after is None:
         raise NotFound("Device not found.")
     await audit.record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from boxoffice.core.db import Document
+from boxoffice.tickets.qr import qr_hash
 from boxoffice.tickets.refund_rules import effective_status
 
 TICKET_FIELDS = (
@@ -40,11 +41,17 @@ def ticket_documents(sale: Document) -> list[Document]:
     when it is uploaded). `updated_at` is the server-time change stamp gates fetch deltas by, so it
     must not lie before the write: it is the end of the lease of the attempt that writes them (the
     insert, a retry or the sweeper each claim the sale for a lease from the server's now), which is
-    never earlier than the write itself — at worst the tickets show in a minute's worth of deltas."""
+    never earlier than the write itself — at worst the tickets show in a minute's worth of deltas.
+
+    A ticket's `_id` is its ticket_id: its compare-and-set (a gate's scan) is addressed by `_id`,
+    the one write filter the embedded server serves without a scan, even by a caller that read or
+    listed the ticket without it."""
     changed_at = sale.get("lease_until") or sale["created_at"]
     return [
         {
+            "_id": planned["ticket_id"],
             **planned,
+            "qr_hash": qr_hash(planned["qr_token"]),  # what gates' allow-lists hold (offline/allowlist.py)
             "sale_id": sale["sale_id"],
             "store_id": sale["store_id"],
             "device_id": sale["device_id"],

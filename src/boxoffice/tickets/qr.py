@@ -45,6 +45,12 @@ def verify(token: str, keys: Mapping[str, bytes]) -> str:
     return ticket_id
 
 
+def qr_hash(qr_token: str) -> str:
+    """What a gate's allow-list holds for a ticket: 132 bits of SHA-256, base64url — enough to tell
+    tickets apart, useless to forge one. Stored on the ticket at issue (`qr_hash`)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(qr_token.encode()).digest()).decode()[:22]
+
+
 def new_short_code() -> str:
     return "".join(secrets.choice(CROCKFORD) for _ in range(SHORT_CODE_LENGTH))
 

@@ -6,6 +6,22 @@ two gates scan one ticket at the same instant only one update matches; the other
 ticket and decides again (and now sees the use), so a ticket never passes more often than its
 quota allows.
 
+What a scan costs, at any number of tickets (every write by `_id`, every read an indexed equality):
+an online PASS is three round trips — read the ticket (by ticket_id or short code), the use (the
+compare-and-set also takes the event's sequence and counts offline passes per device), and one
+ordered write (`RedemptionRepository.record`) of the event, the note in the store's change journal
+(tickets/changes.py; an upload notes its batch once instead) and the scan's record. A FAIL takes
+its event sequence with one `$inc` on the ticket's `_id` instead of the use. A `scan_id` adds one
+read (the replay check); without one it costs nothing. Past PASS records are read only for an
+offline PASS that finds the ticket used up or its gate at its offline cap.
+
+The order, so a retry rolls forward (nothing spans collections atomically): the use, then the
+event, the journal note and the record. A crash after the use leaves the ticket's `scans` mark:
+the gate's retry (same scan_id, or the same offline op) finds it, answers PASS again without a
+second use, and writes the event (a duplicate id, skipped), the note (twice is harmless) and the
+record. A record is never stored without its event and note, and a stored record answers every
+later retry.
+
 An offline PASS the gate granted really let someone in: it uses the ticket even where the server
 would have said no (its clock ran behind, its zone set-up differed) — the server's reason goes to
 an incident; and the earliest PASS stands whatever order the gates upload in: later standing
@@ -21,8 +37,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from boxoffice.access.principal import Principal
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
@@ -31,6 +45,7 @@ from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
 from boxoffice.events import outbox
 from boxoffice.settings import service as settings
+from boxoffice.tickets import changes
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import InvalidSignature, normalize_short_code, verify
 from boxoffice.tickets.redemption import (
@@ -45,7 +60,7 @@ from boxoffice.tickets.redemption import (
     offline_cap,
     remaining_of,
 )
-from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository, TicketRepository
+from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository, TicketRepository, Update
 
 MAX_ATTEMPTS = 50
 
@@ -145,7 +160,10 @@ async def redeem(
     """`scan_id` (or an offline op's id) makes the scan idempotent: sent again by the same device
     for the same ticket, it answers what it answered the first time and uses nothing more — a gate
     may retry a scan whose answer it lost. A scan_id already recorded for another ticket or device
-    is refused (409 E_IDEMPOTENCY_MISMATCH) before anything is looked at or used."""
+    is refused (409 E_IDEMPOTENCY_MISMATCH) before anything is looked at or used.
+
+    `ticket` is read with its `_id` (`find_ticket`); one read without it is addressed by its
+    ticket_id as `_id` (tickets are issued so) and re-read once if that misses."""
     device = principal.device
     assert device is not None
     device_id = str(device["device_id"])
@@ -203,10 +221,9 @@ async def redeem(
             "flags": list(offline.flags) if offline else [],
         },
     }
-    if ticket is not None:
-        await _emit(deps, principal.tenant_id, tickets, ticket, redemption)
+    sequence = await _sequence(tickets, ticket, verdict.result) if ticket is not None else None
     redemption, verdict, first = await _record(
-        deps, principal.tenant_id, records, tickets, ticket, redemption
+        deps, records, tickets, ticket, redemption, sequence, journal=offline is None
     )
     if ticket is not None and verdict.result == "pass":
         await _settle_displaced(deps, records, ticket, redemption, use.displaced if use else ())
@@ -235,20 +252,28 @@ async def _replay(
 
 async def _record(
     deps: Deps,
-    tenant_id: str,
     records: RedemptionRepository,
     tickets: TicketRepository,
     ticket: Document | None,
     redemption: Document,
+    sequence: int | None,
+    *,
+    journal: bool,
 ) -> tuple[Document, Verdict, bool]:
-    """Store the attempt. Already stored by this device for this ticket (a retry): what it stored
-    stands. Stored under this id by another scan (a race past `_replay`): this is a new scan, kept
-    under a new id. Returns (record, verdict, whether this call wrote it)."""
-    try:
-        await records.insert(redemption)
+    """Store the attempt, after its event and, with `journal` (an online scan: an upload notes its
+    batch's uses once, offline/sync.py), a PASS's note of its ticket in the store's change journal
+    (tickets/changes.py: gates' allow-lists learn of the use), in one ordered write. Already
+    stored by this device for this ticket (a retry): what it stored stands. Stored under this id by
+    another scan (a race past `_replay`): this is a new scan, kept under a new id. Returns (record,
+    verdict, whether this call wrote it)."""
+    used = journal and ticket is not None and redemption["result"] == "pass"
+    note = _journal_note(records, ticket) if used and ticket is not None else None
+    stored_now, noted = await records.record(redemption, _event(deps, ticket, redemption, sequence), note)
+    if not noted and ticket is not None:  # the store's first note: `changes.note` makes the journal
+        await changes.note(deps.db, records.scope.tenant_id, str(ticket["store_id"]), [ticket["ticket_id"]])
+    if stored_now:
         return redemption, _verdict_of(redemption), True
-    except DuplicateKeyError:
-        stored = await records.find_one({"redemption_id": redemption["redemption_id"]})
+    stored = await records.find_one({"redemption_id": redemption["redemption_id"]})
     if (
         stored is not None
         and stored["device_id"] == redemption["device_id"]
@@ -256,16 +281,31 @@ async def _record(
     ):
         return stored, _verdict_of(stored), False
     redemption = {**redemption, "redemption_id": new_id()}
-    if ticket is not None:
-        await _emit(deps, tenant_id, tickets, ticket, redemption)
-    await records.insert(redemption)
+    if ticket is not None and redemption["result"] == "fail":
+        sequence = await _sequence(tickets, ticket, "fail")
+    if not (await records.record(redemption, _event(deps, ticket, redemption, sequence)))[0]:
+        raise RuntimeError(f"redemption id {redemption['redemption_id']} taken twice")
     return redemption, _verdict_of(redemption), True
+
+
+def _journal_note(records: RedemptionRepository, ticket: Document) -> Update:
+    """`changes.note` for one used ticket, as a write of the scan's ordered write (the journal's own
+    update: one `$inc` and a capped `$push` on its `_id`); a journal not made yet is made by
+    `changes.note` itself (`_record`)."""
+    tenant_id = records.scope.tenant_id
+    return Update(
+        changes.GateListRepository(records.db, Scope(tenant_id)),
+        {"_id": changes._key(tenant_id, str(ticket["store_id"]))},
+        {"$inc": {"seq": 1}, "$push": {"changes": {"$each": [ticket["ticket_id"]], "$slice": -changes.KEEP}}},
+    )
 
 
 def _key(ticket: Document) -> dict[str, Any]:
     """How a ticket is addressed for a conditional write: by `_id` (a write filtered on anything
-    else scans the collection on the embedded server), by ticket_id if it was read without it."""
-    return {"_id": ticket["_id"]} if "_id" in ticket else {"ticket_id": ticket["ticket_id"]}
+    else scans the collection on the embedded server). A ticket read without it is addressed by its
+    ticket_id, which is its `_id` (tickets/issuance.py); one issued before that misses, and the
+    caller re-reads it with its `_id`."""
+    return {"_id": ticket.get("_id", ticket["ticket_id"])}
 
 
 async def _standing(records: RedemptionRepository, ticket: Document) -> list[Document]:
@@ -277,7 +317,7 @@ async def _standing(records: RedemptionRepository, ticket: Document) -> list[Doc
 async def _pass_records(records: RedemptionRepository, ticket: Document) -> list[Document]:
     """The ticket's PASS records, with their `_id` (to turn one by a compare-and-set on it)."""
     return await records.find_many(
-        {"ticket_id": ticket["ticket_id"], "result": "pass"},
+        {"ticket_id": {"$eq": ticket["ticket_id"]}, "result": "pass"},  # `$eq`: the index's prefix
         projection={"_id": 1, "redemption_id": 1, "device_id": 1, "ts": 1, "metadata": 1},
     )
 
@@ -440,21 +480,30 @@ def _pass_of(record: Document) -> Document:
     return {"device_id": record["device_id"], "at": record["ts"], "redemption_id": record["redemption_id"]}
 
 
-async def _emit(
-    deps: Deps, tenant_id: str, tickets: TicketRepository, ticket: Document, redemption: Document
-) -> None:
-    """ticket.redeemed.pass|fail, before the attempt is recorded (a retry writes the same id). A
-    PASS took its sequence in the use itself; a FAIL takes the next one now."""
-    sequence = int(ticket.get("event_seq", 1))
-    if redemption["result"] == "fail":
-        bumped = await tickets.find_one_and_update(_key(ticket), {"$inc": {"event_seq": 1}})
-        sequence = int(bumped["event_seq"]) if bumped else sequence
+async def _sequence(tickets: TicketRepository, ticket: Document, result: str) -> int:
+    """The event's place in the ticket's sequence: a PASS took it in the use itself (the ticket as
+    the use left it); a FAIL takes the next one now, by `_id`."""
+    if result == "pass":
+        return int(ticket.get("event_seq", 1))
+    bumped = await tickets.find_one_and_update(_key(ticket), {"$inc": {"event_seq": 1}})
+    if bumped is None and "_id" not in ticket:  # issued before tickets took their id as `_id`
+        fresh = await tickets.find_one({"ticket_id": ticket["ticket_id"]}, {"_id": 1})
+        if fresh is not None:
+            bumped = await tickets.find_one_and_update({"_id": fresh["_id"]}, {"$inc": {"event_seq": 1}})
+    return int(bumped["event_seq"]) if bumped else int(ticket.get("event_seq", 1))
+
+
+def _event(
+    deps: Deps, ticket: Document | None, redemption: Document, sequence: int | None
+) -> Document | None:
+    """ticket.redeemed.pass|fail, under an id derived from the scan's (a retry writes the same one);
+    a scan of no ticket (a forged QR, an unknown code) has none."""
+    if ticket is None or sequence is None:
+        return None
     shown = {
         k: redemption[k] for k in ("redemption_id", "device_id", "ts", "result", "reason", "remaining_after")
     }
-    await outbox.emit_one(
-        deps.db,
-        tenant_id,
+    return outbox.event(
         event_id=f"{redemption['redemption_id']}.redeemed",
         type=f"ticket.redeemed.{redemption['result']}",
         store_id=redemption["store_id"],

@@ -17,7 +17,7 @@ from boxoffice.core.errors import Conflict
 from boxoffice.core.ids import new_id
 from boxoffice.core.pagination import Cursor, Limit, page_filter, page_of
 from boxoffice.core.schemas import Page
-from boxoffice.events.outbox import EventType
+from boxoffice.events.outbox import EventType, wake_workers
 from boxoffice.webhooks import service
 from boxoffice.webhooks.repository import AttemptRepository, DeliveryRepository, WebhookRepository
 from boxoffice.webhooks.schemas import (
@@ -215,5 +215,6 @@ async def redeliver(request: Request, deps: AppDeps, delivery_id: str, principal
         {"delivery_id": delivery_id, "status": delivery["status"]},
         {"$set": {"status": "pending", "round_failures": 0, "next_attempt_at": now}},
     )
+    wake_workers()  # this process's worker, if it holds the lease, sends it now
     await audit.record(deps, principal, "webhook.redelivered", {"delivery_id": delivery_id})
     return ok(request, await _detail(deps, principal, delivery_id))

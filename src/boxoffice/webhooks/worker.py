@@ -1,25 +1,30 @@
-"""The delivery worker, inside every API process: fan events out to the endpoints that want them,
-then POST the deliveries that are due. Safe with N replicas: an event is fanned out under unique
-delivery ids, and each attempt is claimed by a compare-and-set on the delivery's attempt count and
-lease before it is sent, so no two workers send the same attempt.
+"""The delivery worker: fan events out to the endpoints that want them, then POST the deliveries
+that are due. Every API process has one, but only the replica holding the `webhook_worker` lease
+runs it (core/background.py): it backs off while there is nothing to do, is woken by this process's
+emits, and sleeps until the next retry it knows of. Its reads are equalities on indexed pending
+markers (webhooks/repository.py); it never scans.
+
+Safe should two workers overlap (a lease that lapsed mid-pass): an event is fanned out under unique
+delivery ids, and each attempt is claimed by a compare-and-set on the delivery's `_id`, attempt
+count and lease before it is sent, so no two workers send the same attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError
 
 from boxoffice.alerts import service as alerts
 from boxoffice.audit import service as audit
+from boxoffice.core.background import Pass
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
@@ -28,27 +33,27 @@ from boxoffice.core.logging import get_logger
 from boxoffice.core.metrics import Metrics
 from boxoffice.core.repository import Scope
 from boxoffice.core.sealing import Unsealable
-from boxoffice.events.outbox import EventRepository
 from boxoffice.settings import service as settings_service
 from boxoffice.webhooks import rules
 from boxoffice.webhooks.repository import (
     AttemptRepository,
     DeliveryRepository,
     WebhookRepository,
-    due_deliveries_unscoped,
-    events_to_fan_out_unscoped,
-    queue_depth_unscoped,
+    mark_fanned_out_unscoped,
+    pending_deliveries_unscoped,
+    pending_delivery_count_unscoped,
+    pending_events_unscoped,
 )
 from boxoffice.webhooks.service import signing_secrets
+from boxoffice.webhooks.transport import BLOCKED, BlockedAddress
 
+#: A claimed delivery is this worker's to send for this long (a send waits at most TIMEOUT_SECONDS).
 LEASE = timedelta(seconds=30)
-
-
-class _Refused(Exception):
-    """The URL may not be called; no request is made."""
-
-
 TIMEOUT_SECONDS = 10.0
+#: The background loop: idle passes 1, 2, 4 … 30 s apart; a pass that did work is followed soon.
+FIRST_IDLE_SECONDS = 1.0
+MOST_IDLE_SECONDS = 30.0
+BUSY_PAUSE_SECONDS = 0.2
 PAUSED_RETRY = timedelta(minutes=5)
 SNIPPET = 500
 log = get_logger(__name__)
@@ -105,8 +110,20 @@ def event_body(event: Document, tenant_id: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One pass: events fanned out, deliveries claimed and sent, and when the earliest delivery
+    still waiting falls due (None: none waits)."""
+
+    fanned_out: int
+    claimed: int
+    sent: int
+    next_due: datetime | None
+
+
 class Worker:
-    """One per API process. `run_once` is one pass; tests drive it with their own clock."""
+    """One per API process. `run_once` is one pass; tests drive it with their own clock. The
+    background loop calls `background_pass` under the lease."""
 
     def __init__(
         self,
@@ -123,23 +140,36 @@ class Worker:
         self.rng = random.Random(seed)
 
     async def run_once(self, limit: int = 100) -> int:
+        """One pass; the number of deliveries sent."""
+        return (await self.run_pass(limit)).sent
+
+    async def run_pass(self, limit: int = 100) -> Outcome:
         flags = FeatureFlags(self.deps)
-        await self.fan_out(limit, flags)
-        sent = await self.deliver_due(limit, flags)
+        fanned_out = await self.fan_out(limit, flags)
+        claimed, sent, next_due, seen = await self._deliver_due(limit, flags)
         if self.metrics is not None:
-            self.metrics.webhook_queue_depth.set(await queue_depth_unscoped(self.deps.db))
-        return sent
+            depth = seen if seen < limit else await pending_delivery_count_unscoped(self.deps.db)
+            self.metrics.webhook_queue_depth.set(depth)
+        return Outcome(fanned_out, claimed, sent, next_due)
+
+    async def background_pass(self) -> Pass:
+        outcome = await self.run_pass()
+        due_in = None
+        if outcome.next_due is not None:
+            due_in = (outcome.next_due - self.deps.clock.now()).total_seconds()
+        return Pass(busy=bool(outcome.fanned_out or outcome.claimed), due_in=due_in)
 
     async def fan_out(self, limit: int, flags: FeatureFlags | None = None) -> int:
-        """A delivery per (event, wanting endpoint); each event is claimed for a while first.
-        Events of a store with `features.webhooks` off get no deliveries: they stay in the outbox,
-        marked done (dropped, not held: turning the feature on later sends only later events)."""
+        """A delivery per (event, wanting endpoint), then every event read is marked done, once, by
+        `_id` (a second worker doing the same is harmless: delivery ids are unique). Events no
+        endpoint wants, or of a store with `features.webhooks` off, get no deliveries: they stay in
+        the outbox, marked done (dropped, not held: turning the feature on later sends only later
+        events)."""
         flags = flags or FeatureFlags(self.deps)
         now = self.deps.clock.now()
-        done = 0
         hooks_by_tenant: dict[str, list[Document]] = {}
-        unwanted: dict[str, list[str]] = {}  # per tenant: events no endpoint wants, or feature off
-        for event in await events_to_fan_out_unscoped(self.deps.db, now, limit):
+        done: list[Any] = []  # `_id`s of the events handled, wanted or not
+        for event in await pending_events_unscoped(self.deps.db, limit):
             tenant_id = event["tenant_id"]
             if tenant_id not in hooks_by_tenant:
                 hooks_by_tenant[tenant_id] = await WebhookRepository(
@@ -148,14 +178,7 @@ class Worker:
             if not any(
                 event["type"] in hook["events"] for hook in hooks_by_tenant[tenant_id]
             ) or not await flags.webhooks_on(tenant_id, event.get("store_id")):
-                unwanted.setdefault(tenant_id, []).append(event["event_id"])
-                continue
-            events = EventRepository(self.deps.db, Scope(tenant_id))
-            claimed = await events.find_one_and_update(
-                {"event_id": event["event_id"], "fanned_out": False, "lease_until": event["lease_until"]},
-                {"$set": {"lease_until": now + LEASE}},
-            )
-            if claimed is None:
+                done.append(event["_id"])
                 continue
             body = event_body(event, tenant_id)
             deliveries = [
@@ -182,25 +205,31 @@ class Worker:
                 except BulkWriteError as exc:
                     if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
                         raise
-            await events.update_one({"event_id": event["event_id"]}, {"$set": {"fanned_out": True}})
-            done += 1
-        for tenant_id, event_ids in unwanted.items():  # one write, however many
-            await EventRepository(self.deps.db, Scope(tenant_id)).update_many(
-                {"event_id": {"$in": event_ids}, "fanned_out": False}, {"$set": {"fanned_out": True}}
-            )
-            done += len(event_ids)
-        return done
+            done.append(event["_id"])
+        await mark_fanned_out_unscoped(self.deps.db, done)
+        return len(done)
 
     async def deliver_due(self, limit: int, flags: FeatureFlags | None = None) -> int:
+        """Send the deliveries that are due; the number delivered."""
+        return (await self._deliver_due(limit, flags))[1]
+
+    async def _deliver_due(
+        self, limit: int, flags: FeatureFlags | None = None
+    ) -> tuple[int, int, datetime | None, int]:
+        """Claimed, delivered, when the earliest one still waiting falls due, pending ones read."""
         flags = flags or FeatureFlags(self.deps)
         now = self.deps.clock.now()
         claimed: list[Document] = []
-        for delivery in await due_deliveries_unscoped(self.deps.db, now, limit):
-            if delivery["lease_until"] > now:
-                continue  # another worker is sending it
+        next_due: datetime | None = None
+        pending = await pending_deliveries_unscoped(self.deps.db, limit)
+        for delivery in pending:
+            due = max(delivery.get("next_attempt_at") or now, delivery["lease_until"])
+            if due > now:  # a retry not yet due, or another worker is sending it
+                next_due = due if next_due is None else min(next_due, due)
+                continue
             mine = await DeliveryRepository(self.deps.db, Scope(delivery["tenant_id"])).find_one_and_update(
                 {
-                    "delivery_id": delivery["delivery_id"],
+                    "_id": delivery["_id"],
                     "status": "pending",
                     "attempts": delivery["attempts"],
                     "lease_until": delivery["lease_until"],
@@ -226,7 +255,7 @@ class Worker:
                 return await self.attempt(delivery, hooks.get(delivery["webhook_id"]))
 
         results = await asyncio.gather(*(send(d) for d in claimed))
-        return sum(1 for sent in results if sent)
+        return len(claimed), sum(1 for sent in results if sent), next_due, len(pending)
 
     async def post(self, webhook: Document, body: str, event_id: str, event_type: str) -> dict[str, Any]:
         """One signed POST: status code, latency, a snippet of the answer, or the error.
@@ -254,17 +283,15 @@ class Worker:
         started = time.perf_counter()
         status_code: int | None = None
         snippet: str | None = None
-        error: str | None = await self._refused_address(webhook["url"])
-        try:
-            if error is not None:
-                raise _Refused(error)
+        error: str | None = None
+        try:  # outside development the client's transport refuses non-public addresses (transport.py)
             response = await self.http.post(
                 webhook["url"], content=payload, headers=headers, timeout=self.timeout
             )
             status_code = response.status_code
             snippet = response.text[:SNIPPET]
-        except _Refused:
-            pass
+        except BlockedAddress:
+            error = BLOCKED
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:SNIPPET] or type(exc).__name__
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -277,22 +304,6 @@ class Worker:
             "error": error,
             "permanent": False,
         }
-
-    async def _refused_address(self, url: str) -> str | None:
-        """Outside development, never POST into our own network (the database, the metadata
-        service, the admin): a webhook URL must resolve to public addresses only."""
-        if self.deps.settings.environment == "development":
-            return None
-        host = urlsplit(url).hostname or ""
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except OSError as exc:
-            return f"Cannot resolve {host}: {exc}"
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                return f"{host} resolves to a private address ({address}); webhooks go to public hosts only"
-        return None
 
     async def _webhooks_of(self, deliveries: list[Document]) -> dict[str, Document]:
         """The endpoints of a pass's deliveries: one read per tenant, not one per delivery."""
@@ -449,15 +460,3 @@ async def raise_failing_alert(
         detail=detail,
         links=links,
     )
-
-
-async def run_forever(worker: Worker, every_seconds: float = 2.0) -> None:
-    """A pass every few seconds, the first after a pause (start-up checks the database first)."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await worker.run_once()
-        except PyMongoError as exc:  # database away: try again next pass
-            log.warning("webhook_worker_waiting_for_database", reason=type(exc).__name__)
-        except Exception:  # the loop outlives a bad pass (a broken endpoint, an odd event)
-            log.exception("webhook_worker_failed")

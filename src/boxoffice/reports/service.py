@@ -1,0 +1,447 @@
+"""Report reading: summaries of the chosen stores and local days → rows and a totals row.
+
+Reads only summary documents (and, for the shifts report, the shifts they name, by id): never raw
+records, never aggregation. Grouping and filtering by dimension happen here, on the few documents
+a range of days holds; an unfiltered report by day, store (or hour and reason, for throughput) reads
+the one-per-day rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from boxoffice.access.principal import Principal
+from boxoffice.core.db import Document
+from boxoffice.core.deps import Deps
+from boxoffice.core.errors import ValidationFailed
+from boxoffice.reports import summaries as rules
+from boxoffice.reports.repository import SummaryRepository
+from boxoffice.sales.repository import ShiftRepository
+from boxoffice.tenancy.repository import StoreRepository
+
+PERMISSION = "reports_view"
+#: The longest range one report reads (a year and a leap day, and then some).
+MAX_DAYS = 400
+#: A filter's query name → the summary field it compares.
+FILTERS = {
+    "store_id": "store_id",
+    "device_id": "device_id",
+    "employee_id": "employee_id",
+    "approver_id": "approver_id",
+    "package_id": "package_id",
+    "zone": "zone",
+    "payment_type": "payment_type",
+    "reason": "reason",
+}
+#: A `group_by` value → the summary field it groups on.
+GROUP_FIELDS = {
+    "day": "day",
+    "store": "store_id",
+    "device": "device_id",
+    "employee": "employee_id",
+    "approver": "approver_id",
+    "package": "package_id",
+    "zone": "zone",
+    "payment_type": "payment_type",
+    "reason": "reason",
+    "shift": "shift_id",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    first_day: date
+    last_day: date
+    group_by: str
+    filters: Mapping[str, str]  # query name → value (only those given)
+
+    @property
+    def days(self) -> list[str]:
+        return rules.days_between(self.first_day, self.last_day)
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    group_bys: tuple[str, ...]
+    filters: tuple[str, ...]
+    default_group: str = "day"
+
+
+REPORTS: dict[str, Report] = {
+    "sales": Report(
+        "sales",
+        ("day", "store", "device", "employee", "payment_type", "package"),
+        ("store_id", "device_id", "employee_id", "payment_type", "package_id"),
+    ),
+    "shifts": Report(
+        "shifts",
+        ("shift", "day", "store", "device", "employee"),
+        ("store_id", "device_id", "employee_id"),
+        "shift",
+    ),
+    "tickets": Report("tickets", ("day", "store", "package", "zone"), ("store_id", "package_id", "zone")),
+    "refunds": Report(
+        "refunds",
+        ("day", "store", "device", "employee", "approver", "reason", "payment_type"),
+        ("store_id", "device_id", "employee_id", "approver_id", "reason", "payment_type"),
+    ),
+    "reprints": Report(
+        "reprints",
+        ("day", "store", "device", "employee", "approver", "reason"),
+        ("store_id", "device_id", "employee_id", "approver_id", "reason"),
+    ),
+    "throughput": Report(
+        "throughput", ("day", "hour", "store", "device", "zone", "reason"), ("store_id", "device_id", "zone")
+    ),
+}
+
+
+def _bad(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details=[{"loc": ["query", name], "msg": message}])
+
+
+def parse_query(
+    report: Report, today: date, from_: str | None, to: str | None, group_by: str | None, **given: str | None
+) -> Query:
+    """Days are the store's local days, both ends included; the default is the last 7 days."""
+    try:
+        last = date.fromisoformat(to) if to else today
+        first = date.fromisoformat(from_) if from_ else last - timedelta(days=6)
+    except ValueError as exc:
+        raise _bad("from" if from_ else "to", "Days are YYYY-MM-DD.") from exc
+    if first > last:
+        raise _bad("from", "from is after to.")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise _bad("from", f"A report covers at most {MAX_DAYS} days.")
+    group = group_by or report.default_group
+    if group not in report.group_bys:
+        raise _bad("group_by", f"The {report.name} report groups by {', '.join(report.group_bys)}.")
+    filters = {name: value for name, value in given.items() if value is not None}
+    unknown = sorted(set(filters) - set(report.filters))
+    if unknown:
+        raise _bad(unknown[0], f"The {report.name} report does not filter by {', '.join(unknown)}.")
+    return Query(first, last, group, filters)
+
+
+class Reader:
+    """Reads one report for one caller: the stores they may report on, the days asked for."""
+
+    def __init__(self, deps: Deps, principal: Principal) -> None:
+        self.deps = deps
+        self.scope = principal.scope_with(PERMISSION)
+        self.summaries = SummaryRepository(deps.db, self.scope)
+        self._stores: dict[str, str] | None = None
+
+    async def stores(self) -> dict[str, str]:
+        """The caller's stores and their time zones."""
+        if self._stores is None:
+            found = await StoreRepository(self.deps.db, self.scope).find_many(
+                projection={"_id": 0, "store_id": 1, "tz": 1}
+            )
+            self._stores = {str(s["store_id"]): str(s.get("tz") or self.deps.settings.tz) for s in found}
+        return self._stores
+
+    async def today(self) -> date:
+        stores = await self.stores()
+        tz = next(iter(stores.values()), self.deps.settings.tz)
+        return date.fromisoformat(rules.local_day(self.deps.clock.now(), tz))
+
+    async def docs(self, family: str, query: Query, *, rollup: bool) -> list[Document]:
+        """The summaries a query reads: by day when it groups by day, else the whole months inside
+        the range from month documents and the days at its ends from day documents."""
+        stores = await self.stores()
+        chosen = [query.filters["store_id"]] if "store_id" in query.filters else sorted(stores)
+        chosen = [s for s in chosen if s in stores]
+        first, last = query.first_day.isoformat(), query.last_day.isoformat()
+        if query.group_by == "day" or family not in rules.MONTH_FAMILIES:
+            spans, months = [(first, last)], None
+        else:
+            spans, months = rules.split_range(query.first_day, query.last_day)
+        found: list[Document] = []
+        for low, high in spans:
+            found += await self.summaries.in_periods(family, chosen, low, high, rollup=rollup)
+        if months is not None:
+            found += await self.summaries.in_periods(family, chosen, months[0], months[1], rollup=rollup)
+        wanted = {FILTERS[name]: value for name, value in query.filters.items() if name != "store_id"}
+        return [d for d in found if all(str(d.get(f, "")) == v for f, v in wanted.items())]
+
+
+# ---- folding documents into rows ----------------------------------------------------------------
+
+Sums = dict[str, int]
+
+
+def _add(into: Sums, doc: Mapping[str, Any], fields: Iterable[str]) -> None:
+    for name in fields:
+        into[name] = into.get(name, 0) + int(doc.get(name) or 0)
+
+
+def _grouped(
+    docs: Iterable[Document], key: Callable[[Document], str], fields: tuple[str, ...]
+) -> dict[str, Sums]:
+    groups: dict[str, Sums] = {}
+    for doc in docs:
+        _add(groups.setdefault(key(doc), {}), doc, fields)
+    return groups
+
+
+def _rows(
+    groups: dict[str, Sums], derive: Callable[[Sums], dict[str, Any]], *, all_keys: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    keys = sorted(set(groups) | set(all_keys))
+    return [{"group": key, **derive(groups.get(key, {}))} for key in keys]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _key(group_by: str) -> Callable[[Document], str]:
+    field = GROUP_FIELDS[group_by]
+    return lambda doc: str(doc.get(field) or "")
+
+
+def _answer(
+    name: str,
+    query: Query,
+    docs: list[Document],
+    fields: tuple[str, ...],
+    derive: Callable[[Sums], dict[str, Any]],
+) -> dict[str, Any]:
+    groups = _grouped(docs, _key(query.group_by), fields)
+    totals: Sums = {}
+    for doc in docs:
+        _add(totals, doc, fields)
+    return {
+        **_frame(name, query),
+        "rows": _rows(groups, derive, all_keys=query.days if query.group_by == "day" else ()),
+        "totals": derive(totals),
+    }
+
+
+def _frame(name: str, query: Query) -> dict[str, Any]:
+    return {
+        "report": name,
+        "from_day": query.first_day.isoformat(),
+        "to_day": query.last_day.isoformat(),
+        "group_by": query.group_by,
+        "filters": dict(query.filters),
+    }
+
+
+# ---- the reports --------------------------------------------------------------------------------
+
+SALES_FIELDS = (
+    "count",
+    "gross",
+    "discounts",
+    "net",
+    "taxes",
+    "total",
+    "fees",
+    "taken",
+    "refund_count",
+    "refunds",
+)
+
+
+def _sales_row(s: Sums) -> dict[str, Any]:
+    row: dict[str, Any] = {name: s.get(name, 0) for name in SALES_FIELDS}
+    row["net_after_refunds"] = row["net"] - row["refunds"]
+    row["taken_after_refunds"] = row["taken"] - row["refunds"]
+    return row
+
+
+async def sales(reader: Reader, query: Query) -> dict[str, Any]:
+    """Count, gross, discounts, net, taxes, total, payment fees, what was taken, refunds, net and
+    taken after refunds. By package (a filter or grouping) it reads the sale lines: a sale holding
+    two packages counts once in each."""
+    by_package = query.group_by == "package" or "package_id" in query.filters
+    dims_filtered = bool(set(query.filters) - {"store_id"})
+    rollup = not by_package and not dims_filtered and query.group_by in ("day", "store")
+    docs = await reader.docs("sales_pkg" if by_package else "sales", query, rollup=rollup)
+    return _answer("sales", query, docs, SALES_FIELDS, _sales_row)
+
+
+REFUND_FIELDS = ("count", "tickets", "amount")
+
+
+async def refunds(reader: Reader, query: Query) -> dict[str, Any]:
+    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store")
+    docs = await reader.docs("refunds", query, rollup=rollup)
+    return _answer("refunds", query, docs, REFUND_FIELDS, lambda s: {n: s.get(n, 0) for n in REFUND_FIELDS})
+
+
+async def reprints(reader: Reader, query: Query) -> dict[str, Any]:
+    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store")
+    docs = await reader.docs("reprints", query, rollup=rollup)
+    return _answer("reprints", query, docs, ("count",), lambda s: {"count": s.get("count", 0)})
+
+
+def _throughput_row(s: Sums) -> dict[str, Any]:
+    scans, passes = s.get("scans", 0), s.get("passes", 0)
+    return {"scans": scans, "passes": passes, "fails": scans - passes, "pass_rate": _rate(passes, scans)}
+
+
+def _failure_fields(docs: Iterable[Document]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for doc in docs:
+        for name, value in doc.items():
+            if name.startswith("fr_"):
+                found[name[3:]] = found.get(name[3:], 0) + int(value or 0)
+    return found
+
+
+async def throughput(reader: Reader, query: Query) -> dict[str, Any]:
+    """Scans, PASS and FAIL, the pass rate; by hour of the day (every hour listed), by failure
+    reason (failures only), per gate and zone; and the period's top failure reasons."""
+    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store", "hour", "reason")
+    docs = await reader.docs("throughput", query, rollup=rollup)
+    totals: Sums = {}
+    for doc in docs:
+        _add(totals, doc, ("scans", "passes"))
+    failures = _failure_fields(docs)
+    if query.group_by == "hour":
+        groups = {h: {"scans": 0, "passes": 0} for h in rules.HOURS}
+        for doc in docs:
+            for hour in rules.HOURS:
+                groups[hour]["scans"] += int(doc.get(f"h{hour}_scans") or 0)
+                groups[hour]["passes"] += int(doc.get(f"h{hour}_passes") or 0)
+        rows = _rows(groups, _throughput_row)
+    elif query.group_by == "reason":
+        rows = _rows({r: {"scans": n, "passes": 0} for r, n in failures.items()}, _throughput_row)
+    else:
+        groups = _grouped(docs, _key(query.group_by), ("scans", "passes"))
+        rows = _rows(groups, _throughput_row, all_keys=query.days if query.group_by == "day" else ())
+    top = sorted(failures.items(), key=lambda item: (-item[1], item[0]))[:5]
+    return {
+        **_frame("throughput", query),
+        "rows": rows,
+        "totals": _throughput_row(totals),
+        "top_failure_reasons": [{"reason": r, "count": n} for r, n in top if n],
+    }
+
+
+TICKET_FIELDS = ("issued", "redeemed", "uses", "refunded", "refunded_unused", "expired_unused", "value")
+
+
+def _tickets_row(s: Sums) -> dict[str, Any]:
+    return {
+        "issued": s.get("issued", 0),
+        "redeemed": s.get("redeemed", 0),
+        "redemption_rate": _rate(s.get("redeemed", 0), s.get("issued", 0)),
+        "uses": s.get("uses", 0),
+        "refunded": s.get("refunded", 0),
+        "expired_unused": s.get("expired_unused", 0),
+        "value": s.get("value", 0),
+    }
+
+
+def _zone_row(s: Sums) -> dict[str, Any]:
+    return {
+        "issued": None,
+        "redeemed": None,
+        "redemption_rate": None,
+        "uses": s.get("uses", 0),
+        "refunded": None,
+        "expired_unused": None,
+        "value": None,
+    }
+
+
+async def tickets(reader: Reader, query: Query) -> dict[str, Any]:
+    """Tickets by the day they were sold (and store, package): issued, redeemed at least once, the
+    rate, uses consumed (PASS scans, whenever made), refunded, and expired unused (their last valid
+    day is past, never used, not refunded unused). By zone (a filter or grouping) only uses can be
+    told: they are read from the scans, by the day of the scan."""
+    if query.group_by == "zone" or "zone" in query.filters:
+        docs = await reader.docs("ticket_zones", query, rollup=False)
+        return _answer("tickets", query, docs, ("uses",), _zone_row)
+    docs = await reader.docs("tickets", query, rollup=False)
+    stores = await reader.stores()
+    now = reader.deps.clock.now()
+    today = {store: rules.local_day(now, tz) for store, tz in stores.items()}
+    counted = [
+        {**doc, "expired_unused": rules.expired_unused(doc, today.get(str(doc["store_id"]), ""))}
+        for doc in docs
+    ]
+    return _answer("tickets", query, counted, TICKET_FIELDS, _tickets_row)
+
+
+SHIFT_FIELDS = (
+    "shifts",
+    "cash_open",
+    "cash_sales",
+    "cash_refunds",
+    "pay_ins",
+    "pay_outs",
+    "cash_expected",
+    "cash_counted",
+    "cash_diff",
+    "reprints",
+    "sales_count",
+    "sales_total",
+    "refunds_total",
+)
+
+
+def _shift_figures(summary: Document, shift: Document | None) -> dict[str, Any]:
+    """A closed shift's figures as it stands (a corrected count included) and its reprints."""
+    shift = shift or {}
+    totals = shift.get("totals") or {}
+    return {
+        "shifts": 1,
+        "cash_open": int(shift.get("cash_open") or 0),
+        "cash_sales": int(totals.get("cash_sales") or 0),
+        "cash_refunds": int(totals.get("cash_refunds") or 0),
+        "pay_ins": int(totals.get("pay_ins") or 0),
+        "pay_outs": int(totals.get("pay_outs") or 0),
+        "cash_expected": int(shift.get("cash_expected") or 0),
+        "cash_counted": int(shift.get("cash_counted") or 0),
+        "cash_diff": int(shift.get("cash_diff") or 0),
+        "reprints": int(summary.get("reprints") or 0),
+        "sales_count": int(totals.get("sales_count") or 0),
+        "sales_total": int(totals.get("sales_total") or 0),
+        "refunds_total": int(totals.get("refunds_total") or 0),
+    }
+
+
+async def shifts(reader: Reader, query: Query) -> dict[str, Any]:
+    """Closed shifts (by the day they opened): float, cash sales and refunds, pay-ins and -outs,
+    expected, counted, the difference, reprints; one row per shift unless grouped otherwise."""
+    docs = [d for d in await reader.docs("shifts", query, rollup=False) if int(d.get("closes") or 0) > 0]
+    ids = [str(d["shift_id"]) for d in docs]
+    repo = ShiftRepository(reader.deps.db, reader.scope)
+    found = {}
+    for shift_id in ids:  # each an equality on the unique shift_id
+        shift = await repo.find_one({"shift_id": shift_id})
+        if shift is not None:
+            found[shift_id] = shift
+    figured = [{**d, **_shift_figures(d, found.get(str(d["shift_id"])))} for d in docs]
+    answer = _answer("shifts", query, figured, SHIFT_FIELDS, lambda s: {n: s.get(n, 0) for n in SHIFT_FIELDS})
+    if query.group_by == "shift":
+        by_id = {str(d["shift_id"]): d for d in docs}
+        for row in answer["rows"]:
+            summary, shift = by_id[row["group"]], found.get(row["group"], {})
+            row.update(
+                device_id=summary.get("device_id"),
+                opened_by=summary.get("employee_id"),
+                closed_by=summary.get("closed_by"),
+                open_at=shift.get("open_at"),
+                close_at=shift.get("close_at"),
+            )
+    return answer
+
+
+READERS: dict[str, Callable[[Reader, Query], Any]] = {
+    "sales": sales,
+    "shifts": shifts,
+    "tickets": tickets,
+    "refunds": refunds,
+    "reprints": reprints,
+    "throughput": throughput,
+}
