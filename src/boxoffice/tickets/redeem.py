@@ -293,11 +293,8 @@ def _journal_note(records: RedemptionRepository, ticket: Document) -> Update:
     update: one `$inc` and a capped `$push` on its `_id`); a journal not made yet is made by
     `changes.note` itself (`_record`)."""
     tenant_id = records.scope.tenant_id
-    return Update(
-        changes.GateListRepository(records.db, Scope(tenant_id)),
-        {"_id": changes._key(tenant_id, str(ticket["store_id"]))},
-        {"$inc": {"seq": 1}, "$push": {"changes": {"$each": [ticket["ticket_id"]], "$slice": -changes.KEEP}}},
-    )
+    key, change = changes.note_write(tenant_id, str(ticket["store_id"]), [str(ticket["ticket_id"])])
+    return Update(changes.GateListRepository(records.db, Scope(tenant_id)), key, change)
 
 
 def _key(ticket: Document) -> dict[str, Any]:
