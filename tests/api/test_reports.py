@@ -23,7 +23,6 @@ from boxoffice.reports.rebuild import rebuild_tenant
 from boxoffice.reports.repository import StateRepository, SummaryRepository
 from boxoffice.sales import service as sales_service
 from boxoffice.sales.schemas import SaleCreate
-from boxoffice.tickets import keys
 from tests.factories.identity import (
     PairedDevice,
     TenantWorld,
@@ -36,7 +35,16 @@ from tests.factories.identity import (
     pair_device,
     pin_login,
 )
-from tests.factories.sales import Till, approval, cashier_principal, open_till, refund, reprint, sell
+from tests.factories.sales import (
+    Till,
+    approval,
+    cashier_principal,
+    open_till,
+    pending_sale,
+    refund,
+    reprint,
+    sell,
+)
 from tests.helpers import error_code
 
 SUPERVISOR_PIN = "9999"
@@ -420,9 +428,7 @@ async def test_retries_replays_the_sweeper_and_a_crashed_projector_count_once(
         {"lines": [{"package_id": till.ids["single"], "qty": 1}], "payment_method": "card"}
     )
     principal = await cashier_principal(deps, till)
-    await sales_service.begin_sale(
-        deps, principal, "sale-died", body, await keys.load(deps.db, deps.settings)
-    )
+    await pending_sale(deps, principal, "sale-died", body)
     await projection.project_all(deps)
     pending = await report(client, world, "sales", **{"from": TODAY, "to": TODAY})
     assert pending["totals"]["count"] == 2  # a pending sale never counts

@@ -19,7 +19,7 @@ from boxoffice.tickets import keys
 from boxoffice.tickets.qr import verify
 from boxoffice.tickets.repository import TicketRepository
 from tests.factories.identity import TenantWorld, bearer, data, device_login, make_tenant, pin_login
-from tests.factories.sales import Till, cashier_principal, open_till, sell
+from tests.factories.sales import Till, cashier_principal, open_till, pending_sale, sell
 from tests.helpers import error_code
 
 
@@ -94,9 +94,7 @@ async def test_a_crash_between_sale_and_tickets_is_finished_by_the_retry(
         {"lines": [{"package_id": till.ids["single"], "qty": 4}], "payment_method": "qr"}
     )
     principal = await cashier_principal(deps, till)
-    ring = await keys.load(deps.db, deps.settings)
-    sale, is_new = await service.begin_sale(deps, principal, "key-0004", body, ring)
-    assert is_new
+    sale = await pending_sale(deps, principal, "key-0004", body)
     # The process dies after writing one ticket of four.
     await TicketRepository(deps.db, Scope(world.tenant_id)).insert_many(
         [{**sale["ticket_plan"][0], "sale_id": sale["sale_id"], "store_id": sale["store_id"]}]
@@ -179,9 +177,7 @@ async def test_the_sweeper_finishes_a_sale_whose_requester_died(
         {"lines": [{"package_id": till.ids["two_hour"], "qty": 2}], "payment_method": "card"}
     )
     principal = await cashier_principal(deps, till)
-    sale, _ = await service.begin_sale(
-        deps, principal, "key-sweep-1", body, await keys.load(deps.db, deps.settings)
-    )
+    sale = await pending_sale(deps, principal, "key-sweep-1", body)
     assert await service.sweep_stale_sales(deps) == 0  # its lease still runs
     clock.advance(timedelta(seconds=31))
     assert await service.sweep_stale_sales(deps) == 1
@@ -203,9 +199,7 @@ async def test_a_short_code_taken_by_another_ticket_is_drawn_again(
         {"lines": [{"package_id": till.ids["single"], "qty": 2}], "payment_method": "card"}
     )
     principal = await cashier_principal(deps, till)
-    sale, _ = await service.begin_sale(
-        deps, principal, "key-collide-1", body, await keys.load(deps.db, deps.settings)
-    )
+    sale = await pending_sale(deps, principal, "key-collide-1", body)
     taken = sale["ticket_plan"][0]["short_code"]
     # Another sale's ticket already holds that code.
     await TicketRepository(deps.db, Scope(world.tenant_id)).insert_many(

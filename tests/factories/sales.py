@@ -10,7 +10,12 @@ import httpx
 from boxoffice.access.dependencies import principal_from_claims
 from boxoffice.access.principal import Principal
 from boxoffice.core.deps import Deps
+from boxoffice.core.repository import Scope
 from boxoffice.core.security import decode_access_token
+from boxoffice.sales import service as sales_service
+from boxoffice.sales.repository import SaleRepository
+from boxoffice.sales.schemas import SaleCreate
+from boxoffice.tickets import keys
 from tests.factories.catalog import demo_catalog
 from tests.factories.identity import (
     PairedDevice,
@@ -107,3 +112,15 @@ async def cashier_principal(deps: Deps, till: Till) -> Principal:
     (for driving a service step by step, as a crash would leave it)."""
     claims = decode_access_token(deps.settings.jwt_secret, till.cashier, now=deps.clock.now())
     return await principal_from_claims(deps, claims, "127.0.0.1")
+
+
+async def pending_sale(deps: Deps, principal: Principal, key: str, body: SaleCreate) -> dict[str, Any]:
+    """A sale whose requester died right after its first write reached the database: stored
+    pending, holding its lease, with none of its tickets (a retry or the sweeper finishes it)."""
+    sale, is_new = await sales_service.begin_sale(
+        deps, principal, key, body, await keys.load(deps.db, deps.settings)
+    )
+    assert is_new
+    store = frozenset({str(sale["store_id"])})
+    await SaleRepository(deps.db, Scope(principal.tenant_id, store)).insert(sale)
+    return sale

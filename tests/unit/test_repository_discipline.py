@@ -11,6 +11,7 @@ ALLOWED = {
     "core/ratelimit.py",  # its own collection, keyed by subject rather than tenant
     "core/lease.py",  # its own collection: one lease per background loop, no tenant
     "core/retention.py",  # deletes expired rows of every tenant, by `_id`
+    "core/writes.py",  # ordered writes of documents and filters their repositories scoped
 }
 #: `db[...]`, `.db[...]`, `.collection.` and `get_collection(` are the ways into a collection.
 RAW_ACCESS = re.compile(r"(\bdb\[|\.db\[|\.collection\.|get_collection\()")

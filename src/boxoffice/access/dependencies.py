@@ -21,7 +21,7 @@ from boxoffice.core.errors import DeviceSuspended, PermissionDenied, Unauthentic
 from boxoffice.core.repository import Scope
 from boxoffice.core.security import decode_access_token
 from boxoffice.staff.repository import EmployeeRepository
-from boxoffice.staff.service import load_grants
+from boxoffice.staff.service import session_grants
 from boxoffice.tenancy.service import authenticate_device
 
 bearer = HTTPBearer(
@@ -112,7 +112,7 @@ async def employee_principal(
         raise Unauthenticated("This session has ended; sign in again.")
     if session_version is not None and session_version != int(employee.get("session_version", 0)):
         raise Unauthenticated("This session has ended; sign in again.")
-    grants = await load_grants(deps, tenant_id, employee_id)
+    grants = await session_grants(deps, employee)
     if device is not None:
         store = str(device["store_id"])
         grants = {store: grants.get("*", frozenset()) | grants.get(store, frozenset())}

@@ -40,6 +40,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.logging import get_logger
 from boxoffice.core.repository import Scope
+from boxoffice.core.writes import Insert
 
 log = get_logger(__name__)
 
@@ -214,6 +215,24 @@ class _Chain:
         return await self.link(state)
 
 
+def _entry(fields: dict[str, Any], audit_id: str, seq: int, at: datetime) -> Document:
+    entry: Document = {
+        "audit_id": audit_id,
+        "seq": seq,
+        "ts": _to_millis(at),  # after taking the number: see _Chain._grace_over
+        "tenant_id": fields["tenant_id"],
+        "store_id": fields.get("store_id"),
+        "actor_id": fields.get("actor_id"),
+        "device_id": fields.get("device_id"),
+        "event_type": fields["event_type"],
+        "payload": fields.get("payload") or {},
+        "ip": fields.get("ip"),
+    }
+    if fields.get("subjects"):
+        entry["subjects"] = sorted(set(fields["subjects"]))
+    return entry
+
+
 async def append(
     db: Database,
     clock: Clock,
@@ -230,25 +249,22 @@ async def append(
     """Write one entry (linked now, or by the next linker). `subjects`: the ids the entry is about
     (a sale, its tickets), so the explorer can tell one ticket's whole story. Raises only when the
     database does not take the entry at all."""
+    fields = {
+        "tenant_id": tenant_id,
+        "event_type": event_type,
+        "payload": payload,
+        "store_id": store_id,
+        "actor_id": actor_id,
+        "device_id": device_id,
+        "ip": ip,
+        "subjects": subjects,
+    }
     chain = _Chain(db, clock, tenant_id)
     audit_id = new_id()
     for _ in range(MAX_TAKES):
         state = await chain.take()
         seq = int(state["taken"])
-        entry: Document = {
-            "audit_id": audit_id,
-            "seq": seq,
-            "ts": _to_millis(clock.now()),  # after taking the number: see _Chain._grace_over
-            "tenant_id": tenant_id,
-            "store_id": store_id,
-            "actor_id": actor_id,
-            "device_id": device_id,
-            "event_type": event_type,
-            "payload": payload or {},
-            "ip": ip,
-        }
-        if subjects:
-            entry["subjects"] = sorted(set(subjects))
+        entry = _entry(fields, audit_id, seq, clock.now())
         try:
             prev_hash = await chain.hash_before(state, seq)
         except Exception:  # linking is never what stops an entry being written
@@ -269,6 +285,73 @@ async def append(
             log.warning("audit_link_deferred", tenant_id=tenant_id, seq=seq, exc_info=True)
         return entry
     raise RuntimeError(f"audit entry of tenant {tenant_id}: every number taken was filled as a gap first")
+
+
+@dataclass
+class Prepared:
+    """An entry numbered (and linked, when the head stood right before it), to be written in one
+    round trip with the change it records (`write`), then `settle`d. The change and its entry
+    reach the database together or, the writes being ordered, the entry not without the change."""
+
+    chain: _Chain
+    fields: dict[str, Any]
+    entry: Document
+    head_seq: int
+
+    @property
+    def write(self) -> Insert:
+        return Insert(
+            self.chain.entries, {**self.entry, "_id": entry_key(self.chain.tenant_id, self.entry["seq"])}
+        )
+
+
+async def prepare(
+    db: Database,
+    clock: Clock,
+    *,
+    tenant_id: str,
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    store_id: str | None = None,
+    actor_id: str | None = None,
+    device_id: str | None = None,
+    ip: str | None = None,
+    subjects: list[str] | None = None,
+) -> Prepared:
+    """Take the entry's number (one round trip; `append` without the write)."""
+    fields = {
+        "tenant_id": tenant_id,
+        "event_type": event_type,
+        "payload": payload,
+        "store_id": store_id,
+        "actor_id": actor_id,
+        "device_id": device_id,
+        "ip": ip,
+        "subjects": subjects,
+    }
+    chain = _Chain(db, clock, tenant_id)
+    state = await chain.take()
+    seq = int(state["taken"])
+    entry = _entry(fields, new_id(), seq, clock.now())
+    if int(state["seq"]) == seq - 1:  # the head stands right before it: link now
+        entry["prev_hash"] = str(state["hash"])
+        entry["hash"] = entry_hash(entry["prev_hash"], encode(entry))
+    return Prepared(chain, fields, entry, int(state["seq"]))
+
+
+async def settle(prepared: Prepared, written: bool) -> Document:
+    """After the write: move the head on (never raises: linking is catch-up work) or, when the
+    entry was not written (a linker filled its number after the grace), append it anew."""
+    chain = prepared.chain
+    if not written:
+        return await append(chain.entries.db, chain.clock, **prepared.fields)
+    try:
+        await _link_after(chain, prepared.entry, prepared.head_seq)
+    except Exception:  # the entry is stored; whoever links next links it
+        log.warning(
+            "audit_link_deferred", tenant_id=chain.tenant_id, seq=prepared.entry["seq"], exc_info=True
+        )
+    return prepared.entry
 
 
 async def _link_after(chain: _Chain, entry: Document, head_seq: int) -> None:

@@ -11,6 +11,7 @@ EVERY_STORE = ""
 
 class PackageRepository(ScopedRepository):
     collection_name = C.PACKAGES
+    bumps = "pricing"  # catalog/context.py caches a store's packages
     store_scoped = False  # tenant-wide packages ("") are visible to every store
 
     async def for_store(self, store_id: str | None, *, active_only: bool) -> list[Document]:
@@ -24,6 +25,7 @@ class PackageRepository(ScopedRepository):
 
 class RuleRepository(ScopedRepository):
     collection_name = C.PRICING_RULES
+    bumps = "pricing"
     store_scoped = False
 
     async def for_store(self, store_id: str | None, *, active_only: bool) -> list[Document]:

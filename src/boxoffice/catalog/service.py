@@ -15,6 +15,7 @@ from boxoffice.access.principal import ALL_STORES, Principal
 from boxoffice.audit import service as audit
 from boxoffice.catalog import pricing
 from boxoffice.catalog.conflicts import RuleShape, first_conflict
+from boxoffice.catalog.context import store_context
 from boxoffice.catalog.repository import EVERY_STORE, PackageRepository, RuleRepository
 from boxoffice.catalog.schemas import (
     Component,
@@ -418,17 +419,16 @@ async def quote_cart(deps: Deps, principal: Principal, body: QuoteRequest) -> di
 async def price_cart(
     deps: Deps, principal: Principal, body: QuoteRequest
 ) -> tuple[dict[str, Any], PricingContext]:
-    store = await get_store(deps, principal.visible_scope(), body.store_id)
+    if not principal.visible_scope().allows_store(body.store_id):
+        raise NotFound("Store not found.")
+    loaded = await store_context(deps, principal.tenant_id, body.store_id)
+    store, settings, every = loaded.store, loaded.settings, loaded.packages
     if not store.get("active", True):
         raise ValidationFailed("This store is closed.")
     await _check_manual_discount(deps, principal, body.store_id, body)
     at = body.at or deps.clock.now()
     if at.tzinfo is None:
         raise ValidationFailed("at needs a zone, e.g. 2026-11-26T05:00:00Z.")
-    settings = (await settings_service.effective(deps, principal.tenant_id, body.store_id))["values"]
-    every = await PackageRepository(deps.db, Scope(principal.tenant_id)).for_store(
-        body.store_id, active_only=False
-    )
     sellable = {
         d["package_id"]
         for d in every
@@ -449,12 +449,7 @@ async def price_cart(
             )
     multi_price = bool(settings["features"]["multi_price"])
     catalog = {d["package_id"]: _engine_package(d, body.store_id, multi_price) for d in every}
-    rules = [
-        _engine_rule(r)
-        for r in await RuleRepository(deps.db, Scope(principal.tenant_id)).for_store(
-            body.store_id, active_only=True
-        )
-    ]
+    rules = [_engine_rule(r) for r in loaded.rules]
     taxes = {
         p["tax_profile_id"]: pricing.TaxProfile(p["tax_profile_id"], int(p["rate_bp"]), bool(p["inclusive"]))
         for p in settings["taxes"]["profiles"]

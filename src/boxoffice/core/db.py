@@ -110,6 +110,7 @@ class C:
     REPORT_STATE = "report_state"
     LEASES = "leases"
     GATE_LISTS = "gate_lists"  # per store: the change journal gates' allow-lists are kept by
+    VERSIONS = "versions"  # per tenant: change counters of what hot paths cache (core/repository.py)
 
 
 @dataclass(frozen=True)

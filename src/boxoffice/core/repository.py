@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
-from boxoffice.core.db import Database, Document, decode, decode_doc, encode
+from boxoffice.core.db import C, Database, Document, decode, decode_doc, encode
 from boxoffice.core.errors import NotFound
 
 
@@ -36,6 +37,10 @@ class ScopedRepository:
     #: retention job, core/retention.py, which reads the `purge_after` written on insert).
     keep_for: ClassVar[timedelta | None] = None
     keep_from: ClassVar[str] = "created_at"
+    #: A change counter (in the tenant's `versions` document) every write here moves on, so a
+    #: process that caches these documents knows, with one read by `_id`, whether its copy is
+    #: current (see `versions_of`).
+    bumps: ClassVar[str | None] = None
 
     def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
@@ -119,21 +124,27 @@ class ScopedRepository:
     async def insert(self, doc: Document) -> Document:
         stamped = {**doc, "tenant_id": self.scope.tenant_id}
         await self.collection.insert_one(self._stored(doc))
+        await self._changed()
         return stamped
 
     async def insert_many(self, docs: list[Document]) -> None:
         """Unordered: every document is tried; BulkWriteError names the ones that failed."""
-        await self.collection.insert_many([self._stored(doc) for doc in docs], ordered=False)
+        try:
+            await self.collection.insert_many([self._stored(doc) for doc in docs], ordered=False)
+        finally:
+            await self._changed()
 
     async def update_one(
         self, filters: dict[str, Any], update: dict[str, Any], *, upsert: bool = False
     ) -> bool:
         """True when a document matched (or was inserted by the upsert)."""
         result = await self.collection.update_one(self.where(filters), encode(update), upsert=upsert)
+        await self._changed()
         return result.matched_count == 1 or result.upserted_id is not None
 
     async def update_many(self, filters: dict[str, Any], update: dict[str, Any]) -> int:
         result = await self.collection.update_many(self.where(filters), encode(update))
+        await self._changed()
         return result.modified_count
 
     async def find_one_and_update(
@@ -146,19 +157,41 @@ class ScopedRepository:
             projection={"_id": 0},
             return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE,
         )
+        await self._changed()
         return decode_doc(doc)
 
     async def delete_one(self, filters: dict[str, Any]) -> bool:
         result = await self.collection.delete_one(self.where(filters))
+        await self._changed()
         return result.deleted_count == 1
 
     async def delete_many(self, filters: dict[str, Any]) -> int:
         result = await self.collection.delete_many(self.where(filters))
+        await self._changed()
         return result.deleted_count
+
+    async def _changed(self) -> None:
+        """Move this collection's change counter on (after the write: a reader that saw the old
+        counter reads again next time; one that read the new documents under the old counter
+        only reads them once more)."""
+        if self.bumps is None:
+            return
+        where = {"_id": self.scope.tenant_id, "tenant_id": {"$eq": self.scope.tenant_id}}
+        change = {"$inc": {self.bumps: 1}}
+        try:
+            await self.db[C.VERSIONS].update_one(where, change, upsert=True)
+        except DuplicateKeyError:  # two first writers: the other one made the document
+            await self.db[C.VERSIONS].update_one(where, change)
 
     async def distinct(self, field: str, filters: dict[str, Any] | None = None) -> list[Any]:
         values: list[Any] = decode(await self.collection.distinct(field, self.where(filters)))
         return values
+
+
+async def versions_of(db: Database, tenant_id: str) -> dict[str, int]:
+    """A tenant's change counters (see `ScopedRepository.bumps`): one read by `_id`."""
+    doc = await db[C.VERSIONS].find_one({"_id": tenant_id, "tenant_id": {"$eq": tenant_id}}, {"_id": 0})
+    return {k: int(v) for k, v in (doc or {}).items() if k != "tenant_id"}
 
 
 def purge_after(at: datetime) -> int:

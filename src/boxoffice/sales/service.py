@@ -2,9 +2,13 @@
 
 Write discipline (no transactions): the sale is inserted first, pending, keyed by its
 Idempotency-Key and carrying the tickets it will issue (ids, codes, tokens, prices); then the
-tickets are inserted (duplicates ignored); then the sale is marked complete with the response it
-answered. A retry with the same key and body replays that response; a retry after a crash (the
-lease ran out) finishes the same plan, so nothing is issued twice.
+tickets are inserted (duplicates ignored), the gate journal noted and the events written; then the
+sale is marked complete with the response it answered, together with its audit entry. A retry with
+the same key and body replays that response; a retry after a crash (the lease ran out) finishes
+the same plan, so nothing is issued twice.
+
+A new sale sends all that in two ordered writes (`core/writes.write_in_order`: one round trip
+each on MongoDB 8 and the embedded server), plus the audit entry's number.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from boxoffice.access.principal import Principal
 from boxoffice.audit import service as audit
@@ -36,11 +40,13 @@ from boxoffice.core.idempotency import fingerprint, raise_if_running, scoped_key
 from boxoffice.core.ids import new_id
 from boxoffice.core.money import allocate
 from boxoffice.core.repository import Scope, stale_pending_unscoped
+from boxoffice.core.writes import Insert, Update, write_in_order
 from boxoffice.events import outbox
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.schemas import SaleCreate
 from boxoffice.staff.service import consume_approval
 from boxoffice.tickets import changes
+from boxoffice.tickets.changes import GateListRepository
 from boxoffice.tickets.issuance import ticket_documents, ticket_view
 from boxoffice.tickets.keys import KeyRing
 from boxoffice.tickets.qr import new_short_code, sign
@@ -138,7 +144,8 @@ async def begin_sale(
     ring: KeyRing,
     sold_at: datetime | None = None,
 ) -> tuple[Document, bool]:
-    """Insert the pending sale with its ticket plan, or find the one this caller's key already made.
+    """Plan the pending sale with its tickets (`settle` writes it), or find the one this caller's
+    key already made.
     Every check, and the use of a manual-discount approval, happens before the sale is written, so
     a pending sale is always one its caller was entitled to: a retry or the sweeper may finish it.
     `sold_at`: when an offline POS made the sale (priced and dated as of then). Returns (sale, is_new)."""
@@ -228,14 +235,7 @@ async def begin_sale(
         "response": None,
         "event_seq": 1,
     }
-    try:
-        saved = await repo.insert(sale)
-    except DuplicateKeyError:
-        raced = await repo.find_one({"idempotency_key": scoped})
-        if raced is None:
-            raise InProgress(headers={"Retry-After": "1"}) from None
-        return raced, False
-    return saved, True
+    return {**sale, "tenant_id": principal.tenant_id}, True
 
 
 def _jsonable(value: Any) -> Any:
@@ -247,6 +247,16 @@ async def settle(
 ) -> tuple[Document, bool]:
     """Answer for a sale this key made: finish it, replay it, or say it is still running.
     Returns (response data, replayed)."""
+    if is_new:
+        written = await _write_new_sale(deps, principal, sale)
+        if written is not None:
+            return written, False
+        raced = await SaleRepository(deps.db, Scope(principal.tenant_id)).find_one(
+            {"idempotency_key": sale["idempotency_key"]}
+        )
+        if raced is None:
+            raise InProgress(headers={"Retry-After": "1"})
+        sale, is_new = raced, False
     digest = fingerprint(str(sale["store_id"]), str(sale["device_id"]), body)
     if sale["fingerprint"] != digest:
         raise IdempotencyMismatch()
@@ -263,7 +273,77 @@ async def settle(
         if taken is None:
             raise InProgress(headers={"Retry-After": "2"})
         sale = taken
-    return await finish_sale(deps, principal, sale), not is_new
+    return await finish_sale(deps, principal, sale), True
+
+
+async def _write_new_sale(deps: Deps, principal: Principal, sale: Document) -> Document | None:
+    """Write a sale `begin_sale` planned: the pending sale, its tickets, the gate journal's note and
+    the events in one ordered write; then its completion and audit entry in another. None when
+    another request with the same key wrote its sale first (nothing of this one was written).
+    A ticket whose short code another sale took meanwhile leaves the sale pending: it is finished
+    the long way (`finish_sale` draws new codes)."""
+    tenant_id, store_id, now = principal.tenant_id, str(sale["store_id"]), deps.clock.now()
+    tickets = ticket_documents(sale)
+    ids = [t["ticket_id"] for t in tickets]
+    response = {
+        "sale": sale_view(sale, completed_at=now),
+        "tickets": [ticket_view(t) for t in tickets],
+    }
+    scope = Scope(tenant_id)
+    note_key, note = changes.note_write(tenant_id, store_id, ids)
+    done = await write_in_order(
+        deps.db,
+        [
+            Insert(SaleRepository(deps.db, Scope(tenant_id, frozenset({store_id}))), sale, required=True),
+            *(Insert(TicketRepository(deps.db, scope), t) for t in tickets),
+            Update(GateListRepository(deps.db, scope), note_key, note),
+            *(Insert(outbox.EventRepository(deps.db, scope), e) for e in sale_events(response, now)),
+        ],
+    )
+    if not done[0]:
+        return None
+    if not done[1 + len(tickets)]:  # the store's first note: made with an upsert
+        await changes.note(deps.db, tenant_id, store_id, ids)
+    outbox.wake_workers()
+    if not all(done[1 : 1 + len(tickets)]):
+        return await finish_sale(deps, principal, sale)
+    entry = await audit.prepare(deps.db, deps.clock, **_completion_audit(principal, sale, len(tickets)))
+    completed, logged = await write_in_order(
+        deps.db,
+        [
+            Update(
+                SaleRepository(deps.db, scope),
+                {"_id": sale["sale_id"], "status": "pending"},
+                {"$set": {"status": "completed", "completed_at": now, "response": response}},
+            ),
+            entry.write,
+        ],
+    )
+    await audit.settle(entry, logged)
+    if not completed:  # finished by another attempt after this one's lease ran out
+        current = await SaleRepository(deps.db, scope).get({"sale_id": sale["sale_id"]}, "Sale")
+        stored: Document = current["response"]
+        return stored
+    return response
+
+
+def _completion_audit(principal: Principal, sale: Document, tickets: int) -> dict[str, Any]:
+    """The `sale.completed` entry's fields (as `audit.record` fills them from the caller)."""
+    return {
+        "tenant_id": principal.tenant_id,
+        "event_type": "sale.completed",
+        "payload": {
+            "sale_id": sale["sale_id"],
+            "grand_total": sale["grand_total"],
+            "payment_method": sale["payment_method"],
+            "tickets": tickets,
+        },
+        "store_id": sale["store_id"],
+        "actor_id": principal.actor_id,
+        "device_id": principal.device_id,
+        "ip": principal.ip,
+        "subjects": [sale["sale_id"], *sale["ticket_ids"]],
+    }
 
 
 async def _insert_tickets(deps: Deps, principal: Principal, sale: Document) -> Document:
@@ -327,19 +407,7 @@ async def finish_sale(deps: Deps, principal: Principal, sale: Document) -> Docum
         )
         stored: Document = current["response"]
         return stored
-    await audit.record(
-        deps,
-        principal,
-        "sale.completed",
-        {
-            "sale_id": sale["sale_id"],
-            "grand_total": sale["grand_total"],
-            "payment_method": sale["payment_method"],
-            "tickets": len(tickets),
-        },
-        store_id=sale["store_id"],
-        subjects=[sale["sale_id"], *(t["ticket_id"] for t in tickets)],
-    )
+    await audit.append(deps.db, deps.clock, **_completion_audit(principal, sale, len(tickets)))
     return response
 
 

@@ -10,4 +10,5 @@ TENANT_LEVEL = ""
 
 class SettingsRepository(ScopedRepository):
     collection_name = C.SETTINGS
+    bumps = "pricing"  # catalog/context.py caches a store's effective settings
     store_scoped = False  # the tenant level (store_id "") is read by every store's callers

@@ -119,6 +119,40 @@ async def create_tenant(
 # ---- grants -------------------------------------------------------------------------------------
 
 
+class GrantsCache:
+    """An employee's grants by (tenant, employee, session_version), per API process. Every change
+    of a membership or of a role's permissions moves the session_version of everyone it touches
+    (signin.end_sessions), so an entry under the employee's current session_version is current:
+    a signed-in request reads the employee document (it must, for suspension and sign-out) and
+    nothing more."""
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, int], dict[str, frozenset[str]]] = {}
+
+    def get(self, key: tuple[str, str, int]) -> dict[str, frozenset[str]] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, str, int], grants: dict[str, frozenset[str]]) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = grants
+
+
+grants_seen = GrantsCache()
+
+
+async def session_grants(deps: Deps, employee: Document) -> dict[str, frozenset[str]]:
+    """The grants of the employee as this document of them stands (see GrantsCache)."""
+    key = (str(employee["tenant_id"]), str(employee["employee_id"]), int(employee.get("session_version", 0)))
+    grants = grants_seen.get(key)
+    if grants is None:
+        grants = await load_grants(deps, key[0], key[1])
+        grants_seen.put(key, grants)
+    return grants
+
+
 async def load_grants(deps: Deps, tenant_id: str, employee_id: str) -> dict[str, frozenset[str]]:
     scope = Scope(tenant_id)
     memberships = await MembershipRepository(deps.db, scope).find_many({"employee_id": employee_id})

@@ -19,6 +19,7 @@ class TenantRepository(ScopedRepository):
 
 class StoreRepository(ScopedRepository):
     collection_name = C.STORES
+    bumps = "pricing"  # catalog/context.py caches the store (zone, open or closed)
 
 
 class SiteKeyRepository(ScopedRepository):

@@ -43,6 +43,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.errors import IdempotencyMismatch, PermissionDenied, ValidationFailed
 from boxoffice.core.ids import new_id
 from boxoffice.core.repository import Scope
+from boxoffice.core.writes import Update
 from boxoffice.events import outbox
 from boxoffice.settings import service as settings
 from boxoffice.tickets import changes
@@ -60,7 +61,7 @@ from boxoffice.tickets.redemption import (
     offline_cap,
     remaining_of,
 )
-from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository, TicketRepository, Update
+from boxoffice.tickets.repository import IncidentRepository, RedemptionRepository, TicketRepository
 
 MAX_ATTEMPTS = 50
 
