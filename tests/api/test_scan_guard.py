@@ -84,16 +84,25 @@ def _equalities(collection: str, where: dict[str, Any]) -> set[str]:
 
 
 def _indexed(collection: str, where: dict[str, Any]) -> bool:
+    """The server plans with an index that matches the most leading keys by equality (measured:
+    with `tenant_id` and `ticket_id`, a (tenant_id, sale_id) index ties with (ticket_id) and is
+    taken, reading the tenant's every ticket: 15 ms at 30,000 against 0.3 ms by `_id`). So a read
+    is served only when every index tied for the most matched keys matches more than the scope."""
     usable = _equalities(collection, where)
     if "_id" in usable:
         return True
+    best, tied = 0, []
     for keys in _INDEXES.get(collection, []):
         n = 0
         while n < len(keys) and keys[n] in usable:
             n += 1
-        if n and (n == len(keys) or not set(keys[:n]) <= _SCOPE):
-            return True
-    return False
+        if n > best:
+            best, tied = n, [keys]
+        elif n and n == best:
+            tied.append(keys)
+    return best > 0 and all(
+        n_keys == best or not set(keys[:best]) <= _SCOPE for keys in tied for n_keys in [len(keys)]
+    )
 
 
 def offence(command: Command) -> str | None:

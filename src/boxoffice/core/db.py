@@ -136,6 +136,7 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.SITE_KEYS, "key_hash", unique=True),
     _ix(C.DEVICES, "device_id", unique=True),
     _ix(C.DEVICES, "tenant_id", "store_id"),
+    _ix(C.DEVICES, "tenant_id", "device_id"),  # a tenant's device: ties (device_id) with (tenant_id, store_id) else
     _ix(C.EMPLOYEES, "employee_id", unique=True),
     _ix(C.EMPLOYEES, "email", unique=True),
     _ix(C.ROLES, "tenant_id", "role_id", unique=True),

@@ -142,7 +142,7 @@ async def find_ticket(
             ticket_id = verify(qr_token, ring.secrets)
         except InvalidSignature:
             return None
-        return await repo.find_one({"ticket_id": ticket_id}, with_id=True)
+        return await repo.by_ticket_id(ticket_id)
     return await repo.find_one({"short_code": normalize_short_code(short_code or "")}, with_id=True)
 
 
@@ -377,7 +377,7 @@ async def _decide_and_use(
             incident = "offline_verdict_override" if verdict.overridden else None
             details = {"server_reason": verdict.overridden} if verdict.overridden else {}
             return _Use(verdict, {**used, **_key(ticket)}, incident, tuple(gone), details)
-        fresh = await tickets.find_one({"ticket_id": ticket["ticket_id"]}, with_id=True)
+        fresh = await tickets.by_ticket_id(ticket["ticket_id"])
         assert fresh is not None
         ticket = fresh
     raise RuntimeError(f"ticket {ticket['ticket_id']}: too contended to redeem")

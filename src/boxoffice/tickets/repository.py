@@ -11,6 +11,8 @@ to the database in one ordered write (`core/writes.write_in_order`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from boxoffice.core.db import C, Document
 from boxoffice.core.repository import Scope, ScopedRepository
 from boxoffice.core.writes import Insert, Update, write_in_order
@@ -21,6 +23,16 @@ PLATFORM = "platform"
 
 class TicketRepository(ScopedRepository):
     collection_name = C.TICKETS
+
+    async def by_ticket_id(self, ticket_id: str, projection: dict[str, Any] | None = None) -> Document | None:
+        """One ticket, with `_id` unless a projection is given: by `_id` (a ticket's `_id` is its
+        ticket_id). Not by `ticket_id` next to the tenant: the embedded server plans that with a
+        tenant-led index and reads the tenant's every ticket (15 ms at 30,000, 0.3 ms by `_id`).
+        A ticket issued before tickets took their id as `_id` is found by that read, once missed."""
+        found = await self.find_one({"_id": ticket_id}, projection, with_id=projection is None)
+        if found is None:
+            found = await self.find_one({"ticket_id": ticket_id}, projection, with_id=projection is None)
+        return found
 
 
 class SecretRepository(ScopedRepository):

@@ -10,7 +10,7 @@ from boxoffice.access.dependencies import auth_responses, device_route
 from boxoffice.access.principal import Principal
 from boxoffice.core.deps import AppDeps
 from boxoffice.core.envelope import Envelope, ok
-from boxoffice.core.errors import InvalidSig, ValidationFailed
+from boxoffice.core.errors import InvalidSig, NotFound, ValidationFailed
 from boxoffice.core.repository import Scope
 from boxoffice.core.schemas import Page
 from boxoffice.tickets import redeem
@@ -83,7 +83,9 @@ def _shown(principal: Principal, ticket: dict[str, Any], now: Any) -> dict[str, 
 async def get_ticket(
     request: Request, deps: AppDeps, ticket_id: str, principal: TicketReader
 ) -> dict[str, Any]:
-    ticket = await TicketRepository(deps.db, _scope(principal)).get({"ticket_id": ticket_id}, "Ticket")
+    ticket = await TicketRepository(deps.db, _scope(principal)).by_ticket_id(ticket_id, {"_id": 0})
+    if ticket is None:
+        raise NotFound("Ticket not found.")
     view = TicketRead.model_validate(_shown(principal, ticket, deps.clock.now()))
     return ok(request, view.model_dump(mode="json"))
 
@@ -97,7 +99,9 @@ async def get_ticket(
 async def ticket_timeline(
     request: Request, deps: AppDeps, ticket_id: str, principal: TicketReader
 ) -> dict[str, Any]:
-    ticket = await TicketRepository(deps.db, _scope(principal)).get({"ticket_id": ticket_id}, "Ticket")
+    ticket = await TicketRepository(deps.db, _scope(principal)).by_ticket_id(ticket_id, {"_id": 0})
+    if ticket is None:
+        raise NotFound("Ticket not found.")
     body = {
         "ticket": _shown(principal, ticket, deps.clock.now()),
         "events": await timeline(deps, principal.tenant_id, ticket),

@@ -50,7 +50,7 @@ async def timeline(deps: Deps, tenant_id: str, ticket: Document) -> list[dict[st
                 },
             )
         )
-    for scan in await RedemptionRepository(deps.db, scope).find_many({"ticket_id": ticket_id}):
+    for scan in await RedemptionRepository(deps.db, scope).find_many({"ticket_id": {"$eq": ticket_id}}):
         metadata = scan.get("metadata") or {}
         events.append(
             _event(
