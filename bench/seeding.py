@@ -35,6 +35,7 @@ import asyncio
 import json
 import random
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ from boxoffice.config import Settings
 from boxoffice.core.db import INDEX_SPECS, C, Database, Document, stamp
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
+from boxoffice.tickets import changes
 from boxoffice.tickets import qr as qr_module
 from boxoffice.tickets.keys import load as load_keys
 from boxoffice.tickets.qr import new_short_code, sign
@@ -617,6 +619,9 @@ async def seed_history(
 
     batches = [plan[i : i + BATCH_SALES] for i in range(0, len(plan), BATCH_SALES)]
     buffers: dict[str, list[Document]] = {}
+    # What the sales' writes leave in the stores' change journals: their last KEEP ticket ids (a
+    # journal that is full, as any store's is after its first thousand tickets).
+    noted: deque[tuple[str, str]] = deque(maxlen=changes.KEEP)
     upcoming = asyncio.create_task(asyncio.to_thread(make, batches[0])) if batches else None
     for n in range(len(batches)):
         assert upcoming is not None
@@ -625,6 +630,8 @@ async def seed_history(
             asyncio.create_task(asyncio.to_thread(make, batches[n + 1])) if n + 1 < len(batches) else None
         )
         for name, doc in docs:
+            if name == C.TICKETS:
+                noted.append((str(doc["store_id"]), str(doc["ticket_id"])))
             if name == C.AUDITS:  # the chain goes on from the tenant's head, in time order
                 old, seq = int(doc["seq"]), seq + 1
                 if isinstance(doc.get("_id"), str) and doc["_id"].endswith(f":{old}"):  # keyed by seq
@@ -642,6 +649,8 @@ async def seed_history(
                 report.documents += len(chunk)
     if last_entry is not None:
         await _move_head(db, templates.tenant_id, last, last_entry)
+    for store_id in sorted({store for store, _ in noted}):
+        await changes.note(db, templates.tenant_id, store_id, [t for store, t in noted if store == store_id])
     report.seconds = loop.time() - began
     return report
 
