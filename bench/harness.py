@@ -43,7 +43,7 @@ async def in_process_app() -> AsyncIterator[Bench]:
             await db.ensure_indexes()
             deps = Deps(db, SystemClock(), settings)
             demo = await seed_demo(deps)
-            app = create_app(settings, db=db, background=False)
+            app = create_app(settings, db=db, background=False, migrate=False)
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(
@@ -120,7 +120,7 @@ async def running_app(env: Env, *, background: bool) -> AsyncIterator[RunningApp
     `background=True` runs the sweeper and the webhook worker as `make run` does."""
     db = Database(env.settings.mongo_uri, env.settings.mongo_db, timeout_ms=env.settings.mongo_timeout_ms)
     db.indexes_ready = True  # the env made them
-    app = create_app(env.settings, db=db, background=background)
+    app = create_app(env.settings, db=db, background=background, migrate=False)
     running = RunningApp(app, db, Deps(db, SystemClock(), env.settings), [])
     try:
         async with app.router.lifespan_context(app):

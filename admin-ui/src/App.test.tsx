@@ -10,6 +10,7 @@ const SESSION = {
   tenant_id: "ten_1",
   store_ids: ["st_1"],
   permissions: [],
+  grants: {},
 };
 
 describe("AppRoutes", () => {

@@ -1,4 +1,6 @@
+import { type ComponentType, Suspense, lazy } from "react";
 import { Route, Routes } from "react-router-dom";
+import { Loading } from "./components/feedback";
 import { RequireSession } from "./components/RequireSession";
 import { AppShellLayout } from "./layout/AppShellLayout";
 import { DashboardPage } from "./pages/dashboard/DashboardPage";
@@ -9,7 +11,10 @@ import { AccessLogsPage } from "./pages/employees/AccessLogsPage";
 import { EmployeeDetailPage } from "./pages/employees/EmployeeDetailPage";
 import { EmployeesListPage } from "./pages/employees/EmployeesListPage";
 import { RolesPage } from "./pages/employees/RolesPage";
+import { AlertsPage } from "./pages/alerts/AlertsPage";
 import { IntegrationsPage } from "./pages/integrations/IntegrationsPage";
+import { PaymentsPage } from "./pages/integrations/PaymentsPage";
+import { PrintersPage } from "./pages/integrations/PrintersPage";
 import { WebhookDetailPage } from "./pages/integrations/WebhookDetailPage";
 import { WebhooksPage } from "./pages/integrations/WebhooksPage";
 import { ItemsPage } from "./pages/items/ItemsPage";
@@ -21,7 +26,9 @@ import { ZonesPage } from "./pages/items/ZonesPage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AuditLogPage } from "./pages/reports/AuditLogPage";
+import { FraudWatchPage } from "./pages/reports/FraudWatchPage";
 import { IncidentsPage } from "./pages/reports/IncidentsPage";
+import { RefundsListPage, ReprintsListPage, ScansListPage } from "./pages/reports/RecordListPages";
 import { ReportsPage } from "./pages/reports/ReportsPage";
 import { SaleDetailPage } from "./pages/reports/SaleDetailPage";
 import { SalesPage } from "./pages/reports/SalesPage";
@@ -33,6 +40,32 @@ import { SettingsPage } from "./pages/settings/SettingsPage";
 import { StoreDetailPage } from "./pages/stores/StoreDetailPage";
 import { StoresListPage } from "./pages/stores/StoresListPage";
 
+// The report pages carry the charts library: each is loaded when first opened.
+const SalesReportPage = lazy(() =>
+  import("./pages/reports/SalesReportPage").then((m) => ({ default: m.SalesReportPage })),
+);
+const ShiftsReportPage = lazy(() =>
+  import("./pages/reports/ShiftsReportPage").then((m) => ({ default: m.ShiftsReportPage })),
+);
+const TicketsReportPage = lazy(() =>
+  import("./pages/reports/TicketsReportPage").then((m) => ({ default: m.TicketsReportPage })),
+);
+const RefundsReprintsReportPage = lazy(() =>
+  import("./pages/reports/RefundsReprintsReportPage").then((m) => ({ default: m.RefundsReprintsReportPage })),
+);
+const ThroughputReportPage = lazy(() =>
+  import("./pages/reports/ThroughputReportPage").then((m) => ({ default: m.ThroughputReportPage })),
+);
+
+/** A page loaded on demand, with the usual loader while it comes. */
+function LazyPage({ page: Page }: { page: ComponentType }) {
+  return (
+    <Suspense fallback={<Loading label="Loading the page" />}>
+      <Page />
+    </Suspense>
+  );
+}
+
 /** All application routes. Providers and the router itself are set up by the caller. */
 export function AppRoutes() {
   return (
@@ -41,6 +74,7 @@ export function AppRoutes() {
       <Route element={<RequireSession />}>
         <Route element={<AppShellLayout />}>
           <Route index element={<DashboardPage />} />
+          <Route path="alerts" element={<AlertsPage />} />
           <Route path="reports">
             <Route index element={<ReportsPage />} />
             <Route path="sales" element={<SalesPage />} />
@@ -50,7 +84,16 @@ export function AppRoutes() {
             <Route path="shifts" element={<ShiftsPage />} />
             <Route path="shifts/:shiftId" element={<ShiftDetailPage />} />
             <Route path="incidents" element={<IncidentsPage />} />
+            <Route path="fraud" element={<FraudWatchPage />} />
             <Route path="audit" element={<AuditLogPage />} />
+            <Route path="summary/sales" element={<LazyPage page={SalesReportPage} />} />
+            <Route path="summary/shifts" element={<LazyPage page={ShiftsReportPage} />} />
+            <Route path="summary/tickets" element={<LazyPage page={TicketsReportPage} />} />
+            <Route path="summary/refunds" element={<LazyPage page={RefundsReprintsReportPage} />} />
+            <Route path="summary/throughput" element={<LazyPage page={ThroughputReportPage} />} />
+            <Route path="refunds" element={<RefundsListPage />} />
+            <Route path="reprints" element={<ReprintsListPage />} />
+            <Route path="scans" element={<ScansListPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="items">
@@ -74,6 +117,8 @@ export function AppRoutes() {
             <Route index element={<IntegrationsPage />} />
             <Route path="webhooks" element={<WebhooksPage />} />
             <Route path="webhooks/:webhookId" element={<WebhookDetailPage />} />
+            <Route path="payments" element={<PaymentsPage />} />
+            <Route path="printers" element={<PrintersPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="settings" element={<SettingsPage />} />

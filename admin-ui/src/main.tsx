@@ -1,4 +1,6 @@
 import "@mantine/core/styles.css";
+// After the core styles, as Mantine Charts asks.
+import "@mantine/charts/styles.css";
 
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";

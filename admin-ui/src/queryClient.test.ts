@@ -5,7 +5,7 @@ import { shouldRetry } from "./queryClient";
 describe("shouldRetry", () => {
   it("never retries client errors", () => {
     expect(shouldRetry(0, new ApiError("E_UNAUTHENTICATED", "Sign in", { status: 401 }))).toBe(false);
-    expect(shouldRetry(0, new ApiError("E_FORBIDDEN", "No", { status: 403 }))).toBe(false);
+    expect(shouldRetry(0, new ApiError("E_PERMISSION", "No", { status: 403 }))).toBe(false);
   });
 
   it("retries server and network errors a limited number of times", () => {

@@ -1,4 +1,4 @@
-"""`boxoffice serve | admin | dev | seed-demo | openapi`: the commands a person or a container runs."""
+"""`boxoffice serve | admin | dev | seed-demo | synthetic | openapi`: what a person or a container runs."""
 
 from __future__ import annotations
 
@@ -22,10 +22,14 @@ from boxoffice.core.clock import SystemClock
 from boxoffice.core.db import Database
 from boxoffice.core.deps import Deps
 from boxoffice.core.logging import configure_logging
+from boxoffice.ops import commands as ops_commands
 
 
 def _settings() -> Settings:
+    from boxoffice.ops.settings import load_ops_settings
+
     try:
+        load_ops_settings()  # checked here too, so a bad retention or backup setting reads as one
         return load_settings()
     except ConfigError as exc:
         sys.stderr.write(f"boxoffice: configuration error: {exc}\n")
@@ -98,20 +102,65 @@ def cmd_admin(_: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings) -> dict[str, object]:
+    """The demo tenant, then (once) its store's last 60 days of activity."""
+    from boxoffice.demo_history import HistoryBusy, seed_history
     from boxoffice.seed import seed_demo, write_credentials
 
     db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
     try:
         await db.ensure_indexes()
-        credentials = await seed_demo(Deps(db, SystemClock(), settings))
+        deps = Deps(db, SystemClock(), settings)
+        credentials = await seed_demo(deps)
         path = write_credentials(settings.var_dir, credentials)
+        started = time.monotonic()
+        try:
+            history: object = await seed_history(deps)
+        except HistoryBusy as exc:
+            history = f"not seeded now: {exc}"
         return {
             "tenant_id": credentials["tenant_id"],
             "store_id": credentials["store_id"],
             "credentials": str(path),
+            "history": history,
+            "history_seconds": round(time.monotonic() - started, 1),
         }
     finally:
         await db.close()
+
+
+async def _seed_history(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
+    from boxoffice.core.repository import Scope
+    from boxoffice.demo_history import seed_history
+    from boxoffice.seed import DEMO_TENANT_ID, seed_demo, write_credentials
+    from boxoffice.tenancy.repository import TenantRepository
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    try:
+        await db.ensure_indexes()
+        deps = Deps(db, SystemClock(), settings)
+        tenant_id = args.tenant or DEMO_TENANT_ID
+        tenants = TenantRepository(db, Scope(tenant_id))
+        if tenant_id == DEMO_TENANT_ID and await tenants.find_one({"tenant_id": tenant_id}) is None:
+            write_credentials(settings.var_dir, await seed_demo(deps))
+        started = time.monotonic()
+        counts = await seed_history(
+            deps, tenant_id=tenant_id, days=args.days, sales_per_day=args.sales_per_day, stores=args.stores
+        )
+        return {"tenant_id": tenant_id, **counts, "seconds": round(time.monotonic() - started, 1)}
+    finally:
+        await db.close()
+
+
+def cmd_seed_history(args: argparse.Namespace) -> int:
+    from boxoffice.demo_history import HistoryBusy
+
+    try:
+        result = asyncio.run(_seed_history(_settings(), args))
+    except (HistoryBusy, LookupError, ValueError) as exc:
+        sys.stderr.write(f"boxoffice: {exc}\n")
+        return 1
+    print(json.dumps(result))  # noqa: T201 - the command's output
+    return 0
 
 
 def cmd_seed_demo(_: argparse.Namespace) -> int:
@@ -220,6 +269,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 async def _verify_audit(settings: Settings, tenant: str | None) -> int:
+    from boxoffice.audit.chain import describe_start
     from boxoffice.audit.repository import tenants_with_audits
     from boxoffice.audit.service import verify
 
@@ -229,7 +279,11 @@ async def _verify_audit(settings: Settings, tenant: str | None) -> int:
         for tenant_id in [tenant] if tenant else await tenants_with_audits(db):
             result = await verify(db, tenant_id)
             check, broken = result.check, result.broken
-            notes = [f"walked from seq {check.first_seq or 1} and the genesis hash"]
+            notes = [f"walked {describe_start(check.start)}"]
+            if check.anchors:
+                notes.append(f"{check.anchors} daily anchors matched")
+            if check.redacted:
+                notes.append(f"{check.redacted} access-log entries redacted by retention (links checked)")
             if result.linked.linked or result.linked.gaps:
                 notes.append(f"linked {result.linked.linked} waiting entries first")
             if broken is None:
@@ -262,10 +316,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 async def _rebuild_reports(
     settings: Settings, tenant: str | None, first: str | None, last: str | None
 ) -> int:
+    from boxoffice.ops.settings import load_ops_settings, rebuildable_from
     from boxoffice.reports.rebuild import rebuild_tenant
     from boxoffice.reports.repository import tenant_ids_unscoped
 
-    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    kept_from = rebuildable_from(load_ops_settings().retention, SystemClock().now())
+    if first is None or first < kept_from:  # older days' raw scans are gone: their summaries stay
+        if first is not None:
+            sys.stderr.write(f"boxoffice: records before {kept_from} are pruned; rebuilt from {kept_from}\n")
+        first = kept_from
+    # A batch job: a year's records come back in reads far longer than a request's timeout.
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=max(settings.mongo_timeout_ms, 120_000))
     try:
         await db.ensure_indexes()
         deps = Deps(db, SystemClock(), settings)
@@ -294,6 +355,68 @@ def cmd_reports_rebuild(args: argparse.Namespace) -> int:
     return asyncio.run(_rebuild_reports(_settings(), args.tenant, args.from_day, args.to_day))
 
 
+async def _reconcile_reports(
+    settings: Settings, tenant: str | None, first_day: str | None, last_day: str | None, store: str | None
+) -> int:
+    from datetime import date
+
+    from boxoffice.core.repository import Scope
+    from boxoffice.reports.reconcile import parse_period, reconcile
+    from boxoffice.reports.repository import tenant_ids_unscoped
+    from boxoffice.reports.summaries import local_day
+    from boxoffice.tenancy.repository import StoreRepository
+
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=settings.mongo_timeout_ms)
+    clock = SystemClock()
+    differences = 0
+    store_seen = store is None
+    try:
+        await db.ensure_indexes()
+        deps = Deps(db, clock, settings)
+        for tenant_id in [tenant] if tenant else await tenant_ids_unscoped(db):
+            stores = await StoreRepository(db, Scope(tenant_id)).find_many(
+                projection={"_id": 0, "store_id": 1, "tz": 1}
+            )
+            zones = {str(s["store_id"]): str(s.get("tz") or settings.tz) for s in stores}
+            if store is not None and store not in zones:
+                continue
+            if not zones:
+                print(f"tenant {tenant_id}: no stores, nothing to check")  # noqa: T201
+                continue
+            store_seen = True
+            chosen = [store] if store else sorted(zones)
+            today = date.fromisoformat(local_day(clock.now(), zones[chosen[0]]))
+            first, last = parse_period(today, first_day, last_day)
+            outcome = await reconcile(deps, tenant_id, zones, chosen, first, last, wait_seconds=120.0)
+            checked = ", ".join(f"{n} {k}" for k, n in outcome.checked.items() if n)
+            verdict = "clean" if outcome.clean else f"{len(outcome.differences)} DIFFERENCES"
+            print(  # noqa: T201
+                f"tenant {tenant_id}: {first}..{last}, {len(chosen)} stores "
+                f"({checked or 'nothing to check'}): {verdict}"
+            )
+            for difference in outcome.differences:
+                print(f"  {difference.line()}")  # noqa: T201
+            differences += len(outcome.differences)
+    finally:
+        await db.close()
+    if not store_seen:
+        sys.stderr.write(f"boxoffice: no store {store}\n")
+        return 2
+    return 1 if differences else 0
+
+
+def cmd_reports_reconcile(args: argparse.Namespace) -> int:
+    from boxoffice.core.errors import ValidationFailed
+
+    try:
+        return asyncio.run(
+            _reconcile_reports(_settings(), args.tenant, args.from_day, args.to_day, args.store)
+        )
+    except ValidationFailed as exc:
+        sys.stderr.write(f"boxoffice: {exc.message}\n")
+        return 2
+
+
 async def _rotate_keys(settings: Settings) -> str:
     from boxoffice.tickets.keys import rotate
 
@@ -311,6 +434,33 @@ def cmd_keys(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synthetic(args: argparse.Namespace) -> int:
+    """Once: print each step and exit 1 on failure. With --every: forever, serving metrics."""
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from boxoffice.ops import synthetic
+
+    try:
+        credentials = synthetic.Credentials.from_env()
+    except synthetic.ConfigurationError as exc:
+        sys.stderr.write(f"boxoffice: {exc}\n")
+        return 2
+    checker = synthetic.Checker(args.api, args.admin, credentials, keep_device=args.every is not None)
+    if args.every is None:
+        report = checker.run()
+        print("\n".join(report.lines()), flush=True)  # noqa: T201 - the command's output
+        return 0 if report.ok else 1
+    metrics = synthetic.SyntheticMetrics()
+    start_http_server(args.metrics_port, addr=args.metrics_host, registry=metrics.registry)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    synthetic.serve(checker, metrics, every=args.every, stop=stop, say=_say)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +470,17 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--mongo-port", type=int, default=int(os.environ.get("DEV_MONGO_PORT", "27017")))
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("seed-demo", help="create the demo tenant (idempotent)").set_defaults(func=cmd_seed_demo)
+    history = sub.add_parser(
+        "seed-history",
+        help="write past days of venue activity for a tenant (benchmarks; once per tenant and parameters)",
+    )
+    history.add_argument("--days", type=int, default=60, help="local days ending yesterday (default 60)")
+    history.add_argument(
+        "--sales-per-day", type=int, default=100, help="a store's sales on an average day (~2 tickets each)"
+    )
+    history.add_argument("--stores", type=int, default=1, help="stores (made when the tenant has fewer)")
+    history.add_argument("--tenant", help="a tenant id (default: the demo tenant, created when missing)")
+    history.set_defaults(func=cmd_seed_history)
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
@@ -337,9 +498,33 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--from", dest="from_day", help="first local day to rewrite (YYYY-MM-DD)")
     rebuild.add_argument("--to", dest="to_day", help="last local day to rewrite (YYYY-MM-DD)")
     rebuild.set_defaults(func=cmd_reports_rebuild)
+    check = reports_sub.add_parser(
+        "reconcile",
+        help="check that sales less refunds, shift snapshots, ticket shares and summaries agree; "
+        "print each difference and exit 1 on any (a nightly check), 0 when clean",
+    )
+    check.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    check.add_argument("--from", dest="from_day", help="first local day (YYYY-MM-DD; default: 6 days before)")
+    check.add_argument("--to", dest="to_day", help="last local day (YYYY-MM-DD; default: today)")
+    check.add_argument("--store", help="one store id (default: every store of the tenant)")
+    check.set_defaults(func=cmd_reports_reconcile)
     keys = sub.add_parser("keys", help="QR signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("rotate", help="make a new QR signing key current").set_defaults(func=cmd_keys)
+    synthetic = sub.add_parser(
+        "synthetic",
+        help="run the basic workflows against a deployment (credentials: SYNTHETIC_EMAIL, "
+        "SYNTHETIC_PASSWORD, SYNTHETIC_PIN or their _FILE); exit 1 when a step fails",
+    )
+    synthetic.add_argument("--api", required=True, help="the API's base URL, e.g. http://api:48080")
+    synthetic.add_argument("--admin", required=True, help="the admin's base URL, e.g. http://admin:48081")
+    synthetic.add_argument(
+        "--every", type=float, metavar="SECONDS", help="run forever, this often, serving results as metrics"
+    )
+    synthetic.add_argument("--metrics-port", type=int, default=9464, help="with --every: the /metrics port")
+    synthetic.add_argument("--metrics-host", default="0.0.0.0", help="with --every: the address to serve on")
+    synthetic.set_defaults(func=cmd_synthetic)
+    ops_commands.add_parsers(sub, _settings)  # backup, restore, backups …, migrate
     openapi = sub.add_parser("openapi", help="print the OpenAPI schema")
     openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
     openapi.set_defaults(func=cmd_openapi)

@@ -56,7 +56,7 @@ async def current_totals(client: httpx.AsyncClient, till: Till) -> dict[str, Any
 
 
 async def test_a_whole_sale_refund_lands_in_the_shift_and_replays(
-    client: httpx.AsyncClient, till: Till, deps: Deps
+    client: httpx.AsyncClient, till: Till, deps: Deps, world: TenantWorld
 ) -> None:
     sold = await cash_sale(client, till, "sale-0001", [("single", 2), ("family", 1)])
     sale_id, paid = sold["sale"]["sale_id"], sold["sale"]["grand_total"]
@@ -85,6 +85,13 @@ async def test_a_whole_sale_refund_lands_in_the_shift_and_replays(
     assert closed["cash_expected"] == 100_000  # float + cash sale - cash refund
     assert closed["cash_diff"] == 0
     assert await deps.db[C.REFUNDS].count_documents({}) == 1
+    # the drill-down by who refunded: this cashier's refund, nobody else's
+    cashier_id = body["refund"]["refunded_by"]
+    headers = await admin(client, world)
+    mine = data(await client.get("/v1/refunds", params={"employee_id": cashier_id}, headers=headers))
+    assert [r["refund_id"] for r in mine["items"]] == [body["refund"]["refund_id"]]
+    nobody = data(await client.get("/v1/refunds", params={"employee_id": "01NOBODY"}, headers=headers))
+    assert nobody["items"] == []
 
 
 async def test_a_refund_needs_a_fresh_approval_for_this_sale_and_a_known_reason(

@@ -229,7 +229,7 @@ async def test_a_day_of_business_adds_up_to_the_satang(
         r["amount"] for r in refunds
     )
     assert [r["group"] for r in sales["rows"]] == [TODAY]
-    assert sales["rows"][0] | {"group": None} == totals | {"group": None}
+    assert sales["rows"][0] | {"group": None} == totals | {"group": None, "label": None}  # a day has no label
 
     by_payment = await report(
         client, world, "sales", **{"from": TODAY, "to": TODAY, "group_by": "payment_type"}
@@ -238,6 +238,7 @@ async def test_a_day_of_business_adds_up_to_the_satang(
         method: sum(s["amount_due"] for s in listed if s["payment_method"] == method)
         for method in ("cash", "card")
     }
+    assert {r["group"]: r["label"] for r in by_payment["rows"]} == {"cash": "Cash", "card": "Card"}
     assert by_payment["totals"] == totals
     around = {"from": "2031-02-10", "to": "2031-04-30"}  # whole March read from month documents
     for name, group_by in (("sales", "payment_type"), ("throughput", "zone"), ("tickets", "package")):
@@ -246,6 +247,10 @@ async def test_a_day_of_business_adds_up_to_the_satang(
         assert (wide["rows"], wide["totals"]) == (narrow["rows"], narrow["totals"]), name
     by_package = await report(client, world, "sales", **{"from": TODAY, "to": TODAY, "group_by": "package"})
     assert sum(r["taken"] for r in by_package["rows"]) == totals["taken"]
+    assert {r["group"]: r["label"] for r in by_package["rows"]} == {
+        till.ids[p]: name
+        for p, name in (("single", "Single Entry"), ("two_hour", "2-Hour Pass"), ("family", "Family Bundle"))
+    }
     assert sum(r["refunds"] for r in by_package["rows"]) == totals["refunds"]
     single = await report(
         client, world, "sales", **{"from": TODAY, "to": TODAY, "package_id": till.ids["single"]}
@@ -257,7 +262,7 @@ async def test_a_day_of_business_adds_up_to_the_satang(
     assert throughput["totals"] == {"scans": 4, "passes": 2, "fails": 2, "pass_rate": 0.5}
     assert len(throughput["rows"]) == 24
     assert [r for r in throughput["rows"] if r["scans"]] == [
-        {"group": "14", "scans": 4, "passes": 2, "fails": 2, "pass_rate": 0.5}
+        {"group": "14", "label": None, "scans": 4, "passes": 2, "fails": 2, "pass_rate": 0.5}
     ]
     assert throughput["top_failure_reasons"] == [
         {"reason": "duplicate_use", "count": 1},
@@ -265,6 +270,7 @@ async def test_a_day_of_business_adds_up_to_the_satang(
     ]
     by_zone = await report(client, world, "throughput", **{"from": TODAY, "to": TODAY, "group_by": "zone"})
     assert {r["group"]: r["scans"] for r in by_zone["rows"]} == {"ball-pit": 3, "": 1}
+    assert {r["group"]: r["label"] for r in by_zone["rows"]} == {"ball-pit": "Ball Pit", "": None}
     by_gate = await report(
         client,
         world,
@@ -272,6 +278,10 @@ async def test_a_day_of_business_adds_up_to_the_satang(
         **{"from": TODAY, "to": TODAY, "group_by": "reason", "device_id": gate.device_id},
     )
     assert {r["group"]: r["fails"] for r in by_gate["rows"]} == {"duplicate_use": 1, "refunded": 1}
+    assert {r["group"]: r["label"] for r in by_gate["rows"]} == {
+        "duplicate_use": "Used again",
+        "refunded": "Refunded",
+    }
 
     tickets = await report(client, world, "tickets", **{"from": TODAY, "to": TODAY, "group_by": "package"})
     issued = sum(len(s["tickets"]) for s in day["sales"])
@@ -290,15 +300,17 @@ async def test_a_day_of_business_adds_up_to_the_satang(
     )
     assert refunds_report["totals"] == {"count": 1, "tickets": 1, "amount": totals["refunds"]}
     assert [r["group"] for r in refunds_report["rows"]] == [day["refund"]["refund"]["approver_id"]]
+    assert refunds_report["rows"][0]["label"].startswith("Supervisor ")  # the approver's name
     reprints_report = await report(
         client, world, "reprints", **{"from": TODAY, "to": TODAY, "group_by": "reason"}
     )
-    assert reprints_report["rows"] == [{"group": "printer_jam", "count": 1}]
+    assert reprints_report["rows"] == [{"group": "printer_jam", "label": "Printer jammed", "count": 1}]
 
     shifts = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY})
     [row] = shifts["rows"]
     closed = day["shift"]
     assert row["group"] == closed["shift_id"]
+    assert row["label"] == "POS device · Cashier " + row["label"].rsplit(" ", 1)[-1]  # the POS, who opened it
     assert (row["cash_open"], row["cash_expected"], row["cash_counted"], row["cash_diff"]) == (
         closed["cash_open"],
         closed["cash_expected"],
@@ -309,6 +321,12 @@ async def test_a_day_of_business_adds_up_to_the_satang(
     assert row["cash_refunds"] == closed["totals"]["cash_refunds"] == totals["refunds"]
     assert row["reprints"] == 1
 
+    by_store = await report(client, world, "sales", **{"from": TODAY, "to": TODAY, "group_by": "store"})
+    assert [r["label"] for r in by_store["rows"]] == [
+        s["name"]
+        for s in data(await client.get("/v1/stores", headers=await owner(client, world)))["items"]
+        if s["store_id"] == world.store_id
+    ]
     for name in REPORTS:
         for group_by in (None, "store"):
             params = {"from": TODAY, "to": TODAY} | ({"group_by": group_by} if group_by else {})

@@ -15,15 +15,11 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, ClientBulkWriteException, DuplicateKeyError, InvalidOperation
 
 from boxoffice.core.db import INDEX_SPECS, Database, decode_doc, encode, stamp
+from boxoffice.core.query import whole_seconds
 from boxoffice.core.repository import Scope
+from boxoffice.core.writes import Insert, Update, write_in_order
 from boxoffice.events.outbox import EventRepository
-from boxoffice.tickets.repository import (
-    Insert,
-    RedemptionRepository,
-    TicketRepository,
-    Update,
-    write_in_order,
-)
+from boxoffice.tickets.repository import RedemptionRepository, TicketRepository
 from tests.commands import served_by_an_index
 
 
@@ -723,3 +719,42 @@ async def test_an_upsert_filtering_the_tenant_with_eq_writes_the_tenant_into_the
     docs = await collection.find({}, {"_id": 1, "tenant_id": 1}).sort("_id", 1).to_list()
     assert docs == [{"_id": "k", "tenant_id": "T"}, {"_id": "k2", "tenant_id": "T"}]
     assert await collection.count_documents({"tenant_id": {"$eq": "T"}}) == 2
+
+
+EMBEDDED = not os.environ.get("BOXOFFICE_TEST_MONGO_URI")
+
+
+async def test_instants_compare_to_the_second_so_bounds_are_widened_to_whole_seconds(
+    clean_db: Database,
+) -> None:
+    """The embedded server compares stored stamps to the second: a bound of 10:00:00.600 is read
+    as 10:00:00, so `$lt` it finds nothing of that second and `$gt` 10:00:00.000 nothing either.
+    Lists widen their bounds to whole seconds (core/query.whole_seconds): exact on both servers."""
+    coll = clean_db["reprints"]
+    at = datetime(2026, 12, 5, 10, 0, 0, tzinfo=UTC)
+    await coll.insert_many(
+        [
+            {"tenant_id": "A", "n": n, "created_at": stamp(at + timedelta(milliseconds=ms))}
+            for n, ms in enumerate((0, 500, 1000))
+        ]
+    )
+
+    async def found(span: dict[str, datetime]) -> list[int]:
+        return sorted(d["n"] for d in await coll.find({"created_at": encode(span)}).to_list())
+
+    if EMBEDDED:
+        assert await found({"$lt": at + timedelta(milliseconds=600)}) == []
+        assert await found({"$gt": at}) == [2]
+    first, end = whole_seconds(at + timedelta(milliseconds=200), at + timedelta(milliseconds=600))
+    assert await found({"$gte": first, "$lt": end}) == [0, 1]  # the whole second, on any server
+    first, end = whole_seconds(at, at + timedelta(seconds=1))
+    assert await found({"$gte": first, "$lt": end}) == [0, 1]
+
+
+async def test_an_id_list_next_to_a_bare_tenant_is_read_by_the_id_index(clean_db: Database) -> None:
+    """`_id $in` next to `tenant_id: {$eq}` may be planned with a tenant-led index (the tenant's
+    every document: seen in the offline upload, tests/api/test_scan_guard.py); next to a bare tenant,
+    which no index can lead with, always with the `_id` index: ScopedRepository.where writes it so."""
+    repo = TicketRepository(clean_db, Scope("A"))
+    assert "$eq" not in str(repo.where({"_id": {"$in": ["x", "y"]}})["tenant_id"])
+    assert await served_by_an_index(clean_db, "tickets", repo.where({"_id": {"$in": ["x", "y"]}}))

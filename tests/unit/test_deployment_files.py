@@ -1,4 +1,6 @@
-"""No Docker engine runs here, so the deployment files' invariants are checked statically."""
+"""No Docker engine runs here, so the deployment files' invariants are checked statically, on each
+stack as Compose renders it (compose.yaml with its override file: tests/stacks.py); what keeps the
+two stacks apart is tests/unit/test_stacks.py."""
 
 from __future__ import annotations
 
@@ -8,13 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.stacks import stack
+
+#: Each stack's published API and admin ports.
+PORTS = {"production": ("48080", "48081"), "staging": ("48180", "48181")}
 
 
-@pytest.fixture(scope="module")
-def compose(repo_root: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((repo_root / "compose.yaml").read_text())
-    return data
+@pytest.fixture(scope="module", params=sorted(PORTS))
+def compose(request: pytest.FixtureRequest, repo_root: Path) -> dict[str, Any]:
+    rendered = stack(repo_root, request.param)
+    rendered["stack"] = request.param
+    return rendered
 
 
 def env_of(service: dict[str, Any]) -> dict[str, str]:
@@ -22,11 +29,11 @@ def env_of(service: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
-def test_three_services_on_one_network(compose: dict[str, Any]) -> None:
+def test_every_service_on_one_network(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"api", "admin", "mongo"}
+    assert {"api", "admin", "mongo", "backup"} <= set(services)
     networks = {tuple(s["networks"]) for s in services.values()}
-    assert len(networks) == 1
+    assert networks == {("backend",)}
 
 
 def test_mongo_publishes_no_port_and_has_auth_volume_and_healthcheck(compose: dict[str, Any]) -> None:
@@ -44,10 +51,10 @@ def test_mongo_publishes_no_port_and_has_auth_volume_and_healthcheck(compose: di
 
 def test_api_listens_on_48080_and_reads_secrets_from_files(compose: dict[str, Any]) -> None:
     api = compose["services"]["api"]
-    assert api["ports"] == ["48080:48080"]
+    assert api["ports"] == [f"{PORTS[compose['stack']][0]}:48080"]
     env = env_of(api)
     assert env["API_PORT"] == "48080"
-    assert env["ENVIRONMENT"] == "production"
+    assert env["ENVIRONMENT"] == compose["stack"]
     for secret in ("JWT_SECRET", "QR_HMAC_KEYS", "WEBHOOK_MASTER_KEY", "MONGO_URI"):
         assert secret not in env
         assert env[f"{secret}_FILE"].startswith("/run/secrets/")
@@ -56,7 +63,7 @@ def test_api_listens_on_48080_and_reads_secrets_from_files(compose: dict[str, An
 
 def test_admin_proxies_to_the_api_inside_the_network(compose: dict[str, Any]) -> None:
     admin = compose["services"]["admin"]
-    assert admin["ports"] == ["48081:48081"]
+    assert admin["ports"] == [f"{PORTS[compose['stack']][1]}:48081"]
     assert env_of(admin)["API_URL"] == "http://api:48080"
     assert admin["healthcheck"]["test"]
 
@@ -67,9 +74,10 @@ def test_every_secret_is_a_file(compose: dict[str, Any]) -> None:
     assert all("file" in spec for spec in compose["secrets"].values())
 
 
-def test_no_secret_values_in_the_compose_file(repo_root: Path) -> None:
-    text = (repo_root / "compose.yaml").read_text()
-    assert not re.search(r"(PASSWORD|SECRET|KEY)\s*:\s*(?!/run/secrets/)\S{8,}", text)
+@pytest.mark.parametrize("name", ["compose.yaml", "compose.production.yaml", "compose.staging.yaml"])
+def test_no_secret_values_in_the_compose_files(repo_root: Path, name: str) -> None:
+    text = (repo_root / name).read_text()
+    assert not re.search(r"(PASSWORD|SECRET|KEY|TOKEN)\w*\s*:\s*(?!/run/secrets/)\S{8,}", text)
 
 
 def test_dockerfile_is_multi_stage_and_runs_as_non_root(repo_root: Path) -> None:
@@ -89,6 +97,7 @@ def test_the_api_believes_forwarded_addresses_from_the_admin_only(compose: dict[
     from; the API's FORWARDED_ALLOW_IPS names exactly that address (never a network or `*`)."""
     services = compose["services"]
     admin_address = services["admin"]["networks"]["backend"]["ipv4_address"]
+    assert len(compose["networks"]["backend"]["ipam"]["config"]) == 1  # one subnet: the stack's own
     assert env_of(services["api"])["FORWARDED_ALLOW_IPS"] == admin_address
     ipam = compose["networks"]["backend"]["ipam"]["config"][0]
     address = ipaddress.ip_address(admin_address)

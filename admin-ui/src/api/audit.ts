@@ -1,32 +1,14 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiGet, buildQuery } from "./http";
+import { DEFAULT_PAGE_SIZE, api, buildQuery, send } from "./client";
+import type { components, operations } from "./schema";
 
-export interface AuditEntry {
-  audit_id: string;
-  seq: number;
-  ts: string;
-  store_id: string | null;
-  actor_id: string | null;
-  device_id: string | null;
-  event_type: string;
-  payload: Record<string, unknown>;
-  ip: string | null;
-  hash: string;
-  /** The ids the entry is about (sales, tickets, refunds…). */
-  subjects?: string[];
-}
+/** The audit log (`/v1/audits`) and the access log (`/v1/access_logs`, sign-ins and refusals). */
 
+type Schemas = components["schemas"];
+
+export type AuditEntry = Schemas["AuditRead"];
 /** Filters as the API takes them: `from`/`to` are UTC ISO-8601 instants. */
-export interface AuditQuery {
-  from?: string;
-  to?: string;
-  store_id?: string;
-  actor_id?: string;
-  device_id?: string;
-  event_type?: string;
-  /** Entries whose `subjects` hold this id. */
-  subject_id?: string;
-}
+export type AuditQuery = Omit<NonNullable<operations["list_audits_v1_audits_get"]["parameters"]["query"]>, "limit" | "cursor">;
 
 export type AuditSource = "/v1/audits" | "/v1/access_logs";
 
@@ -36,8 +18,14 @@ export const auditKeys = {
   list: (source: AuditSource, query: AuditQuery) => ["audit", source, query] as const,
 };
 
+/** One page; the log's cursor is the `seq` of the last entry, which the API hands out as text and takes as a number. */
 export const listAuditPage = (source: AuditSource, query: AuditQuery, cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<AuditEntry>>(source, { ...query, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
+  send(
+    api.GET(source, {
+      params: { query: { ...query, cursor: cursor === null ? null : Number(cursor), limit: DEFAULT_PAGE_SIZE } },
+      signal,
+    }),
+  );
 
 /** The CSV export's address for the same filters (a plain download, not an envelope). */
 export const auditCsvHref = (query: AuditQuery) => `${AUDIT_CSV_PATH}${buildQuery({ ...query })}`;

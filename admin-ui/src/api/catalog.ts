@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { apiGet, apiPatch, apiPost, apiRequest, fetchAllPages, seg } from "./http";
+import { api, send } from "./client";
+import type { components, operations } from "./schema";
 
-export const PACKAGE_TYPES = ["single", "multi", "timepass", "credit", "bundle"] as const;
-export type PackageType = (typeof PACKAGE_TYPES)[number];
+export type PackageType = components["schemas"]["PackageRead"]["type"];
+export const PACKAGE_TYPES = ["single", "multi", "timepass", "credit", "bundle"] as const satisfies readonly PackageType[];
 
 export const PACKAGE_TYPE_LABELS: Record<PackageType, string> = {
   single: "Single entry",
@@ -21,58 +22,30 @@ export const QUOTA_LABELS: Record<PackageType, string | null> = {
   bundle: null,
 };
 
-export interface PackageComponent {
-  package_id: string;
-  qty: number;
-}
+type Schemas = components["schemas"];
 
-export interface ActiveWindow {
-  from: string | null;
-  to: string | null;
-}
+export type PackageComponent = Schemas["Component"];
+export type ActiveWindow = Schemas["WindowRead"];
+export type PackageValidity = Schemas["DaysAfterSale"] | Schemas["FixedDates"];
 
-export type PackageValidity =
-  | { kind: "days_after_sale"; days: number }
-  | { kind: "fixed"; valid_from: string; valid_to: string };
-
-export interface Package {
-  package_id: string;
-  /** null: sold at every store. */
-  store_id: string | null;
-  name: string;
-  type: PackageType;
-  /** Satang. */
-  price: number;
-  /**
-   * store_id → the price in satang at that store, instead of `price`; applies while the
-   * multi_price feature is on. Missing on packages saved before store prices existed.
-   */
-  store_prices?: Record<string, number>;
-  /** null: the default tax profile. */
-  tax_profile_id: string | null;
-  quota_or_minutes: number | null;
+/**
+ * A package as the API answers it. The read model declares `components`, `visible_on` and
+ * `validity` as plain objects; they hold what the write model (`PackageCreate`) takes, so they are
+ * read with those types.
+ */
+export type Package = Omit<Schemas["PackageRead"], "components" | "visible_on" | "validity"> & {
   components: PackageComponent[];
-  zones: string[];
-  /** null: any device. */
-  allowed_devices: string[] | null;
-  visible_on: { POS: boolean; KIOSK: boolean };
-  active_window: ActiveWindow | null;
-  active: boolean;
+  visible_on: Schemas["VisibleOn"];
   validity: PackageValidity;
-  created_at: string;
-  updated_at: string;
-}
+};
 
-export type PackageInput = Omit<Package, "package_id" | "created_at" | "updated_at">;
-export type PackagePatch = Partial<PackageInput>;
+export type PackageInput = Schemas["PackageCreate"];
+export type PackagePatch = Schemas["PackageUpdate"];
 
 /** The most a package's price (and each store price) may be, in satang (฿1,000,000). */
 export const PACKAGE_PRICE_MAX = 100_000_000;
 
-export interface PackageFilters {
-  store_id?: string;
-  include_inactive?: boolean;
-}
+export type PackageFilters = NonNullable<operations["list_packages_v1_catalog_packages_get"]["parameters"]["query"]>;
 
 export const packageKeys = {
   all: ["packages"] as const,
@@ -81,16 +54,20 @@ export const packageKeys = {
   detail: (packageId: string) => ["packages", "detail", packageId] as const,
 };
 
-export const listPackages = (filters: PackageFilters, signal?: AbortSignal) =>
-  fetchAllPages<Package>("/v1/catalog/packages", { ...filters }, signal);
-export const getPackage = (packageId: string, signal?: AbortSignal) =>
-  apiGet<Package>(`/v1/catalog/packages/${seg(packageId)}`, undefined, signal);
-export const createPackage = (input: PackageInput) => apiPost<Package>("/v1/catalog/packages", input);
-export const updatePackage = (packageId: string, patch: PackagePatch) =>
-  apiPatch<Package>(`/v1/catalog/packages/${seg(packageId)}`, patch);
+/** The packages of the filters (one answer: the API does not page them). */
+export const listPackages = async (filters: PackageFilters, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/catalog/packages", { params: { query: filters }, signal }))).items as Package[];
+export const getPackage = async (packageId: string, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/catalog/packages/{package_id}", { params: { path: { package_id: packageId } }, signal }))) as Package;
+export const createPackage = async (input: PackageInput) =>
+  (await send(api.POST("/v1/catalog/packages", { body: input }))) as Package;
+export const updatePackage = async (packageId: string, patch: PackagePatch) =>
+  (await send(
+    api.PATCH("/v1/catalog/packages/{package_id}", { params: { path: { package_id: packageId } }, body: patch }),
+  )) as Package;
 /** Archives the package: the answer is the package with active=false. */
-export const archivePackage = (packageId: string) =>
-  apiRequest<Package>("DELETE", `/v1/catalog/packages/${seg(packageId)}`);
+export const archivePackage = async (packageId: string) =>
+  (await send(api.DELETE("/v1/catalog/packages/{package_id}", { params: { path: { package_id: packageId } } }))) as Package;
 
 export function usePackages(filters: PackageFilters, enabled = true) {
   return useQuery({

@@ -1,70 +1,38 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiGet, apiPatch, apiPost, fetchAllPages, seg } from "./http";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, api, fetchAllPages, send } from "./client";
+import type { components, operations } from "./schema";
 
-export const DEVICE_TYPES = ["POS", "GATE", "KIOSK", "ADMIN"] as const;
-export type DeviceType = (typeof DEVICE_TYPES)[number];
+/**
+ * Devices (`/v1/devices`): the POS, gates and kiosks of the stores, their approval, suspension,
+ * revocation, settings and token. Every shape is the API's own (the generated schema).
+ */
 
-export const DEVICE_STATUSES = ["pending", "active", "suspended", "revoked"] as const;
-export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+type Schemas = components["schemas"];
 
-export interface DeviceCaps {
-  can_sell: boolean;
-  can_redeem: boolean;
-  kiosk_mode: boolean;
-  offline_cap: number;
-}
+export type Device = Schemas["DeviceRead"];
+export type DeviceType = Device["type"];
+export type DeviceStatus = Device["status"];
+export type DeviceCaps = Schemas["Caps"];
+export type DevicePatch = Schemas["DeviceUpdate"];
+export type RotatedToken = Schemas["DeviceTokenRotated"];
+export type DeviceFilters = Omit<
+  NonNullable<operations["list_devices_v1_devices_get"]["parameters"]["query"]>,
+  "limit" | "cursor"
+>;
 
-export interface Device {
-  device_id: string;
-  store_id: string;
-  type: DeviceType;
-  name: string;
-  status: DeviceStatus;
-  registered_at: string;
-  /** The site_key_id the device registered with. */
-  registered_by: string;
-  last_used_at: string | null;
-  last_ip: string | null;
-  caps: DeviceCaps;
-  notes: string;
-  token_version: number;
-  approved_at: string | null;
-  suspended_at: string | null;
-  revoked_at: string | null;
-  meta: Record<string, unknown>;
-  /** GATE devices: the access zones it serves (empty: every zone). Missing on older data. */
-  zones?: string[];
-  /** QA switch: the device works from its bootstrap alone and marks its ops offline. */
-  simulate_offline?: boolean;
-  /** When the device last uploaded its offline work (UTC ISO); null if it never has. */
-  last_sync_at?: string | null;
-  /** Ops the device said, at its last sync, it had not uploaded yet. */
-  outbox_remaining?: number;
-  /** Ops the device has uploaded in all. */
-  ops_synced?: number;
-}
+/** Every type and status, in the order the filters list them. */
+export const DEVICE_TYPES = ["POS", "GATE", "KIOSK", "ADMIN"] as const satisfies readonly DeviceType[];
+export const DEVICE_STATUSES = ["pending", "active", "suspended", "revoked"] as const satisfies readonly DeviceStatus[];
 
-export interface DeviceFilters {
-  store_id?: string;
-  status?: DeviceStatus;
-  type?: DeviceType;
-}
+/** The API's path of each action on a device. */
+const ACTION_PATHS = {
+  approve: "/v1/devices/{device_id}/approve",
+  suspend: "/v1/devices/{device_id}/suspend",
+  reactivate: "/v1/devices/{device_id}/reactivate",
+  revoke: "/v1/devices/{device_id}/revoke",
+} as const;
 
-export interface DevicePatch {
-  name?: string;
-  notes?: string;
-  caps?: Partial<DeviceCaps>;
-  zones?: string[];
-  simulate_offline?: boolean;
-}
-
-export type DeviceAction = "approve" | "suspend" | "reactivate" | "revoke";
-
-export interface RotatedToken {
-  device_id: string;
-  device_token: string;
-  token_version: number;
-}
+export type DeviceAction = keyof typeof ACTION_PATHS;
 
 export const deviceKeys = {
   all: ["devices"] as const,
@@ -76,17 +44,24 @@ export const deviceKeys = {
 };
 
 export const listDevicesPage = (filters: DeviceFilters, cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<Device>>("/v1/devices", { ...filters, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
+  send(api.GET("/v1/devices", { params: { query: { ...filters, cursor, limit: DEFAULT_PAGE_SIZE } }, signal }));
 export const listAllDevices = (filters: DeviceFilters, signal?: AbortSignal) =>
-  fetchAllPages<Device>("/v1/devices", { ...filters }, signal);
+  fetchAllPages((cursor) =>
+    send(api.GET("/v1/devices", { params: { query: { ...filters, cursor, limit: MAX_PAGE_SIZE } }, signal })),
+  );
 export const getDevice = (deviceId: string, signal?: AbortSignal) =>
-  apiGet<Device>(`/v1/devices/${seg(deviceId)}`, undefined, signal);
+  send(api.GET("/v1/devices/{device_id}", { params: { path: { device_id: deviceId } }, signal }));
 export const updateDevice = (deviceId: string, patch: DevicePatch) =>
-  apiPatch<Device>(`/v1/devices/${seg(deviceId)}`, patch);
+  send(api.PATCH("/v1/devices/{device_id}", { params: { path: { device_id: deviceId } }, body: patch }));
 export const deviceAction = (deviceId: string, action: DeviceAction, reason?: string) =>
-  apiPost<Device>(`/v1/devices/${seg(deviceId)}/${action}`, reason ? { reason } : {});
+  send(
+    api.POST(ACTION_PATHS[action], {
+      params: { path: { device_id: deviceId } },
+      body: reason ? { reason } : undefined,
+    }),
+  );
 export const rotateDeviceToken = (deviceId: string) =>
-  apiPost<RotatedToken>(`/v1/devices/${seg(deviceId)}/rotate_token`);
+  send(api.POST("/v1/devices/{device_id}/rotate_token", { params: { path: { device_id: deviceId } } }));
 
 export function useDeviceList(filters: DeviceFilters) {
   return useInfiniteQuery({

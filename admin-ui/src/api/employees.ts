@@ -1,50 +1,23 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiDelete, apiGet, apiPatch, apiPost, apiPut, fetchAllPages, seg } from "./http";
+import { api, send, sendEmpty } from "./client";
+import type { components } from "./schema";
 
-export type EmployeeStatus = "active" | "suspended";
+/** Employees (`/v1/employees`), their store memberships, and the roles (`/v1/roles`) they hold there. */
 
-export interface Membership {
-  store_id: string;
-  role_ids: string[];
-  active: boolean;
-}
+type Schemas = components["schemas"];
 
-export interface Employee {
-  employee_id: string;
-  name: string;
-  email: string;
-  status: EmployeeStatus;
-  has_pin: boolean;
-  has_password: boolean;
-  created_at: string;
-  memberships: Membership[];
-}
-
-export interface EmployeeInput {
-  name: string;
-  email: string;
-  password?: string;
-  pin?: string;
-  memberships: { store_id: string; role_ids: string[] }[];
-}
-
-export interface EmployeePatch {
-  name?: string;
-  email?: string;
-  password?: string;
-}
-
-export interface Role {
-  role_id: string;
-  name: string;
-  permissions: string[];
-  builtin: boolean;
-}
-
-export interface PermissionMatrix {
-  permissions: string[];
-  roles: Role[];
-}
+export type Employee = Schemas["EmployeeRead"];
+export type EmployeeStatus = Employee["status"];
+export type Membership = Schemas["MembershipRead"];
+export type MembershipInput = Schemas["MembershipIn"];
+export type EmployeeInput = Schemas["EmployeeCreate"];
+export type EmployeePatch = Schemas["EmployeeUpdate"];
+export type Role = Schemas["RoleRead"];
+export type RoleInput = Schemas["RoleCreate"];
+export type RolePatch = Schemas["RoleUpdate"];
+export type PermissionMatrix = Schemas["PermissionMatrix"];
+/** A permission a role can grant, as the API names them. */
+export type PermissionName = RoleInput["permissions"][number];
 
 export const employeeKeys = {
   all: ["employees"] as const,
@@ -61,32 +34,45 @@ export const roleKeys = {
 /** A PIN is 4 to 8 digits. */
 export const PIN_PATTERN = /^\d{4,8}$/;
 
-export const listEmployeesPage = (cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<Employee>>("/v1/employees", { cursor, limit: DEFAULT_PAGE_SIZE }, signal);
+/** Every employee the caller can see, in one page (the API does not page them). */
+export const listEmployees = (signal?: AbortSignal) => send(api.GET("/v1/employees", { signal }));
+/** Every employee the caller can see (for pickers). */
+export const listAllEmployees = async (signal?: AbortSignal) => (await listEmployees(signal)).items;
 export const getEmployee = (employeeId: string, signal?: AbortSignal) =>
-  apiGet<Employee>(`/v1/employees/${seg(employeeId)}`, undefined, signal);
-export const createEmployee = (input: EmployeeInput) => apiPost<Employee>("/v1/employees", input);
+  send(api.GET("/v1/employees/{employee_id}", { params: { path: { employee_id: employeeId } }, signal }));
+export const createEmployee = (input: EmployeeInput) => send(api.POST("/v1/employees", { body: input }));
 export const updateEmployee = (employeeId: string, patch: EmployeePatch) =>
-  apiPatch<Employee>(`/v1/employees/${seg(employeeId)}`, patch);
-export const setMemberships = (employeeId: string, memberships: Membership[]) =>
-  apiPut<Employee>(`/v1/employees/${seg(employeeId)}/memberships`, { memberships });
+  send(api.PATCH("/v1/employees/{employee_id}", { params: { path: { employee_id: employeeId } }, body: patch }));
+export const setMemberships = (employeeId: string, memberships: MembershipInput[]) =>
+  send(
+    api.PUT("/v1/employees/{employee_id}/memberships", {
+      params: { path: { employee_id: employeeId } },
+      body: { memberships },
+    }),
+  );
 export const resetPin = (employeeId: string, pin: string) =>
-  apiPost<Employee>(`/v1/employees/${seg(employeeId)}/reset_pin`, { pin });
+  send(api.POST("/v1/employees/{employee_id}/reset_pin", { params: { path: { employee_id: employeeId } }, body: { pin } }));
 export const setEmployeeStatus = (employeeId: string, action: "suspend" | "reactivate") =>
-  apiPost<Employee>(`/v1/employees/${seg(employeeId)}/${action}`);
+  send(
+    api.POST(
+      action === "suspend" ? "/v1/employees/{employee_id}/suspend" : "/v1/employees/{employee_id}/reactivate",
+      { params: { path: { employee_id: employeeId } } },
+    ),
+  );
 
-export const listRoles = (signal?: AbortSignal) => fetchAllPages<Role>("/v1/roles", {}, signal);
-export const getPermissionMatrix = (signal?: AbortSignal) =>
-  apiGet<PermissionMatrix>("/v1/permissions/matrix", undefined, signal);
-export const createRole = (input: { name: string; permissions: string[] }) => apiPost<Role>("/v1/roles", input);
-export const updateRole = (roleId: string, patch: { name?: string; permissions?: string[] }) =>
-  apiPatch<Role>(`/v1/roles/${seg(roleId)}`, patch);
-export const deleteRole = (roleId: string) => apiDelete(`/v1/roles/${seg(roleId)}`);
+/** Every role of the tenant (one page: the API does not page them). */
+export const listRoles = async (signal?: AbortSignal) => (await send(api.GET("/v1/roles", { signal }))).items;
+export const getPermissionMatrix = (signal?: AbortSignal) => send(api.GET("/v1/permissions/matrix", { signal }));
+export const createRole = (input: RoleInput) => send(api.POST("/v1/roles", { body: input }));
+export const updateRole = (roleId: string, patch: RolePatch) =>
+  send(api.PATCH("/v1/roles/{role_id}", { params: { path: { role_id: roleId } }, body: patch }));
+export const deleteRole = (roleId: string) =>
+  sendEmpty(api.DELETE("/v1/roles/{role_id}", { params: { path: { role_id: roleId } } }));
 
 export function useEmployeeList() {
   return useInfiniteQuery({
     queryKey: employeeKeys.list(),
-    queryFn: ({ pageParam, signal }) => listEmployeesPage(pageParam, signal),
+    queryFn: ({ signal }) => listEmployees(signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
@@ -120,7 +106,7 @@ export function useUpdateEmployee(employeeId: string) {
 export function useSetMemberships(employeeId: string) {
   const store = useStoreEmployee();
   return useMutation({
-    mutationFn: (memberships: Membership[]) => setMemberships(employeeId, memberships),
+    mutationFn: (memberships: MembershipInput[]) => setMemberships(employeeId, memberships),
     onSuccess: store,
   });
 }
@@ -159,7 +145,7 @@ export function useCreateRole() {
 export function useUpdateRole() {
   const invalidate = useInvalidateRoles();
   return useMutation({
-    mutationFn: ({ roleId, patch }: { roleId: string; patch: { name?: string; permissions?: string[] } }) =>
+    mutationFn: ({ roleId, patch }: { roleId: string; patch: RolePatch }) =>
       updateRole(roleId, patch),
     onSuccess: invalidate,
   });

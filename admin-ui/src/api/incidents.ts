@@ -1,26 +1,21 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiGet } from "./http";
-
-/** One of the two gate passes an incident is about: which device let the ticket in, and when. */
-export interface IncidentPass {
-  device_id: string | null;
-  at: string | null;
-}
+import { DEFAULT_PAGE_SIZE, api, send } from "./client";
+import type { components, operations } from "./schema";
 
 /**
- * Something the offline merge found: `offline_double_pass` is a ticket that two devices both let
- * in while offline, when it had only one use left.
+ * Incidents (`/v1/incidents`): what the offline merge found. `offline_double_pass` is a ticket that
+ * two devices both let in while offline, when it had only one use left.
  */
-export interface Incident {
-  incident_id: string;
-  kind: string;
-  ticket_id: string;
-  store_id: string;
-  created_at: string;
-  passes: IncidentPass[];
-  redemption_id: string;
-  status: string;
-}
+
+type Schemas = components["schemas"];
+
+export type Incident = Schemas["IncidentRead"];
+/** One of the two gate passes an incident is about: which device let the ticket in, and when. */
+export type IncidentPass = Schemas["IncidentPass"];
+export type IncidentsQuery = Omit<
+  NonNullable<operations["list_incidents_v1_incidents_get"]["parameters"]["query"]>,
+  "limit" | "cursor"
+>;
 
 export const INCIDENT_KIND_LABELS: Record<string, string> = {
   offline_double_pass: "Let in twice offline",
@@ -28,17 +23,13 @@ export const INCIDENT_KIND_LABELS: Record<string, string> = {
 
 export const incidentKindLabel = (kind: string) => INCIDENT_KIND_LABELS[kind] ?? kind;
 
-export interface IncidentsQuery {
-  ticket_id?: string;
-}
-
 export const incidentKeys = {
   all: ["incidents"] as const,
   list: (query: IncidentsQuery) => ["incidents", "list", query] as const,
 };
 
 export const listIncidentsPage = (query: IncidentsQuery, cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<Incident>>("/v1/incidents", { ...query, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
+  send(api.GET("/v1/incidents", { params: { query: { ...query, cursor, limit: DEFAULT_PAGE_SIZE } }, signal }));
 
 /** The passes as shown: at least two slots (missing ones are null), whatever the server sent. */
 export function incidentPasses(incident: Pick<Incident, "passes">): IncidentPass[] {

@@ -1,5 +1,10 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { apiDelete, apiPatch, apiPost, fetchAllPages, seg } from "./http";
+import { type ApiErrorCode, api, send, sendEmpty } from "./client";
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type RuleKind = Schemas["RuleRead"]["kind"];
 
 export const RULE_KINDS = [
   "line_percent",
@@ -9,8 +14,7 @@ export const RULE_KINDS = [
   "promo_code",
   "bundle",
   "time_of_day",
-] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
+] as const satisfies readonly RuleKind[];
 
 export const RULE_KIND_LABELS: Record<RuleKind, string> = {
   line_percent: "Percent off items",
@@ -25,37 +29,41 @@ export const RULE_KIND_LABELS: Record<RuleKind, string> = {
 /** 0 = Monday … 6 = Sunday, as the API numbers them. */
 export const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] as const;
 
-export interface LinePercentParams {
+/*
+ * The `params` of each kind of rule. The API's schema declares `params` as a plain object and
+ * checks it per kind on its side; these are the shapes it checks.
+ */
+export type LinePercentParams = {
   package_ids: string[];
   percent_bp: number;
-}
-export interface LineAmountParams {
+};
+export type LineAmountParams = {
   package_ids: string[];
   amount: number;
-}
-export interface CartPercentParams {
+};
+export type CartPercentParams = {
   percent_bp: number;
   min_subtotal: number;
-}
-export interface CartAmountParams {
+};
+export type CartAmountParams = {
   amount: number;
   min_subtotal: number;
-}
-export interface PromoCodeParams {
+};
+export type PromoCodeParams = {
   code: string;
   percent_bp?: number;
   amount?: number;
-}
-export interface BundleParams {
+};
+export type BundleParams = {
   items: { package_id: string; qty: number }[];
   price: number;
-}
-export interface TimeOfDayParams {
+};
+export type TimeOfDayParams = {
   package_ids: string[];
   price: number;
   from: string;
   to: string;
-}
+};
 
 export interface RuleParamsByKind {
   line_percent: LinePercentParams;
@@ -69,73 +77,21 @@ export interface RuleParamsByKind {
 
 export type RuleParams = RuleParamsByKind[RuleKind];
 
-export interface PricingRule {
-  rule_id: string;
-  name: string;
-  scope: "tenant" | "store";
-  store_id: string | null;
-  kind: RuleKind;
-  params: RuleParams;
-  active_window: { from: string | null; to: string | null } | null;
-  days_of_week: number[] | null;
-  priority: number;
-  stackable: boolean;
-  active: boolean;
-}
+/** A rule as the API answers it, its `params` read as the kind's own shape. */
+export type PricingRule = Omit<Schemas["RuleRead"], "params"> & { params: RuleParams };
 
-export type PricingRuleInput = Omit<PricingRule, "rule_id">;
-export type PricingRulePatch = Partial<PricingRuleInput>;
+/** What the rule form saves (a create takes it all; a patch the fields a rule can change). */
+export type PricingRuleInput = Omit<Schemas["RuleCreate"], "params"> & { params: RuleParams };
+export type PricingRulePatch = Schemas["RuleUpdate"];
 
 /** The error code of a save refused because another rule overlaps; details name that rule. */
-export const RULE_CONFLICT = "E_RULE_CONFLICT";
+export const RULE_CONFLICT = "E_RULE_CONFLICT" satisfies ApiErrorCode;
 
-export interface QuoteLineInput {
-  package_id: string;
-  qty: number;
-}
-
-export interface QuoteRequest {
-  store_id: string;
-  lines: QuoteLineInput[];
-  promo_code?: string;
-  manual_discount?: { amount?: number; percent_bp?: number };
-  at?: string;
-}
-
-export interface QuoteDiscount {
-  rule_id: string | null;
-  kind: string;
-  name: string;
-  amount: number;
-}
-
-export interface QuoteLine {
-  package_id: string;
-  name: string;
-  qty: number;
-  unit_price: number;
-  base_total: number;
-  discounts: QuoteDiscount[];
-  net_total: number;
-  tax_profile_id: string | null;
-  tax_rate_bp: number;
-  tax_inclusive: boolean;
-  tax: number;
-  bundle_shares: { package_id: string; qty: number; amount: number }[];
-}
-
-export interface Quote {
-  store_id: string;
-  tz: string;
-  priced_at: string;
-  currency: "THB";
-  lines: QuoteLine[];
-  applied_rules: { rule_id: string; kind: string; name: string; amount: number }[];
-  subtotal: number;
-  discount_total: number;
-  tax_total: number;
-  grand_total: number;
-}
+export type QuoteLineInput = Schemas["QuoteLineIn"];
+export type QuoteRequest = Schemas["QuoteRequest"];
+export type QuoteDiscount = Schemas["DiscountOut"];
+export type QuoteLine = Schemas["QuoteLineOut"];
+export type Quote = Schemas["QuoteOut"];
 
 export const pricingKeys = {
   all: ["pricing_rules"] as const,
@@ -144,13 +100,29 @@ export const pricingKeys = {
   quote: (request: QuoteRequest) => ["pricing_quote", request] as const,
 };
 
-export const listRules = (storeId: string | null, signal?: AbortSignal) =>
-  fetchAllPages<PricingRule>("/v1/pricing/rules", { store_id: storeId }, signal);
-export const createRule = (input: PricingRuleInput) => apiPost<PricingRule>("/v1/pricing/rules", input);
-export const updateRule = (ruleId: string, patch: PricingRulePatch) =>
-  apiPatch<PricingRule>(`/v1/pricing/rules/${seg(ruleId)}`, patch);
-export const deleteRule = (ruleId: string) => apiDelete(`/v1/pricing/rules/${seg(ruleId)}`);
-export const quote = (request: QuoteRequest) => apiPost<Quote>("/v1/pricing/quote", request);
+/** The rules of one store (null: every rule the caller can see); the API answers them in one page. */
+export const listRules = async (storeId: string | null, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/pricing/rules", { params: { query: { store_id: storeId } }, signal }))).items as PricingRule[];
+export const createRule = async (input: PricingRuleInput) =>
+  (await send(api.POST("/v1/pricing/rules", { body: input }))) as PricingRule;
+export const updateRule = async (ruleId: string, patch: PricingRulePatch) =>
+  (await send(
+    api.PATCH("/v1/pricing/rules/{rule_id}", { params: { path: { rule_id: ruleId } }, body: patch }),
+  )) as PricingRule;
+
+/** What a saved rule may change: everything but its scope, store and kind, which a rule keeps for life. */
+export const rulePatch = (input: PricingRuleInput): PricingRulePatch => ({
+  name: input.name,
+  params: input.params,
+  active_window: input.active_window,
+  days_of_week: input.days_of_week,
+  priority: input.priority,
+  stackable: input.stackable,
+  active: input.active,
+});
+export const deleteRule = (ruleId: string) =>
+  sendEmpty(api.DELETE("/v1/pricing/rules/{rule_id}", { params: { path: { rule_id: ruleId } } }));
+export const quote = (request: QuoteRequest) => send(api.POST("/v1/pricing/quote", { body: request }));
 
 export function useRules(storeId: string | null) {
   return useQuery({ queryKey: pricingKeys.list(storeId), queryFn: ({ signal }) => listRules(storeId, signal) });
@@ -161,7 +133,7 @@ export function useSaveRule() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ ruleId, input }: { ruleId: string | null; input: PricingRuleInput }) =>
-      ruleId ? updateRule(ruleId, input) : createRule(input),
+      ruleId ? updateRule(ruleId, rulePatch(input)) : createRule(input),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: pricingKeys.lists() });
       void queryClient.invalidateQueries({ queryKey: ["pricing_quote"] });

@@ -1,33 +1,15 @@
 import { useQuery } from "@tanstack/react-query";
-import { fetchAllPages } from "./http";
-import type { PaymentMethod } from "./sales";
+import { MAX_PAGE_SIZE, api, fetchAllPages, send } from "./client";
+import type { components } from "./schema";
 
-export type RefundStatus = "pending" | "completed" | "void";
+/** Refunds (`/v1/refunds`): money paid back for tickets of a sale. */
 
+type Schemas = components["schemas"];
+
+export type Refund = Schemas["RefundRead"];
+export type RefundStatus = Refund["status"];
 /** One ticket's share of a refund, in satang. */
-export interface RefundLine {
-  ticket_id: string;
-  amount: number;
-}
-
-export interface Refund {
-  refund_id: string;
-  sale_id: string;
-  store_id: string;
-  device_id: string;
-  shift_id: string | null;
-  status: RefundStatus;
-  /** How the money went back. */
-  method: PaymentMethod;
-  /** What was paid back, in satang. */
-  amount: number;
-  lines: RefundLine[];
-  reason_code: string;
-  reason_text: string | null;
-  refunded_by: string | null;
-  approver_id: string;
-  created_at: string;
-}
+export type RefundLine = Schemas["RefundLineRead"];
 
 export const refundKeys = {
   all: ["refunds"] as const,
@@ -36,7 +18,9 @@ export const refundKeys = {
 
 /** Every refund of one sale, newest first. */
 export const listSaleRefunds = (saleId: string, signal?: AbortSignal) =>
-  fetchAllPages<Refund>("/v1/refunds", { sale_id: saleId }, signal);
+  fetchAllPages((cursor) =>
+    send(api.GET("/v1/refunds", { params: { query: { sale_id: saleId, cursor, limit: MAX_PAGE_SIZE } }, signal })),
+  );
 
 /** What the completed refunds paid back altogether, in satang. */
 export const refundedTotal = (refunds: readonly Pick<Refund, "amount" | "status">[]) =>

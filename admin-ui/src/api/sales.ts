@@ -1,11 +1,20 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiGet, buildQuery, seg } from "./http";
-import type { ReceiptPreview } from "./settings";
+import { DEFAULT_PAGE_SIZE, type Page, api, buildQuery, send } from "./client";
+import type { components, operations } from "./schema";
 import type { PaperWidth } from "./stores";
-import type { Ticket } from "./tickets";
 
-export const PAYMENT_METHODS = ["cash", "qr", "card", "other"] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+/** Sales (`/v1/sales`): what was sold, with its tickets, its receipt and the CSV export. */
+
+type Schemas = components["schemas"];
+
+/**
+ * A sale as the API answers it. The read model declares `lines` as plain objects; they hold the
+ * priced lines of the quote the sale was made from (SaleLine).
+ */
+export type Sale = Omit<Schemas["SaleRead"], "lines"> & { lines: SaleLine[] };
+export type SaleStatus = Sale["status"];
+export type PaymentMethod = Sale["payment_method"];
+export const PAYMENT_METHODS = ["cash", "qr", "card", "other"] as const satisfies readonly PaymentMethod[];
 
 export const PAYMENT_METHOD_LABELS: Record<PaymentMethod, string> = {
   cash: "Cash",
@@ -18,74 +27,16 @@ export const PAYMENT_METHOD_LABELS: Record<PaymentMethod, string> = {
 export const paymentMethodLabel = (method: string | null | undefined) =>
   method ? (PAYMENT_METHOD_LABELS[method as PaymentMethod] ?? method) : "—";
 
-export type SaleStatus = "pending" | "completed";
-
-export interface SaleDiscount {
-  rule_id: string;
-  kind: string;
-  name: string;
-  /** Satang taken off the line. */
-  amount: number;
-}
-
-export interface BundleShare {
-  package_id: string;
-  qty: number;
-  amount: number;
-}
-
-export interface SaleLine {
-  package_id: string;
-  name: string;
-  qty: number;
-  unit_price: number;
-  base_total: number;
-  discounts: SaleDiscount[];
-  net_total: number;
-  tax: number;
-  bundle_shares: BundleShare[];
-}
-
-export interface Sale {
-  sale_id: string;
-  short_ref: string;
-  store_id: string;
-  device_id: string;
-  /** The employee or device that issued the sale. */
-  issued_by: string;
-  shift_id: string | null;
-  status: SaleStatus;
-  created_at: string;
-  completed_at: string | null;
-  lines: SaleLine[];
-  subtotal: number;
-  discount_total: number;
-  tax_total: number;
-  grand_total: number;
-  /** The payment type's surcharge on top of grand_total, satang (not refunded). */
-  fee_total: number;
-  /** grand_total + fee_total: what the customer paid. */
-  amount_due: number;
-  payment_method: PaymentMethod;
-  amount_tendered: number;
-  change: number;
-  ticket_ids: string[];
-}
-
-export interface SaleDetail {
-  sale: Sale;
-  tickets: Ticket[];
-}
-
+export type SaleDiscount = Schemas["DiscountOut"];
+export type BundleShare = Schemas["BundleShare"];
+/** One line of a sale: the quote's priced line. */
+export type SaleLine = Pick<
+  Schemas["QuoteLineOut"],
+  "package_id" | "name" | "qty" | "unit_price" | "base_total" | "discounts" | "net_total" | "tax" | "bundle_shares"
+>;
+export type SaleDetail = Omit<Schemas["SaleWithTickets"], "sale"> & { sale: Sale };
 /** Filters as the API takes them: `from`/`to` are UTC ISO-8601 instants (`to` exclusive). */
-export interface SalesQuery {
-  from?: string;
-  to?: string;
-  store_id?: string;
-  device_id?: string;
-  employee_id?: string;
-  payment_method?: PaymentMethod;
-}
+export type SalesQuery = Omit<NonNullable<operations["list_sales_v1_sales_get"]["parameters"]["query"]>, "limit" | "cursor">;
 
 export const SALES_CSV_PATH = "/v1/sales/export.csv";
 
@@ -97,13 +48,20 @@ export const saleKeys = {
     ["sales", "receipt", saleId, paperWidth ?? "store"] as const,
 };
 
-export const listSalesPage = (query: SalesQuery, cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<Sale>>("/v1/sales", { ...query, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
-export const getSale = (saleId: string, signal?: AbortSignal) =>
-  apiGet<SaleDetail>(`/v1/sales/${seg(saleId)}`, undefined, signal);
+export const listSalesPage = async (query: SalesQuery, cursor: string | null, signal?: AbortSignal) =>
+  (await send(
+    api.GET("/v1/sales", { params: { query: { ...query, cursor, limit: DEFAULT_PAGE_SIZE } }, signal }),
+  )) as Page<Sale>;
+export const getSale = async (saleId: string, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/sales/{sale_id}", { params: { path: { sale_id: saleId } }, signal }))) as SaleDetail;
 /** The sale's receipt as the store's printer prints it; `paperWidth` null: the store's receipt setting. */
 export const getSaleReceipt = (saleId: string, paperWidth: PaperWidth | null, signal?: AbortSignal) =>
-  apiGet<ReceiptPreview>(`/v1/sales/${seg(saleId)}/receipt`, { paper_width: paperWidth }, signal);
+  send(
+    api.GET("/v1/sales/{sale_id}/receipt", {
+      params: { path: { sale_id: saleId }, query: { paper_width: paperWidth ?? undefined } },
+      signal,
+    }),
+  );
 
 /** The CSV export's address for the same filters (a plain download, not an envelope). */
 export const salesCsvHref = (query: SalesQuery) => `${SALES_CSV_PATH}${buildQuery({ ...query })}`;

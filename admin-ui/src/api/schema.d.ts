@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up */
+        /**
+         * Liveness: the process is up
+         * @description **Authorization:** None: anyone may call this operation (no `Authorization` header).
+         */
         get: operations["liveness_v1_health_get"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and every index is in place */
+        /**
+         * Readiness: the database answers and every index is in place
+         * @description **Authorization:** None: anyone may call this operation (no `Authorization` header).
+         */
         get: operations["readiness_v1_health_ready_get"];
         put?: never;
         post?: never;
@@ -47,7 +53,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pair a device with a store's site key; returns its token once */
+        /**
+         * Pair a device with a store's site key; returns its token once
+         * @description **Authorization:** None: anyone may call this operation (no `Authorization` header).
+         */
         post: operations["register_device_v1_auth_device_register_post"];
         delete?: never;
         options?: never;
@@ -64,7 +73,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a device token for a 15-minute access token */
+        /**
+         * Exchange a device token for a 15-minute access token
+         * @description **Authorization:** None: anyone may call this operation (no `Authorization` header).
+         */
         post: operations["login_device_v1_auth_device_login_post"];
         delete?: never;
         options?: never;
@@ -79,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling device */
+        /**
+         * The calling device
+         * @description **Authorization:** Bearer token of a device (ADMIN, GATE, KIOSK, POS); or an employee signed in on a device (ADMIN, GATE, POS). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["device_me_v1_devices_me_get"];
         put?: never;
         post?: never;
@@ -96,10 +111,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stores the caller may see (a device: its own store) */
+        /**
+         * Stores the caller may see (a device: its own store)
+         * @description **Authorization:** Bearer token of a device (ADMIN, GATE, KIOSK, POS); or an employee signed in on a device (ADMIN, GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["list_stores_v1_stores_get"];
         put?: never;
-        /** Open a store (needs settings_write at every store) */
+        /**
+         * Open a store (needs settings_write at every store)
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_store_v1_stores_post"];
         delete?: never;
         options?: never;
@@ -114,14 +135,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One store */
+        /**
+         * One store
+         * @description **Authorization:** Bearer token of a device (ADMIN, GATE, KIOSK, POS); or an employee signed in on a device (ADMIN, GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["get_store_v1_stores__store_id__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a store's details (receipt header/footer, time zone, paper width, ...) */
+        /**
+         * Change a store's details (receipt header/footer, time zone, paper width, ...)
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_store_v1_stores__store_id__patch"];
         trace?: never;
     };
@@ -132,10 +159,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A store's site keys (never the keys themselves) */
+        /**
+         * A store's site keys (never the keys themselves)
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_site_keys_v1_stores__store_id__site_keys_get"];
         put?: never;
-        /** Create a site key devices pair with; the key is shown once */
+        /**
+         * Create a site key devices pair with; the key is shown once
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_site_key_v1_stores__store_id__site_keys_post"];
         delete?: never;
         options?: never;
@@ -152,7 +185,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a site key: no more devices pair with it */
+        /**
+         * Revoke a site key: no more devices pair with it
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["revoke_site_key_v1_site_keys__site_key_id__revoke_post"];
         delete?: never;
         options?: never;
@@ -167,7 +203,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Devices of the stores the caller manages, newest first */
+        /**
+         * Devices of the stores the caller manages, newest first
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_devices_v1_devices_get"];
         put?: never;
         post?: never;
@@ -184,14 +223,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One device */
+        /**
+         * One device
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_device_v1_devices__device_id__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a device, edit its notes or capabilities */
+        /**
+         * Rename a device, edit its notes or capabilities
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_device_v1_devices__device_id__patch"];
         trace?: never;
     };
@@ -204,7 +249,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a paired device waiting in pending */
+        /**
+         * Approve a paired device waiting in pending
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["approve_device_v1_devices__device_id__approve_post"];
         delete?: never;
         options?: never;
@@ -221,7 +269,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Suspend a device: every business call answers E_DEVICE_SUSPENDED */
+        /**
+         * Suspend a device: every business call answers E_DEVICE_SUSPENDED
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["suspend_device_v1_devices__device_id__suspend_post"];
         delete?: never;
         options?: never;
@@ -238,7 +289,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reactivate a suspended device */
+        /**
+         * Reactivate a suspended device
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["reactivate_device_v1_devices__device_id__reactivate_post"];
         delete?: never;
         options?: never;
@@ -255,7 +309,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a device for good: it must pair again */
+        /**
+         * Revoke a device for good: it must pair again
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["revoke_device_v1_devices__device_id__revoke_post"];
         delete?: never;
         options?: never;
@@ -272,7 +329,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a new device token (shown once); every existing session of the device ends */
+        /**
+         * Issue a new device token (shown once); every existing session of the device ends
+         * @description **Authorization:** Bearer token of a back-office session holding `device_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["rotate_token_v1_devices__device_id__rotate_token_post"];
         delete?: never;
         options?: never;
@@ -292,6 +352,8 @@ export interface paths {
         /**
          * Sign in: {email, password} in the back office; {employee_id, pin} on a device
          * @description Without a bearer token this opens a back-office session (email and password only). With a device's bearer token, {employee_id, pin} (the name tile, then the PIN) opens a session bound to that device and its store (the employee must work there). Wrong secrets are slowed per source: five within 15 minutes lock that employee on that device or address for 15 minutes, each further lockout twice as long (423 E_PIN_LOCKED with Retry-After); devices and addresses the employee never signed in from share a small daily allowance of wrong attempts.
+         *
+         *     **Authorization:** None for `{email, password}` (opens a back-office session). For `{employee_id, pin}`, the device's own token (opens a session on that device); an employee's token is refused (403 E_PERMISSION).
          */
         post: operations["login_v1_employees_login_post"];
         delete?: never;
@@ -307,7 +369,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The name tiles a device shows: who works at its store (tap one, then type the PIN) */
+        /**
+         * The name tiles a device shows: who works at its store (tap one, then type the PIN)
+         * @description **Authorization:** Bearer token of a device (ADMIN, GATE, POS); or an employee signed in on a device (ADMIN, GATE, POS). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["staff_tiles_v1_devices_me_staff_get"];
         put?: never;
         post?: never;
@@ -326,7 +391,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: every session of the signed-in employee ends (back office and devices) */
+        /**
+         * Sign out: every session of the signed-in employee ends (back office and devices)
+         * @description **Authorization:** Bearer token of an employee session: back office, or signed in on a device. A bare device token is refused (403 E_PERMISSION).
+         */
         post: operations["logout_v1_employees_logout_post"];
         delete?: never;
         options?: never;
@@ -346,6 +414,8 @@ export interface paths {
         /**
          * A fresh access token for a back-office session, up to 12 hours after sign-in
          * @description Accepts the session's last token even if it has just expired; device sessions log in again.
+         *
+         *     **Authorization:** Bearer token of the back-office session to renew: its last access token, even if it has just expired. Device sessions log in again instead.
          */
         post: operations["refresh_v1_employees_refresh_post"];
         delete?: never;
@@ -361,7 +431,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in employee and their permissions (at the device's store, on a device) */
+        /**
+         * The signed-in employee and their permissions (at the device's store, on a device)
+         * @description **Authorization:** Bearer token of an employee signed in on a device (ADMIN, GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["me_v1_employees_me_get"];
         put?: never;
         post?: never;
@@ -378,10 +451,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Employees of the stores the caller manages */
+        /**
+         * Employees of the stores the caller manages
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_employees_v1_employees_get"];
         put?: never;
-        /** Add an employee with store memberships */
+        /**
+         * Add an employee with store memberships
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_employee_v1_employees_post"];
         delete?: never;
         options?: never;
@@ -396,14 +475,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One employee */
+        /**
+         * One employee
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_employee_v1_employees__employee_id__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change name, email or password */
+        /**
+         * Change name, email or password
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_employee_v1_employees__employee_id__patch"];
         trace?: never;
     };
@@ -415,7 +500,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace the employee's roles at the stores the caller manages */
+        /**
+         * Replace the employee's roles at the stores the caller manages
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         put: operations["replace_memberships_v1_employees__employee_id__memberships_put"];
         post?: never;
         delete?: never;
@@ -433,7 +521,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new PIN (also lifts a lockout) */
+        /**
+         * Set a new PIN (also lifts a lockout)
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["reset_pin_v1_employees__employee_id__reset_pin_post"];
         delete?: never;
         options?: never;
@@ -450,7 +541,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Suspend an employee: their sessions end on the next request */
+        /**
+         * Suspend an employee: their sessions end on the next request
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["suspend_employee_v1_employees__employee_id__suspend_post"];
         delete?: never;
         options?: never;
@@ -467,7 +561,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reactivate a suspended employee */
+        /**
+         * Reactivate a suspended employee
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["reactivate_employee_v1_employees__employee_id__reactivate_post"];
         delete?: never;
         options?: never;
@@ -482,10 +579,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Built-in and custom roles */
+        /**
+         * Built-in and custom roles
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_roles_v1_roles_get"];
         put?: never;
-        /** Create a custom role */
+        /**
+         * Create a custom role
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_role_v1_roles_post"];
         delete?: never;
         options?: never;
@@ -503,11 +606,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a custom role that nobody holds */
+        /**
+         * Delete a custom role that nobody holds
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         delete: operations["delete_role_v1_roles__role_id__delete"];
         options?: never;
         head?: never;
-        /** Rename a custom role or change its permissions */
+        /**
+         * Rename a custom role or change its permissions
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_role_v1_roles__role_id__patch"];
         trace?: never;
     };
@@ -518,7 +627,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every permission and which roles hold it */
+        /**
+         * Every permission and which roles hold it
+         * @description **Authorization:** Bearer token of a back-office session holding `employee_manage` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["permission_matrix_v1_permissions_matrix_get"];
         put?: never;
         post?: never;
@@ -540,6 +652,8 @@ export interface paths {
         /**
          * A supervisor's PIN → a single-use approval token for one action, store and target
          * @description Only an employee holding the action's permission at the store can approve. The token lasts five minutes and works once, for the named action, store and target.
+         *
+         *     **Authorization:** Bearer token of a device (ADMIN, POS); or an employee signed in on a device (ADMIN, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["verify_pin_v1_approvals_verify_pin_post"];
         delete?: never;
@@ -555,7 +669,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log, newest first, filtered by date range, store, actor, device and event type */
+        /**
+         * The audit log, newest first, filtered by date range, store, actor, device and event type
+         * @description **Authorization:** Bearer token of a back-office session holding `audit_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_audits_v1_audits_get"];
         put?: never;
         post?: never;
@@ -572,7 +689,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who signed in (or failed to), where, from which device and IP */
+        /**
+         * Who signed in (or failed to), where, from which device and IP
+         * @description **Authorization:** Bearer token of a back-office session holding `audit_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["access_logs_v1_access_logs_get"];
         put?: never;
         post?: never;
@@ -589,7 +709,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The filtered audit log as CSV (newest first) */
+        /**
+         * The filtered audit log as CSV (newest first)
+         * @description **Authorization:** Bearer token of a back-office session holding `audit_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["export_audits_v1_audits_export_csv_get"];
         put?: never;
         post?: never;
@@ -609,10 +732,15 @@ export interface paths {
         /**
          * Packages: for a device, what it may sell now (with an ETag); for staff, the catalog
          * @description A POS or kiosk gets only active packages inside their window, shown on its device type and not reserved for other devices, for its own store. Send the last ETag in If-None-Match to get 304 Not Modified when nothing changed. Staff with catalog_write or reports_view get every package (add include_inactive=true for archived ones).
+         *
+         *     **Authorization:** Bearer token of a device (ADMIN, KIOSK, POS); or an employee signed in on a device (ADMIN, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         get: operations["list_packages_v1_catalog_packages_get"];
         put?: never;
-        /** Add a package */
+        /**
+         * Add a package
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_package_v1_catalog_packages_post"];
         delete?: never;
         options?: never;
@@ -627,15 +755,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One package */
+        /**
+         * One package
+         * @description **Authorization:** Bearer token of a back-office session (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_package_v1_catalog_packages__package_id__get"];
         put?: never;
         post?: never;
-        /** Archive a package (kept for the sales that used it; no longer sold) */
+        /**
+         * Archive a package (kept for the sales that used it; no longer sold)
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         delete: operations["archive_package_v1_catalog_packages__package_id__delete"];
         options?: never;
         head?: never;
-        /** Change a package (price, window, zones, ...) */
+        /**
+         * Change a package (price, window, zones, ...)
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_package_v1_catalog_packages__package_id__patch"];
         trace?: never;
     };
@@ -646,10 +783,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pricing rules: a device gets the active ones of its store (to price offline); staff all */
+        /**
+         * Pricing rules: a device gets the active ones of its store (to price offline); staff all
+         * @description **Authorization:** Bearer token of a device (ADMIN, KIOSK, POS); or an employee signed in on a device (ADMIN, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["list_rules_v1_pricing_rules_get"];
         put?: never;
-        /** Add a pricing rule; one that would conflict silently is refused with E_RULE_CONFLICT */
+        /**
+         * Add a pricing rule; one that would conflict silently is refused with E_RULE_CONFLICT
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_rule_v1_pricing_rules_post"];
         delete?: never;
         options?: never;
@@ -667,11 +810,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Retire a pricing rule (kept, inactive, for the sales that used it) */
+        /**
+         * Retire a pricing rule (kept, inactive, for the sales that used it)
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         delete: operations["delete_rule_v1_pricing_rules__rule_id__delete"];
         options?: never;
         head?: never;
-        /** Change a pricing rule (checked for conflicts again) */
+        /**
+         * Change a pricing rule (checked for conflicts again)
+         * @description **Authorization:** Bearer token of a back-office session holding `catalog_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_rule_v1_pricing_rules__rule_id__patch"];
         trace?: never;
     };
@@ -687,6 +836,8 @@ export interface paths {
         /**
          * Price a cart exactly as a sale will be priced
          * @description Base or time-of-day price, line rules, cart rules, promo code, manual discount (with the manual_discount permission or a supervisor's approval_token), never below zero, then taxes per line, half-up to the satang. The admin's preview and POST /v1/sales use this same function.
+         *
+         *     **Authorization:** Bearer token of a device (ADMIN, KIOSK, POS); or an employee signed in on a device (ADMIN, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["quote_v1_pricing_quote_post"];
         delete?: never;
@@ -705,6 +856,8 @@ export interface paths {
         /**
          * The settings in force at a store, with a version and an ETag
          * @description Defaults ← tenant ← store override, per section. Send the last ETag in If-None-Match: 304 when nothing changed. Client contract: a device keeps using the last settings it fetched (and their version) while this endpoint is unreachable, and refetches on its next cycle.
+         *
+         *     **Authorization:** Bearer token of a device (ADMIN, GATE, KIOSK, POS); or an employee signed in on a device (ADMIN, GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         get: operations["effective_v1_settings_effective_get"];
         put?: never;
@@ -722,7 +875,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What is set at one level: the tenant defaults, or a store's overrides */
+        /**
+         * What is set at one level: the tenant defaults, or a store's overrides
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_level_v1_settings_get"];
         put?: never;
         post?: never;
@@ -740,10 +896,16 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace one section at the tenant level or as a store's override (audited, before/after) */
+        /**
+         * Replace one section at the tenant level or as a store's override (audited, before/after)
+         * @description **Authorization:** Bearer token of a back-office session (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         put: operations["put_section_v1_settings__section__put"];
         post?: never;
-        /** Drop a store's override of one section: the tenant default applies again */
+        /**
+         * Drop a store's override of one section: the tenant default applies again
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         delete: operations["clear_override_v1_settings__section__delete"];
         options?: never;
         head?: never;
@@ -757,7 +919,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A sample receipt rendered with the store's receipt settings, as the printer prints it */
+        /**
+         * A sample receipt rendered with the store's receipt settings, as the printer prints it
+         * @description **Authorization:** Bearer token of a device (ADMIN, GATE, KIOSK, POS); or an employee signed in on a device (ADMIN, GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["receipt_preview_v1_receipts_preview_get"];
         put?: never;
         post?: never;
@@ -776,7 +941,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Open a shift on this POS with its cash float */
+        /**
+         * Open a shift on this POS with its cash float
+         * @description **Authorization:** Bearer token of an employee signed in on a device (POS, holding `shift_open` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         post: operations["open_shift_v1_shifts_open_post"];
         delete?: never;
         options?: never;
@@ -791,7 +959,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This POS's open shift with its running totals */
+        /**
+         * This POS's open shift with its running totals
+         * @description **Authorization:** Bearer token of an employee signed in on a device (POS, holding `shift_open` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["current_shift_v1_shifts_current_get"];
         put?: never;
         post?: never;
@@ -810,7 +981,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close this POS's shift with the counted cash: totals are frozen in a snapshot */
+        /**
+         * Close this POS's shift with the counted cash: totals are frozen in a snapshot
+         * @description **Authorization:** Bearer token of an employee signed in on a device (POS, holding `shift_close` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         post: operations["close_shift_v1_shifts_close_post"];
         delete?: never;
         options?: never;
@@ -830,6 +1004,8 @@ export interface paths {
         /**
          * Cash put into the drawer (with a reason) — once per Idempotency-Key
          * @description Same key and body: the first answer again, with `Idempotent-Replayed: true`; another body under the key: 409 E_IDEMPOTENCY_MISMATCH; the first still running: 409 E_IN_PROGRESS with Retry-After. Keys belong to the device and the employee signed in on it.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS, holding `shift_close` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["pay_in_v1_shifts_pay_in_post"];
         delete?: never;
@@ -850,6 +1026,8 @@ export interface paths {
         /**
          * Cash taken out of the drawer (with a reason) — once per Idempotency-Key, never below zero
          * @description Refused with 409 E_INSUFFICIENT_CASH (details: drawer_cash, amount) when the drawer should hold less than the amount: float + cash sales - cash refunds + pay-ins - pay-outs. Idempotency as for pay_in.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS, holding `shift_close` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["pay_out_v1_shifts_pay_out_post"];
         delete?: never;
@@ -865,7 +1043,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shifts of the stores the caller reports on, newest first */
+        /**
+         * Shifts of the stores the caller reports on, newest first
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_shifts_v1_shifts_get"];
         put?: never;
         post?: never;
@@ -882,7 +1063,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One shift with its snapshot history */
+        /**
+         * One shift with its snapshot history
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_shift_v1_shifts__shift_id__get"];
         put?: never;
         post?: never;
@@ -901,7 +1085,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Correct a closed shift's counted cash (audited; earlier snapshots are kept) */
+        /**
+         * Correct a closed shift's counted cash (audited; earlier snapshots are kept)
+         * @description **Authorization:** Bearer token of a back-office session holding `shift_close` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["correct_shift_v1_shifts__shift_id__correct_post"];
         delete?: never;
         options?: never;
@@ -916,12 +1103,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sales, newest first, by date range, store, device, staff and payment type */
+        /**
+         * Sales, newest first, by date range, store, device, staff and payment type
+         * @description **Authorization:** Bearer token of a device (KIOSK, POS); or an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["list_sales_v1_sales_get"];
         put?: never;
         /**
          * Sell: price the cart, take payment, issue signed tickets — once per Idempotency-Key
          * @description Same key and same body: the first answer again, with `Idempotent-Replayed: true`. Same key, other body: 409 E_IDEMPOTENCY_MISMATCH. Same key while the first is still running: 409 E_IN_PROGRESS with Retry-After. A client_total that differs from the server's price: 409 E_CONFLICT with the server's quote in details. Keys are kept with their sales, for good.
+         *
+         *     **Authorization:** Bearer token of a device (KIOSK whose capabilities include `can_sell`); or an employee signed in on a device (POS, holding `sell` at the device's store). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["create_sale_v1_sales_post"];
         delete?: never;
@@ -937,7 +1129,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The filtered sales as CSV */
+        /**
+         * The filtered sales as CSV
+         * @description **Authorization:** Bearer token of a device (KIOSK, POS); or an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["export_sales_v1_sales_export_csv_get"];
         put?: never;
         post?: never;
@@ -954,7 +1149,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One sale with its tickets */
+        /**
+         * One sale with its tickets
+         * @description **Authorization:** Bearer token of a device (KIOSK, POS); or an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["get_sale_v1_sales__sale_id__get"];
         put?: never;
         post?: never;
@@ -974,6 +1172,8 @@ export interface paths {
         /**
          * The sale's receipt as the store's printer prints it (text and ESC/POS bytes)
          * @description Lines, discounts, VAT, the payment type's fee and the amount paid, with the store's receipt settings. `paper_width` 58 or 80 (mm); the `receipt` setting's width if omitted.
+         *
+         *     **Authorization:** Bearer token of a device (KIOSK, POS); or an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         get: operations["sale_receipt_v1_sales__sale_id__receipt_get"];
         put?: never;
@@ -991,7 +1191,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find tickets by short code, QR token or sale */
+        /**
+         * Find tickets by short code, QR token or sale
+         * @description **Authorization:** Bearer token of a device (GATE, KIOSK, POS); or an employee signed in on a device (GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["find_tickets_v1_tickets_get"];
         put?: never;
         post?: never;
@@ -1008,7 +1211,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One ticket */
+        /**
+         * One ticket
+         * @description **Authorization:** Bearer token of a device (GATE, KIOSK, POS); or an employee signed in on a device (GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["get_ticket_v1_tickets__ticket_id__get"];
         put?: never;
         post?: never;
@@ -1025,7 +1231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A ticket's story: issued, reprinted, scanned, refunded — in time order */
+        /**
+         * A ticket's story: issued, reprinted, scanned, refunded — in time order
+         * @description **Authorization:** Bearer token of a device (GATE, KIOSK, POS); or an employee signed in on a device (GATE, POS); or a back-office session (scoped to the stores where the employee works). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
+         */
         get: operations["ticket_timeline_v1_tickets__ticket_id__timeline_get"];
         put?: never;
         post?: never;
@@ -1047,6 +1256,8 @@ export interface paths {
         /**
          * Scan a ticket at a gate: PASS or FAIL (a FAIL is a normal answer, not an error)
          * @description Every attempt is recorded. The first PASS wins: a use is one atomic compare-and-set, so gates scanning one ticket at the same instant never let it in more often than its quota. `reason_code` names the FAIL: E_DUPLICATE_USE E_EXPIRED E_NOT_STARTED E_EXHAUSTED E_INVALID_SIG E_WRONG_DEVICE E_REFUNDED E_CANCELLED.
+         *
+         *     **Authorization:** Bearer token of a device (GATE, POS whose capabilities include `can_redeem`); or an employee signed in on a device (GATE, POS, holding `redeem` at the device's store). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["redeem_ticket_v1_tickets_redeem_post"];
         delete?: never;
@@ -1067,6 +1278,8 @@ export interface paths {
         /**
          * Reprint a ticket (approved, with a reason; counted on the ticket)
          * @description Needs an approval token for action `reprint` (POST /v1/approvals/verify_pin, target the ticket) and a reprint reason code from the `reasons` setting. Capped per device and per staff member each day (429 E_CAP_EXCEEDED with Retry-After) and rate limited. Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["reprint_ticket_v1_tickets_reprint_post"];
         delete?: never;
@@ -1082,12 +1295,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reprints, newest first, by store, device, employee, ticket and date range */
+        /**
+         * Reprints, newest first, by store, device, employee, ticket and date range
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_reprints_v1_reprints_get"];
         put?: never;
         /**
          * Reprint a ticket (same as POST /v1/tickets/reprint)
          * @description Needs an approval token for action `reprint` (POST /v1/approvals/verify_pin, target the ticket) and a reprint reason code from the `reasons` setting. Capped per device and per staff member each day (429 E_CAP_EXCEEDED with Retry-After) and rate limited. Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["create_reprint_alias"];
         delete?: never;
@@ -1108,6 +1326,8 @@ export interface paths {
         /**
          * Refund a sale or some of its tickets (approved, with a reason)
          * @description Refunds the whole sale, or the chosen tickets of it. Needs an approval token for action `refund` (POST /v1/approvals/verify_pin, target the sale) and a refund reason code. A ticket already used is not refunded; a partly used multi-visit or credit ticket refunds its unused share or nothing (the `refunds` setting); if any chosen ticket cannot be refunded the answer is 409 listing why, and nothing is refunded. Refunded tickets stop passing at once, and the refund counts in this POS's open shift (cash refunds lower the expected cash). Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["refund_tickets_v1_tickets_refund_post"];
         delete?: never;
@@ -1123,12 +1343,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Refunds, newest first, by sale, store, device, shift and date range */
+        /**
+         * Refunds, newest first, by sale, store, device, employee, shift and date range
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_refunds_v1_refunds_get"];
         put?: never;
         /**
          * Refund a sale or some of its tickets (same as POST /v1/tickets/refund)
          * @description Refunds the whole sale, or the chosen tickets of it. Needs an approval token for action `refund` (POST /v1/approvals/verify_pin, target the sale) and a refund reason code. A ticket already used is not refunded; a partly used multi-visit or credit ticket refunds its unused share or nothing (the `refunds` setting); if any chosen ticket cannot be refunded the answer is 409 listing why, and nothing is refunded. Refunded tickets stop passing at once, and the refund counts in this POS's open shift (cash refunds lower the expected cash). Same Idempotency-Key and body: the first answer again, with `Idempotent-Replayed: true`.
+         *
+         *     **Authorization:** Bearer token of an employee signed in on a device (POS); or a back-office session (scoped to the stores where the employee works). On a POS a staff member must be signed in: a bare POS token is refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         post: operations["create_refund_alias"];
         delete?: never;
@@ -1147,6 +1372,8 @@ export interface paths {
         /**
          * What a gate needs to decide offline: its config and an allow-list of ticket hashes
          * @description `tickets` holds the tickets of this gate's store (and zones) that may pass within `window` minutes, as hashes of their QR tokens — never a token or a key. Pass `version` back as `since` to get only what changed (`full: false`: drop `removed`, upsert `tickets`); a `since` from too far back (or of another set-up) answers the full list (`full: true`). ETag / If-None-Match answer 304 when nothing changed.
+         *
+         *     **Authorization:** Bearer token of a device (GATE whose capabilities include `can_redeem`); or an employee signed in on a device (GATE). Back-office sessions are refused (403 E_PERMISSION). Other devices: 403 E_PERMISSION; a suspended or revoked device: 403 E_DEVICE_SUSPENDED / E_DEVICE_REVOKED.
          */
         get: operations["get_bootstrap_v1_gate_bootstrap_get"];
         put?: never;
@@ -1169,6 +1396,8 @@ export interface paths {
         /**
          * Upload what a device did offline: each op applied once, in time order
          * @description Up to 500 ops. Each answers `applied`, `duplicate` (this op_id was applied before: its stored result, nothing changed) or `rejected` (with an error; one bad op never blocks the others). Sales go through the same code as POST /v1/sales with op_id as the Idempotency-Key. Offline redemptions merge per ticket in `ts` order: the first PASS wins; a later PASS that finds no use left is stored as FAIL duplicate_use with offline_conflict, and `result` carries the authoritative remaining. A suspended device may upload ops made before its suspension (sign in with purpose=sync); later ones are rejected E_DEVICE_SUSPENDED.
+         *
+         *     **Authorization:** Bearer token of a device (POS, GATE, KIOSK), or of an employee signed in on one. A device suspended while offline signs in with `purpose: sync` and may upload what it did before its suspension (later ops are rejected E_DEVICE_SUSPENDED). Back-office sessions are refused (403 E_PERMISSION).
          */
         post: operations["sync_batch_v1_sync_batch_post"];
         delete?: never;
@@ -1184,7 +1413,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** For the fraud watch: tickets two devices both let in offline, newest first */
+        /**
+         * For the fraud watch: tickets two devices both let in offline, newest first
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_incidents_v1_incidents_get"];
         put?: never;
         post?: never;
@@ -1201,10 +1433,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Webhook endpoints */
+        /**
+         * Webhook endpoints
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_webhooks_v1_webhooks_get"];
         put?: never;
-        /** Add an endpoint: its signing secret is in this answer only */
+        /**
+         * Add an endpoint: its signing secret is in this answer only
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["create_webhook_v1_webhooks_post"];
         delete?: never;
         options?: never;
@@ -1219,15 +1457,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One endpoint */
+        /**
+         * One endpoint
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_webhook_v1_webhooks__webhook_id__get"];
         put?: never;
         post?: never;
-        /** Remove an endpoint; its pending deliveries are cancelled */
+        /**
+         * Remove an endpoint; its pending deliveries are cancelled
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         delete: operations["delete_webhook_v1_webhooks__webhook_id__delete"];
         options?: never;
         head?: never;
-        /** Change an endpoint, or pause (active=false) and resume it */
+        /**
+         * Change an endpoint, or pause (active=false) and resume it
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         patch: operations["update_webhook_v1_webhooks__webhook_id__patch"];
         trace?: never;
     };
@@ -1240,7 +1487,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new signing secret (shown once); the old one also signs during the grace period */
+        /**
+         * A new signing secret (shown once); the old one also signs during the grace period
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["rotate_secret_v1_webhooks__webhook_id__rotate_secret_post"];
         delete?: never;
         options?: never;
@@ -1257,7 +1507,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a signed test event now and report the answer and latency */
+        /**
+         * Send a signed test event now and report the answer and latency
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["test_webhook_v1_webhooks__webhook_id__test_post"];
         delete?: never;
         options?: never;
@@ -1272,7 +1525,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An endpoint's deliveries, newest first, with their status and next retry */
+        /**
+         * An endpoint's deliveries, newest first, with their status and next retry
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_deliveries_v1_webhooks__webhook_id__deliveries_get"];
         put?: never;
         post?: never;
@@ -1289,7 +1545,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One delivery with every attempt: status code, latency, answer, error, next retry */
+        /**
+         * One delivery with every attempt: status code, latency, answer, error, next retry
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["get_delivery_v1_webhook_deliveries__delivery_id__get"];
         put?: never;
         post?: never;
@@ -1308,7 +1567,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a dead or failing delivery again now (a fresh retry schedule) */
+        /**
+         * Send a dead or failing delivery again now (a fresh retry schedule)
+         * @description **Authorization:** Bearer token of a back-office session holding `settings_write` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         post: operations["redeliver_v1_webhook_deliveries__delivery_id__redeliver_post"];
         delete?: never;
         options?: never;
@@ -1326,6 +1588,8 @@ export interface paths {
         /**
          * What needs attention, newest first: alerts of the stores the caller may see
          * @description Tenant-wide alerts (no store, e.g. a failing webhook endpoint) are listed only for callers who hold reports_view at every store.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["list_alerts_v1_alerts_get"];
         put?: never;
@@ -1348,6 +1612,8 @@ export interface paths {
         /**
          * Acknowledge an alert (who, when and the note are kept and audited; repeating it is a no-op)
          * @description Idempotent: an alert already acknowledged is answered as it is, with the first acknowledgement's person, time and note. A resolved alert can still be acknowledged.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         post: operations["acknowledge_alert_v1_alerts__alert_id__acknowledge_post"];
         delete?: never;
@@ -1366,6 +1632,8 @@ export interface paths {
         /**
          * The sales report: rows and a totals row
          * @description Completed sales (pending ones never count): count, gross, discounts, net, taxes, total, payment fees, what was taken, refunds (on the day, device, employee and method they were made) and what is left after them. By package, a sale holding two packages counts once in each.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_sales"];
         put?: never;
@@ -1386,6 +1654,8 @@ export interface paths {
         /**
          * The sales report as CSV: the same rows, then the totals row
          * @description Completed sales (pending ones never count): count, gross, discounts, net, taxes, total, payment fees, what was taken, refunds (on the day, device, employee and method they were made) and what is left after them. By package, a sale holding two packages counts once in each.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_sales_csv"];
         put?: never;
@@ -1406,6 +1676,8 @@ export interface paths {
         /**
          * The shifts report: rows and a totals row
          * @description Closed shifts by the local day they opened: opening float, cash sales, cash refunds, pay-ins, pay-outs, expected, counted, difference (as corrected), reprints on the POS while it was open.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_shifts"];
         put?: never;
@@ -1426,6 +1698,8 @@ export interface paths {
         /**
          * The shifts report as CSV: the same rows, then the totals row
          * @description Closed shifts by the local day they opened: opening float, cash sales, cash refunds, pay-ins, pay-outs, expected, counted, difference (as corrected), reprints on the POS while it was open.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_shifts_csv"];
         put?: never;
@@ -1446,6 +1720,8 @@ export interface paths {
         /**
          * The tickets report: rows and a totals row
          * @description Tickets by the local day they were sold: issued, redeemed at least once, redemption rate, uses consumed, refunded, expired unused. By zone, only uses (PASS scans, by the day of the scan).
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_tickets"];
         put?: never;
@@ -1466,6 +1742,8 @@ export interface paths {
         /**
          * The tickets report as CSV: the same rows, then the totals row
          * @description Tickets by the local day they were sold: issued, redeemed at least once, redemption rate, uses consumed, refunded, expired unused. By zone, only uses (PASS scans, by the day of the scan).
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_tickets_csv"];
         put?: never;
@@ -1486,6 +1764,8 @@ export interface paths {
         /**
          * The refunds report: rows and a totals row
          * @description Refunds: count, tickets, amount; by cashier (employee), approver, device, reason, method.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_refunds"];
         put?: never;
@@ -1506,6 +1786,8 @@ export interface paths {
         /**
          * The refunds report as CSV: the same rows, then the totals row
          * @description Refunds: count, tickets, amount; by cashier (employee), approver, device, reason, method.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_refunds_csv"];
         put?: never;
@@ -1526,6 +1808,8 @@ export interface paths {
         /**
          * The reprints report: rows and a totals row
          * @description Reprints: count; by cashier (employee), approver, device, reason.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_reprints"];
         put?: never;
@@ -1546,6 +1830,8 @@ export interface paths {
         /**
          * The reprints report as CSV: the same rows, then the totals row
          * @description Reprints: count; by cashier (employee), approver, device, reason.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_reprints_csv"];
         put?: never;
@@ -1566,6 +1852,8 @@ export interface paths {
         /**
          * The throughput report: rows and a totals row
          * @description Gate scans: PASS, FAIL, pass rate; by local hour of day (every hour listed), gate (device), zone or failure reason (failures only); the period's top failure reasons. Scans of codes that name no ticket are not counted.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_throughput"];
         put?: never;
@@ -1586,8 +1874,32 @@ export interface paths {
         /**
          * The throughput report as CSV: the same rows, then the totals row
          * @description Gate scans: PASS, FAIL, pass rate; by local hour of day (every hour listed), gate (device), zone or failure reason (failures only); the period's top failure reasons. Scans of codes that name no ticket are not counted.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
          */
         get: operations["report_throughput_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconcile a period: sales less refunds, shift snapshots, ticket shares and report summaries
+         * @description For the local days from..to (default: the last 7) and the caller's stores (or one): each completed sale against its lines and its tickets' prices, each refund against its lines and tickets, each closed shift's snapshot against the sales, refunds and drawer movements recorded on it, and every report summary against a recomputation from the raw records (and each month's against its days), to the satang. Lists every difference with the records behind it; `clean` when there is none. An occasional check (a nightly one runs `boxoffice reports reconcile`): it reads the period's records, in seconds for a month of a busy store. E_IN_PROGRESS (409, Retry-After) while the tenant's report projector stays busy.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
+        get: operations["report_reconcile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1603,8 +1915,55 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Gate scans, newest recorded first, by store, gate, ticket, result and time range */
+        /**
+         * Gate scans, newest recorded first, by store, gate, ticket, result and time range
+         * @description **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
         get: operations["list_redemptions_v1_redemptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/fraud": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fraud Watch: each employee's and device's day against their own 28-day baseline
+         * @description Per employee and per device active at the store that local day: reprints, refunds, manual discounts, approvals given, gate duplicate_use FAILs (online and offline), offline conflicts and after-hours sales (outside the store's `hours` setting), each with its z-score against the entity's previous 28 local days (zeros included) and the median of the store's other employees or devices that day. A metric is flagged when z ≥ the `fraud.z_threshold` setting and the count reaches its floor (`fraud.floors`); each flag is explained in words and links to its records. The flags of a day that is over are raised as `fraud_flag` alerts, once. Read from summaries kept on write: a few indexed reads per store.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
+        get: operations["report_fraud"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One store's day so far: sales, gate scans, open shifts, devices, alerts, sales by hour
+         * @description Today in the store's time zone against the same weekday last week, read from the report summaries (figures appear within seconds of a sale, as in the reports; today's sales equal the sales report's for today). Needs reports_view at the store; without `store_id`, the first of the viewer's stores. Cheap enough to poll every 15 seconds.
+         *
+         *     **Authorization:** Bearer token of a back-office session holding `reports_view` (what it sees is scoped to the stores where it holds it). Device tokens, and employees signed in on a device, are refused (403 E_PERMISSION).
+         */
+        get: operations["get_dashboard_v1_dashboard_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1625,6 +1984,16 @@ export interface components {
              */
             note?: string | null;
         };
+        /** AlertKindCount */
+        AlertKindCount: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "webhook_failing" | "pin_burst" | "account_guessing" | "offline_double_admission" | "cash_difference" | "unsynced_ops" | "audit_chain_broken" | "fraud_flag" | "backup_stale";
+            /** Count */
+            count: number;
+        };
         /** AlertRead */
         AlertRead: {
             /** Alert Id */
@@ -1633,7 +2002,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "webhook_failing" | "pin_burst" | "account_guessing";
+            kind: "webhook_failing" | "pin_burst" | "account_guessing" | "offline_double_admission" | "cash_difference" | "unsynced_ops" | "audit_chain_broken" | "fraud_flag" | "backup_stale";
             /**
              * Cause Key
              * @description What the alert is about, per kind (e.g. the webhook id)
@@ -1848,6 +2217,197 @@ export interface components {
             package_id: string;
             /** Qty */
             qty: number;
+        };
+        /** Dashboard */
+        Dashboard: {
+            store: components["schemas"]["DashboardStore"];
+            /**
+             * Stores
+             * @description The stores the viewer may see (for a store switcher)
+             */
+            stores: components["schemas"]["StoreChoice"][];
+            /**
+             * As Of
+             * @description When these figures were read
+             */
+            as_of: string;
+            /**
+             * Day
+             * @description Today, the store's local day
+             */
+            day: string;
+            /**
+             * Compare Day
+             * @description The same weekday last week
+             */
+            compare_day: string;
+            /**
+             * Compare Until
+             * @description Local time (HH:MM) up to which `last_week_by_now` figures count: the end of the current hour
+             */
+            compare_until: string;
+            sales: components["schemas"]["DashboardSales"];
+            redemptions: components["schemas"]["DashboardRedemptions"];
+            /**
+             * Open Shifts
+             * @description Shifts open on the store's devices, oldest first
+             */
+            open_shifts: components["schemas"]["OpenShift"][];
+            devices: components["schemas"]["DashboardDevices"];
+            alerts: components["schemas"]["DashboardAlerts"];
+            /**
+             * Hours
+             * @description Sales by local hour (24 rows): today against last week
+             */
+            hours: components["schemas"]["HourSales"][];
+        };
+        /** DashboardAlerts */
+        DashboardAlerts: {
+            /**
+             * Open
+             * @description Alerts not resolved yet (acknowledged or not), of this store and, for a viewer of every store, the tenant-wide ones
+             */
+            open: number;
+            /**
+             * Unacknowledged
+             * @description Of those, nobody has acknowledged yet
+             */
+            unacknowledged: number;
+            /**
+             * By Kind
+             * @description Per kind, most first
+             */
+            by_kind: components["schemas"]["AlertKindCount"][];
+            /**
+             * Latest
+             * @description The newest few (5); GET /v1/alerts lists them all
+             */
+            latest: components["schemas"]["AlertRead"][];
+        };
+        /** DashboardDevice */
+        DashboardDevice: {
+            /** Device Id */
+            device_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @description POS, KIOSK or GATE
+             */
+            type: string;
+            /**
+             * Status
+             * @description active, pending (awaiting approval) or suspended
+             */
+            status: string;
+            /**
+             * State
+             * @description online: an active device seen in the last 5 minutes; offline: active, not seen since; suspended; pending: awaiting approval
+             * @enum {string}
+             */
+            state: "online" | "offline" | "suspended" | "pending";
+            /**
+             * Last Seen At
+             * @description Its latest request, upload or gate download as recorded (to about a minute)
+             */
+            last_seen_at: string | null;
+            /**
+             * Holding Ops
+             * @description Its last upload said ops were still waiting on it (sales or scans not yet sent)
+             */
+            holding_ops: boolean;
+            /**
+             * Outbox Remaining
+             * @description How many, as of that upload
+             */
+            outbox_remaining: number;
+            /**
+             * Last Sync At
+             * @description Its last upload of offline work
+             */
+            last_sync_at: string | null;
+        };
+        /** DashboardDevices */
+        DashboardDevices: {
+            /** Online */
+            online: number;
+            /** Offline */
+            offline: number;
+            /**
+             * Holding Ops
+             * @description Devices holding unsynced ops (of any state)
+             */
+            holding_ops: number;
+            /** Suspended */
+            suspended: number;
+            /**
+             * Pending
+             * @description Registered, awaiting approval
+             */
+            pending: number;
+            /**
+             * Items
+             * @description Every device of the store but revoked ones, by name
+             */
+            items: components["schemas"]["DashboardDevice"][];
+        };
+        /** DashboardRedemptions */
+        DashboardRedemptions: {
+            /** @description Gate scans of tickets today so far: PASS, FAIL, pass rate */
+            today: components["schemas"]["ThroughputFigures"];
+            /** @description The same weekday last week through the end of the current local hour */
+            last_week_by_now: components["schemas"]["ThroughputFigures"];
+            /** @description The whole of the same weekday last week */
+            last_week: components["schemas"]["ThroughputFigures"];
+            /**
+             * Top Fail Reasons
+             * @description Today's most frequent FAIL reasons, most first (5)
+             */
+            top_fail_reasons: components["schemas"]["FailReason"][];
+        };
+        /** DashboardSales */
+        DashboardSales: {
+            /** @description Today so far: the same figures as the sales report for today at this store (GET /v1/reports/sales?from=<day>&to=<day>&store_id=...) */
+            today: components["schemas"]["SalesFigures"];
+            /** @description The same weekday last week up to the same time of day: through the end of the current local hour (`compare_until`), from the hourly figures */
+            last_week_by_now: components["schemas"]["SalesSoFar"];
+            /** @description The whole of the same weekday last week */
+            last_week: components["schemas"]["SalesFigures"];
+            /**
+             * By Payment Type
+             * @description Per payment type used today or on the same weekday last week
+             */
+            by_payment_type: components["schemas"]["PaymentTypeSales"][];
+        };
+        /** DashboardStore */
+        DashboardStore: {
+            /** Store Id */
+            store_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Tz
+             * @description The store's time zone: its days and hours are counted in it
+             */
+            tz: string;
+        };
+        /**
+         * DayHours
+         * @description One weekday's opening hours, in the store's zone.
+         */
+        DayHours: {
+            /**
+             * Open
+             * @description HH:MM, local
+             * @default 00:00
+             */
+            open: string;
+            /**
+             * Close
+             * @description HH:MM, local, after open; 24:00: midnight
+             * @default 24:00
+             */
+            close: string;
         };
         /** DaysAfterSale */
         DaysAfterSale: {
@@ -2211,6 +2771,15 @@ export interface components {
             data?: components["schemas"]["ApprovalGranted"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
+        /** Envelope[Dashboard] */
+        Envelope_Dashboard_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["Dashboard"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
         /** Envelope[DeliveryDetail] */
         Envelope_DeliveryDetail_: {
             /** Server Time */
@@ -2281,6 +2850,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["EmployeeSession"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[FraudReport] */
+        Envelope_FraudReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["FraudReport"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[GateBootstrap] */
@@ -2515,6 +3093,15 @@ export interface components {
             /** Request Id */
             request_id: string;
             data?: components["schemas"]["ReceiptPreview"] | null;
+            error?: components["schemas"]["ErrorBody"] | null;
+        };
+        /** Envelope[ReconcileReport] */
+        Envelope_ReconcileReport_: {
+            /** Server Time */
+            server_time: string;
+            /** Request Id */
+            request_id: string;
+            data?: components["schemas"]["ReconcileReport"] | null;
             error?: components["schemas"]["ErrorBody"] | null;
         };
         /** Envelope[RedeemResult] */
@@ -2757,8 +3344,11 @@ export interface components {
         };
         /** ErrorBody */
         ErrorBody: {
-            /** Code */
-            code: string;
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "E_VALIDATION" | "E_UNAUTHENTICATED" | "E_PERMISSION" | "E_NOT_FOUND" | "E_METHOD_NOT_ALLOWED" | "E_CONFLICT" | "E_IDEMPOTENCY_MISMATCH" | "E_IN_PROGRESS" | "E_RATE_LIMITED" | "E_PAYLOAD_TOO_LARGE" | "E_DEVICE_SUSPENDED" | "E_DEVICE_REVOKED" | "E_PIN_LOCKED" | "E_APPROVAL_REQUIRED" | "E_SHIFT_CLOSED" | "E_NO_OPEN_SHIFT" | "E_INSUFFICIENT_CASH" | "E_DUPLICATE_USE" | "E_EXPIRED" | "E_NOT_STARTED" | "E_EXHAUSTED" | "E_INVALID_SIG" | "E_WRONG_DEVICE" | "E_RULE_CONFLICT" | "E_CAP_EXCEEDED" | "E_CLOCK_SKEW" | "E_PAYMENT_DISABLED" | "E_TOO_LARGE" | "E_UNAVAILABLE" | "E_INTERNAL";
             /** Message */
             message: string;
             /** Details */
@@ -2776,6 +3366,16 @@ export interface components {
             /** Data */
             data?: null;
             error: components["schemas"]["ErrorBody"];
+        };
+        /** FailReason */
+        FailReason: {
+            /**
+             * Reason
+             * @description A FAIL reason code: duplicate_use, expired, refunded, invalid_sig…
+             */
+            reason: string;
+            /** Count */
+            count: number;
         };
         /** Features */
         Features: {
@@ -2822,6 +3422,222 @@ export interface components {
              * Format: date-time
              */
             valid_to: string;
+        };
+        /** FraudEntity */
+        FraudEntity: {
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "employee" | "device";
+            /** Entity Id */
+            entity_id: string;
+            /** Name */
+            name: string;
+            /** Flagged */
+            flagged: boolean;
+            /**
+             * Sales
+             * @description Sales that day (context for the counts)
+             */
+            sales: number;
+            /** Sales Amount */
+            sales_amount: number;
+            /**
+             * Scans
+             * @description Gate scans that day (devices)
+             */
+            scans: number;
+            /**
+             * Duplicate Use Offline
+             * @description Of the duplicate_use FAILs, those uploaded from offline
+             */
+            duplicate_use_offline: number;
+            /** Metrics */
+            metrics: components["schemas"]["FraudMetric"][];
+        };
+        /** FraudFlag */
+        FraudFlag: {
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "employee" | "device";
+            /** Entity Id */
+            entity_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "reprints" | "refunds" | "manual_discounts" | "approvals" | "duplicate_use" | "offline_conflicts" | "after_hours";
+            /** Count */
+            count: number;
+            /** Z */
+            z: number;
+            /** Explanation */
+            explanation: string;
+            /** Drill Downs */
+            drill_downs: string[];
+            /**
+             * Alert Id
+             * @description The alert it raised (only once the day is over)
+             */
+            alert_id: string | null;
+        };
+        /**
+         * FraudFloors
+         * @description Per metric, the fewest in one day that can be a spike (one reprint on a quiet day is none).
+         */
+        FraudFloors: {
+            /**
+             * Reprints
+             * @description Fewest reprints in a day that may be flagged
+             * @default 3
+             */
+            reprints: number;
+            /**
+             * Refunds
+             * @description Fewest refunds in a day that may be flagged
+             * @default 3
+             */
+            refunds: number;
+            /**
+             * Manual Discounts
+             * @description Fewest manual discounts in a day that may be flagged
+             * @default 3
+             */
+            manual_discounts: number;
+            /**
+             * Approvals
+             * @description Fewest approvals given in a day that may be flagged
+             * @default 5
+             */
+            approvals: number;
+            /**
+             * Duplicate Use
+             * @description Fewest duplicate_use FAILs at a gate in a day that may be flagged
+             * @default 5
+             */
+            duplicate_use: number;
+            /**
+             * Offline Conflicts
+             * @description Fewest offline conflicts at a gate in a day that may be flagged
+             * @default 2
+             */
+            offline_conflicts: number;
+            /**
+             * After Hours
+             * @description Fewest sales outside opening hours in a day that may be flagged
+             * @default 2
+             */
+            after_hours: number;
+        };
+        /** FraudMetric */
+        FraudMetric: {
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "reprints" | "refunds" | "manual_discounts" | "approvals" | "duplicate_use" | "offline_conflicts" | "after_hours";
+            /**
+             * Count
+             * @description The day's count
+             */
+            count: number;
+            /**
+             * Amount
+             * @description Satang involved (refunded, discounted, approved, sold after hours)
+             */
+            amount: number | null;
+            /**
+             * Baseline Mean
+             * @description Mean daily count over the 28 local days before (zeros included)
+             */
+            baseline_mean: number;
+            /**
+             * Baseline Stdev
+             * @description Their standard deviation
+             */
+            baseline_stdev: number;
+            /**
+             * Z
+             * @description (count - mean) / max(stdev, 1)
+             */
+            z: number;
+            /**
+             * Peer Median
+             * @description Median count of the store's other employees, or other devices of the same type, active that day
+             */
+            peer_median: number | null;
+            /**
+             * Peers
+             * @description How many others that is
+             */
+            peers: number;
+            /**
+             * Flagged
+             * @description z ≥ the z_threshold setting and count ≥ the metric's floor
+             */
+            flagged: boolean;
+            /**
+             * Explanation
+             * @description Why it is flagged, in words (null when it is not)
+             */
+            explanation: string | null;
+            /**
+             * Drill Downs
+             * @description API lists of the records behind the count (after-hours: one per part of the day outside opening hours)
+             */
+            drill_downs: string[];
+        };
+        /** FraudReport */
+        FraudReport: {
+            /** Stores */
+            stores: components["schemas"]["FraudStore"][];
+        };
+        /** FraudStore */
+        FraudStore: {
+            /** Store Id */
+            store_id: string;
+            /** Store Name */
+            store_name: string;
+            /** Tz */
+            tz: string;
+            /**
+             * Day
+             * @description The judged local day
+             */
+            day: string;
+            /**
+             * Closed
+             * @description The day is over in the store's zone: its flags are raised as alerts
+             */
+            closed: boolean;
+            /** Z Threshold */
+            z_threshold: number;
+            /** Floors */
+            floors: {
+                [key: string]: number;
+            };
+            /** Entities */
+            entities: components["schemas"]["FraudEntity"][];
+            /** Flags */
+            flags: components["schemas"]["FraudFlag"][];
+        };
+        /**
+         * FraudWatch
+         * @description When the Fraud Watch flags an employee's or a device's day.
+         */
+        FraudWatch: {
+            /**
+             * Z Threshold
+             * @description Flag a day whose count is at least this many standard deviations above the entity's own trailing 28-day mean
+             * @default 3
+             */
+            z_threshold: number;
+            floors?: components["schemas"]["FraudFloors"];
         };
         /** GateBootstrap */
         GateBootstrap: {
@@ -2896,10 +3712,16 @@ export interface components {
              */
             simulate_offline: boolean;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /** HourSales */
+        HourSales: {
+            /**
+             * Hour
+             * @description Local hour, 00..23
+             */
+            hour: string;
+            today: components["schemas"]["SalesSoFar"];
+            /** @description The same hour of the same weekday last week */
+            last_week: components["schemas"]["SalesSoFar"];
         };
         /** IncidentPass */
         IncidentPass: {
@@ -3084,6 +3906,69 @@ export interface components {
              * @description What the server noticed: `clock_skew` (ts outside the device's trusted span: kept at the server's time), `offline_too_long` (made after more than max_offline_minutes without contact)
              */
             flags?: string[];
+        };
+        /** OpenShift */
+        OpenShift: {
+            /** Shift Id */
+            shift_id: string;
+            /** Device Id */
+            device_id: string;
+            /** Device Name */
+            device_name: string;
+            /**
+             * Cashier Id
+             * @description Who opened the shift
+             */
+            cashier_id: string | null;
+            /**
+             * Cashier Name
+             * @description Their name (null: not an employee, e.g. a kiosk)
+             */
+            cashier_name: string | null;
+            /** Opened At */
+            opened_at: string;
+            /**
+             * Cash Open
+             * @description The opening float
+             */
+            cash_open: number;
+            /**
+             * Expected Cash
+             * @description What the drawer should hold now: float + cash sales - cash refunds + pay-ins - pay-outs
+             */
+            expected_cash: number;
+            /**
+             * Sales Count
+             * @description Sales on this shift so far
+             */
+            sales_count: number;
+            /**
+             * Sales Total
+             * @description What they took, payment fees included
+             */
+            sales_total: number;
+        };
+        /**
+         * OpeningHours
+         * @description When the store is open, per weekday, in its zone: sales outside these hours are counted as
+         *     after-hours sales by the Fraud Watch. The default is open all day, every day (nothing is after
+         *     hours until hours are set).
+         */
+        OpeningHours: {
+            /** @description null: closed all day */
+            mon?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            tue?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            wed?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            thu?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            fri?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            sat?: components["schemas"]["DayHours"] | null;
+            /** @description null: closed all day */
+            sun?: components["schemas"]["DayHours"] | null;
         };
         /** PackageCreate */
         PackageCreate: {
@@ -3373,6 +4258,23 @@ export interface components {
              */
             fee_satang: number;
         };
+        /** PaymentTypeSales */
+        PaymentTypeSales: {
+            /**
+             * Payment Type
+             * @description cash, qr, card or other
+             */
+            payment_type: string;
+            /**
+             * Label
+             * @description Its name in the store's settings (payment_types)
+             */
+            label: string | null;
+            /** @description Today so far with this payment type (refunds: by method) */
+            today: components["schemas"]["SalesFigures"];
+            /** @description The whole of the same weekday last week */
+            last_week: components["schemas"]["SalesFigures"];
+        };
         /** PermissionMatrix */
         PermissionMatrix: {
             /** Permissions */
@@ -3594,6 +4496,172 @@ export interface components {
              * @description The same receipt as ESC/POS printer bytes (code page 874), base64
              */
             escpos_base64: string;
+        };
+        /** ReconcileChecked */
+        ReconcileChecked: {
+            /**
+             * Sales
+             * @description Completed sales of the period checked against their lines and tickets
+             */
+            sales: number;
+            /** Refunds */
+            refunds: number;
+            /** Tickets */
+            tickets: number;
+            /**
+             * Shifts
+             * @description Closed shifts opened in the period
+             */
+            shifts: number;
+            /**
+             * Summaries
+             * @description Day summaries compared with a recomputation from the records
+             */
+            summaries: number;
+            /**
+             * Months
+             * @description Month summaries compared with their days
+             */
+            months: number;
+        };
+        /** ReconcileDifference */
+        ReconcileDifference: {
+            /**
+             * Check
+             * @description sale_totals: a sale against its lines; ticket_shares: a sale's tickets against it; refund_lines: a refund against its lines and tickets; shift_snapshot: a closed shift's snapshot against the sales, refunds and movements recorded on it; summaries: a report summary against what its raw records make (or a month's against its days)
+             * @enum {string}
+             */
+            check: "sale_totals" | "ticket_shares" | "refund_lines" | "shift_snapshot" | "summaries";
+            /** @description The record (or summary) whose figure is off */
+            record: components["schemas"]["RecordRef"];
+            /**
+             * Field
+             * @description The figure or field that differs
+             */
+            field: string;
+            /**
+             * Expected
+             * @description What the records say it should be (satang for money)
+             */
+            expected: number | string | null;
+            /**
+             * Found
+             * @description What is stored
+             */
+            found: number | string | null;
+            /** Message */
+            message: string;
+            /** Store Id */
+            store_id: string | null;
+            /**
+             * Day
+             * @description The local day it belongs to (a month for a month's summary)
+             */
+            day: string | null;
+            /**
+             * Records
+             * @description The records behind it (the first 20)
+             */
+            records: components["schemas"]["RecordRef"][];
+            /**
+             * Records Total
+             * @description How many records are behind it
+             */
+            records_total: number;
+        };
+        /**
+         * ReconcileFigures
+         * @description The period's money, each way it is kept: equal when the records agree (tickets_value +
+         *     exclusive_taxes + fees = sales_taken; tickets_refunded = refunds_amount; report_taken =
+         *     sales_taken; report_refunds = refunds_amount). Shift figures cover shifts opened in the period,
+         *     which may hold sales of other days and leave out sales made without a shift.
+         */
+        ReconcileFigures: {
+            /** Sales Count */
+            sales_count: number;
+            /**
+             * Sales Taken
+             * @description Completed sales: total plus payment fees
+             */
+            sales_taken: number;
+            /** Fees */
+            fees: number;
+            /** Exclusive Taxes */
+            exclusive_taxes: number;
+            /**
+             * Tickets Value
+             * @description The prices of those sales' tickets
+             */
+            tickets_value: number;
+            /** Refunds Count */
+            refunds_count: number;
+            /** Refunds Amount */
+            refunds_amount: number;
+            /**
+             * Tickets Refunded
+             * @description What those refunds' tickets say was paid back
+             */
+            tickets_refunded: number;
+            /**
+             * Net Taken
+             * @description sales_taken - refunds_amount
+             */
+            net_taken: number;
+            /**
+             * Report Taken
+             * @description The sales report's taken for the period
+             */
+            report_taken: number;
+            /**
+             * Report Refunds
+             * @description The sales report's refunds for the period
+             */
+            report_refunds: number;
+            /** Shifts Closed */
+            shifts_closed: number;
+            /** Shifts Sales Total */
+            shifts_sales_total: number;
+            /** Shifts Refunds Total */
+            shifts_refunds_total: number;
+        };
+        /** ReconcileReport */
+        ReconcileReport: {
+            /** From Day */
+            from_day: string;
+            /** To Day */
+            to_day: string;
+            /** Store Ids */
+            store_ids: string[];
+            /**
+             * Clean
+             * @description No difference found
+             */
+            clean: boolean;
+            checked: components["schemas"]["ReconcileChecked"];
+            figures: components["schemas"]["ReconcileFigures"];
+            /**
+             * Pending Events
+             * @description Changes not yet counted in the summaries (left out of both sides of the comparison)
+             */
+            pending_events: number;
+            /**
+             * Differences
+             * @description The first 500
+             */
+            differences: components["schemas"]["ReconcileDifference"][];
+            /** Differences Total */
+            differences_total: number;
+        };
+        /** RecordRef */
+        RecordRef: {
+            /**
+             * Kind
+             * @description A snapshot's id is `<shift_id>#v<version>`; a summary's is its document id
+             * @enum {string}
+             */
+            kind: "sale" | "ticket" | "refund" | "reprint" | "redemption" | "shift" | "snapshot" | "movement" | "summary";
+            /** Id */
+            id: string;
         };
         /** RedeemIn */
         RedeemIn: {
@@ -3818,6 +4886,11 @@ export interface components {
             amount: number;
             /** Group */
             group: string;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
         };
         /** Refunds */
         Refunds: {
@@ -3915,6 +4988,11 @@ export interface components {
             count: number;
             /** Group */
             group: string;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
         };
         /** Reprints */
         Reprints: {
@@ -4322,6 +5400,37 @@ export interface components {
              * @description The group's key: a day, a store id, a device id, a payment type…
              */
             group: string;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
+        };
+        /**
+         * SalesSoFar
+         * @description Completed sales by the hourly figures (no refunds, taxes or fees: those are per day).
+         */
+        SalesSoFar: {
+            /**
+             * Count
+             * @description Completed sales
+             */
+            count: number;
+            /**
+             * Gross
+             * @description List value before discounts
+             */
+            gross: number;
+            /**
+             * Net
+             * @description gross - discounts
+             */
+            net: number;
+            /**
+             * Total
+             * @description What the sales came to: net + exclusive taxes (fees not included)
+             */
+            total: number;
         };
         /** SecretRotate */
         SecretRotate: {
@@ -4489,6 +5598,23 @@ export interface components {
             open_at?: string | null;
             /** Close At */
             close_at?: string | null;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
+        };
+        /**
+         * Shifts
+         * @description What a shift's close is checked against.
+         */
+        Shifts: {
+            /**
+             * Cash Difference Alert
+             * @description Satang: a shift closed (or its count corrected) with a cash difference, short or over, of more than this raises a cash_difference alert (0: any difference)
+             * @default 10000
+             */
+            cash_difference_alert: number;
         };
         /** ShiftsReport */
         ShiftsReport: {
@@ -4623,6 +5749,13 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** StoreChoice */
+        StoreChoice: {
+            /** Store Id */
+            store_id: string;
+            /** Name */
+            name: string;
+        };
         /** StoreCreate */
         StoreCreate: {
             /** Name */
@@ -4659,6 +5792,12 @@ export interface components {
              * @enum {integer}
              */
             paper_width: 58 | 80;
+            /**
+             * Synthetic
+             * @description A store for synthetic checks (`boxoffice synthetic`): its sales, tickets and shifts are left out of reports and dashboards. Chosen when the store is opened; it cannot change.
+             * @default false
+             */
+            synthetic: boolean;
         };
         /** StoreRead */
         StoreRead: {
@@ -4698,6 +5837,12 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /**
+             * Synthetic
+             * @description Kept for synthetic checks: left out of reports and dashboards
+             * @default false
+             */
+            synthetic: boolean;
             /** Created At */
             created_at: string;
         };
@@ -4869,6 +6014,11 @@ export interface components {
              * @description A day, an hour of the day (00-23), a store, a gate, a zone or a reason
              */
             group: string;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
         };
         /** TicketFigures */
         TicketFigures: {
@@ -5009,6 +6159,11 @@ export interface components {
             value: number | null;
             /** Group */
             group: string;
+            /**
+             * Label
+             * @description The group's name: the store, device, employee or package name, the zone's name, the reason's or payment type's label; null for a day or an hour (or a name no longer found)
+             */
+            label?: string | null;
         };
         /** TicketSummary */
         TicketSummary: {
@@ -5110,19 +6265,6 @@ export interface components {
                 [key: string]: number;
             };
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
         /** Values */
         Values: {
             features: components["schemas"]["Features"];
@@ -5141,6 +6283,9 @@ export interface components {
             reprints: components["schemas"]["Reprints"];
             sales: components["schemas"]["Sales"];
             offline: components["schemas"]["Offline"];
+            shifts: components["schemas"]["Shifts"];
+            hours: components["schemas"]["OpeningHours"];
+            fraud: components["schemas"]["FraudWatch"];
         };
         /** VerifyPin */
         VerifyPin: {
@@ -5307,7 +6452,10 @@ export interface operations {
     liveness_v1_health_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5316,6 +6464,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5327,7 +6477,10 @@ export interface operations {
     readiness_v1_health_ready_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5336,6 +6489,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5345,6 +6500,10 @@ export interface operations {
             /** @description E_UNAVAILABLE: database down or indexes missing */
             503: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5356,7 +6515,10 @@ export interface operations {
     register_device_v1_auth_device_register_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5369,6 +6531,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5378,6 +6542,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5387,6 +6553,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5396,6 +6564,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5405,24 +6575,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5434,7 +6601,10 @@ export interface operations {
     login_device_v1_auth_device_login_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5447,6 +6617,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5456,6 +6628,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5465,6 +6639,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5474,6 +6650,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5483,24 +6661,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5512,7 +6687,10 @@ export interface operations {
     device_me_v1_devices_me_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5521,6 +6699,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5530,6 +6710,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5539,6 +6721,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5548,6 +6732,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5559,7 +6745,10 @@ export interface operations {
     list_stores_v1_stores_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5568,6 +6757,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5577,6 +6768,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5586,6 +6779,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5595,6 +6790,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5606,7 +6803,10 @@ export interface operations {
     create_store_v1_stores_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5619,6 +6819,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5628,6 +6830,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5637,6 +6841,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5646,6 +6852,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5655,19 +6863,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5675,7 +6876,10 @@ export interface operations {
     get_store_v1_stores__store_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 store_id: string;
             };
@@ -5686,6 +6890,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5695,6 +6901,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5704,6 +6912,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5713,6 +6923,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5722,19 +6934,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5742,7 +6947,10 @@ export interface operations {
     update_store_v1_stores__store_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 store_id: string;
             };
@@ -5757,6 +6965,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5766,6 +6976,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5775,6 +6987,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5784,6 +6998,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5793,6 +7009,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5802,19 +7020,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5822,7 +7033,10 @@ export interface operations {
     list_site_keys_v1_stores__store_id__site_keys_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 store_id: string;
             };
@@ -5833,6 +7047,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5842,6 +7058,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5851,6 +7069,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5860,6 +7080,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5869,19 +7091,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5889,7 +7104,10 @@ export interface operations {
     create_site_key_v1_stores__store_id__site_keys_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 store_id: string;
             };
@@ -5904,6 +7122,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5913,6 +7133,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5922,6 +7144,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5931,6 +7155,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5940,6 +7166,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5949,19 +7177,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5969,7 +7190,10 @@ export interface operations {
     revoke_site_key_v1_site_keys__site_key_id__revoke_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 site_key_id: string;
             };
@@ -5980,6 +7204,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5989,6 +7215,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5998,6 +7226,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,6 +7237,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6016,19 +7248,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6044,7 +7269,10 @@ export interface operations {
                 status?: ("pending" | "active" | "suspended" | "revoked") | null;
                 type?: ("POS" | "GATE" | "KIOSK" | "ADMIN") | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6053,6 +7281,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6062,6 +7292,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6071,6 +7303,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6080,19 +7314,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6100,7 +7327,10 @@ export interface operations {
     get_device_v1_devices__device_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6111,6 +7341,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6120,6 +7352,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,6 +7363,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6138,6 +7374,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6147,19 +7385,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6167,7 +7398,10 @@ export interface operations {
     update_device_v1_devices__device_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6182,6 +7416,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6191,6 +7427,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6200,6 +7438,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6209,6 +7449,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6218,6 +7460,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6227,19 +7471,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6247,7 +7484,10 @@ export interface operations {
     approve_device_v1_devices__device_id__approve_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6262,6 +7502,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6271,6 +7513,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6280,6 +7524,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6289,6 +7535,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6298,6 +7546,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6307,6 +7557,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6316,19 +7568,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6336,7 +7581,10 @@ export interface operations {
     suspend_device_v1_devices__device_id__suspend_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6351,6 +7599,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6360,6 +7610,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6369,6 +7621,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6378,6 +7632,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6387,6 +7643,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6396,6 +7654,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6405,19 +7665,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6425,7 +7678,10 @@ export interface operations {
     reactivate_device_v1_devices__device_id__reactivate_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6440,6 +7696,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6449,6 +7707,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6458,6 +7718,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6467,6 +7729,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6476,6 +7740,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6485,6 +7751,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6494,19 +7762,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6514,7 +7775,10 @@ export interface operations {
     revoke_device_v1_devices__device_id__revoke_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6529,6 +7793,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6538,6 +7804,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6547,6 +7815,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6556,6 +7826,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6565,6 +7837,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6574,6 +7848,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6583,19 +7859,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6603,7 +7872,10 @@ export interface operations {
     rotate_token_v1_devices__device_id__rotate_token_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 device_id: string;
             };
@@ -6614,6 +7886,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6623,6 +7897,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6632,6 +7908,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6641,6 +7919,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6650,6 +7930,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6659,19 +7941,12 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6679,7 +7954,10 @@ export interface operations {
     login_v1_employees_login_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6692,6 +7970,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6701,6 +7981,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6710,6 +7992,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6719,6 +8003,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6728,24 +8014,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_PIN_LOCKED: too many wrong PINs or passwords; Retry-After says for how long */
             423: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6755,6 +8038,10 @@ export interface operations {
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6766,7 +8053,10 @@ export interface operations {
     staff_tiles_v1_devices_me_staff_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6775,6 +8065,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6784,6 +8076,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6793,6 +8087,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6802,6 +8098,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6813,7 +8111,10 @@ export interface operations {
     logout_v1_employees_logout_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6822,6 +8123,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6831,6 +8134,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6840,6 +8145,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6849,6 +8156,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6860,7 +8169,10 @@ export interface operations {
     refresh_v1_employees_refresh_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6869,6 +8181,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6878,6 +8192,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6887,6 +8203,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6896,6 +8214,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6907,7 +8227,10 @@ export interface operations {
     me_v1_employees_me_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6916,6 +8239,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6925,6 +8250,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6934,6 +8261,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6943,6 +8272,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6954,7 +8285,10 @@ export interface operations {
     list_employees_v1_employees_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6963,6 +8297,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6972,6 +8308,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6981,6 +8319,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6990,6 +8330,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7001,7 +8343,10 @@ export interface operations {
     create_employee_v1_employees_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7014,6 +8359,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7023,6 +8370,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7032,6 +8381,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7041,6 +8392,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7050,6 +8403,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7059,6 +8414,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7068,19 +8425,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7088,7 +8438,10 @@ export interface operations {
     get_employee_v1_employees__employee_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7099,6 +8452,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7108,6 +8463,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7117,6 +8474,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7126,6 +8485,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7135,19 +8496,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7155,7 +8509,10 @@ export interface operations {
     update_employee_v1_employees__employee_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7170,6 +8527,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7179,6 +8538,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7188,6 +8549,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7197,6 +8560,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7206,6 +8571,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7215,6 +8582,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7224,19 +8593,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7244,7 +8606,10 @@ export interface operations {
     replace_memberships_v1_employees__employee_id__memberships_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7259,6 +8624,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7268,6 +8635,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7277,6 +8646,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7286,6 +8657,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7295,6 +8668,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7304,19 +8679,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7324,7 +8692,10 @@ export interface operations {
     reset_pin_v1_employees__employee_id__reset_pin_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7339,6 +8710,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7348,6 +8721,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7357,6 +8732,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7366,6 +8743,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7375,6 +8754,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7384,6 +8765,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7393,19 +8776,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7413,7 +8789,10 @@ export interface operations {
     suspend_employee_v1_employees__employee_id__suspend_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7424,6 +8803,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7433,6 +8814,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7442,6 +8825,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7451,6 +8836,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7460,6 +8847,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7469,19 +8858,12 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7489,7 +8871,10 @@ export interface operations {
     reactivate_employee_v1_employees__employee_id__reactivate_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 employee_id: string;
             };
@@ -7500,6 +8885,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7509,6 +8896,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7518,6 +8907,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7527,6 +8918,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7536,6 +8929,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7545,19 +8940,12 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7565,7 +8953,10 @@ export interface operations {
     list_roles_v1_roles_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7574,6 +8965,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7583,6 +8976,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7592,6 +8987,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7601,6 +8998,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7612,7 +9011,10 @@ export interface operations {
     create_role_v1_roles_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7625,6 +9027,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7634,6 +9038,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7643,6 +9049,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7652,6 +9060,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7661,6 +9071,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7670,19 +9082,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7690,7 +9095,10 @@ export interface operations {
     delete_role_v1_roles__role_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 role_id: string;
             };
@@ -7701,6 +9109,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7710,6 +9120,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7719,6 +9131,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7728,6 +9142,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7737,6 +9153,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7746,19 +9164,12 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7766,7 +9177,10 @@ export interface operations {
     update_role_v1_roles__role_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 role_id: string;
             };
@@ -7781,6 +9195,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7790,6 +9206,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7799,6 +9217,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7808,6 +9228,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7817,6 +9239,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7826,6 +9250,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7835,19 +9261,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7855,7 +9274,10 @@ export interface operations {
     permission_matrix_v1_permissions_matrix_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7864,6 +9286,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7873,6 +9297,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7882,6 +9308,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7891,6 +9319,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7902,7 +9332,10 @@ export interface operations {
     verify_pin_v1_approvals_verify_pin_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7915,6 +9348,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7924,6 +9359,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,6 +9370,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7942,6 +9381,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7951,6 +9392,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7960,24 +9403,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_PIN_LOCKED: too many wrong PINs or passwords; Retry-After says for how long */
             423: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7987,6 +9427,10 @@ export interface operations {
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8013,7 +9457,10 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8022,6 +9469,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8031,6 +9480,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8040,6 +9491,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8049,19 +9502,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8084,7 +9530,10 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8093,6 +9542,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8102,6 +9553,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8111,6 +9564,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8120,19 +9575,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8153,7 +9601,10 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8162,6 +9613,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8171,6 +9624,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8180,6 +9635,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8189,19 +9646,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8213,7 +9663,12 @@ export interface operations {
                 store_id?: string | null;
                 include_inactive?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the last answer the device kept. Unchanged: 304 with no body (keep using what you have); changed: 200 with the new content and its new `ETag`. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8222,6 +9677,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8231,6 +9690,10 @@ export interface operations {
             /** @description Not modified since the ETag in If-None-Match */
             304: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8238,6 +9701,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8247,6 +9712,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8256,6 +9723,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8265,19 +9734,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8285,7 +9747,10 @@ export interface operations {
     create_package_v1_catalog_packages_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8298,6 +9763,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8307,6 +9774,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8316,6 +9785,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8325,6 +9796,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8334,6 +9807,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8343,19 +9818,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8363,7 +9831,10 @@ export interface operations {
     get_package_v1_catalog_packages__package_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 package_id: string;
             };
@@ -8374,6 +9845,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8383,6 +9856,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8392,6 +9867,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8401,6 +9878,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8410,19 +9889,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8430,7 +9902,10 @@ export interface operations {
     archive_package_v1_catalog_packages__package_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 package_id: string;
             };
@@ -8441,6 +9916,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8450,6 +9927,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8459,6 +9938,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8468,6 +9949,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8477,19 +9960,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8497,7 +9973,10 @@ export interface operations {
     update_package_v1_catalog_packages__package_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 package_id: string;
             };
@@ -8512,6 +9991,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8521,6 +10002,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8530,6 +10013,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8539,6 +10024,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8548,6 +10035,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8557,19 +10046,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8580,7 +10062,10 @@ export interface operations {
                 /** @description Only what is sold at this store */
                 store_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8589,6 +10074,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8598,6 +10085,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8607,6 +10096,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8616,6 +10107,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8625,19 +10118,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8645,7 +10131,10 @@ export interface operations {
     create_rule_v1_pricing_rules_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8658,6 +10147,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8667,6 +10158,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8676,6 +10169,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8685,6 +10180,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8694,6 +10191,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8703,6 +10202,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8712,19 +10213,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8732,7 +10226,10 @@ export interface operations {
     delete_rule_v1_pricing_rules__rule_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 rule_id: string;
             };
@@ -8743,6 +10240,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8752,6 +10251,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8761,6 +10262,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8770,6 +10273,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8779,19 +10284,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8799,7 +10297,10 @@ export interface operations {
     update_rule_v1_pricing_rules__rule_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 rule_id: string;
             };
@@ -8814,6 +10315,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8823,6 +10326,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8832,6 +10337,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8841,6 +10348,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8850,6 +10359,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8859,6 +10370,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8868,19 +10381,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8888,7 +10394,10 @@ export interface operations {
     quote_v1_pricing_quote_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8901,6 +10410,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8910,6 +10421,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8919,6 +10432,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8928,6 +10443,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8937,6 +10454,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8946,19 +10465,23 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
+            /** @description E_PAYMENT_DISABLED: the payment type is turned off at this store */
             422: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
@@ -8969,7 +10492,12 @@ export interface operations {
                 /** @description Default: the device's store; staff may omit it for tenant defaults */
                 store_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the last answer the device kept. Unchanged: 304 with no body (keep using what you have); changed: 200 with the new content and its new `ETag`. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8978,6 +10506,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8987,6 +10519,10 @@ export interface operations {
             /** @description Not modified since the ETag in If-None-Match */
             304: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8994,6 +10530,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9003,6 +10541,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9012,6 +10552,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9021,19 +10563,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9044,7 +10579,10 @@ export interface operations {
                 /** @description A store's override; omit for tenant defaults */
                 store_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9053,6 +10591,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9062,6 +10602,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9071,6 +10613,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9080,6 +10624,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9089,19 +10635,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9112,9 +10651,12 @@ export interface operations {
                 /** @description A store's override; omit for tenant defaults */
                 store_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline" | "shifts" | "hours" | "fraud";
             };
             cookie?: never;
         };
@@ -9127,6 +10669,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9136,6 +10680,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9145,6 +10691,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9154,6 +10702,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9163,6 +10713,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9172,19 +10724,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9194,9 +10739,12 @@ export interface operations {
             query: {
                 store_id: string;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
-                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline";
+                section: "features" | "billing" | "payment_types" | "taxes" | "receipt" | "ticket_printers" | "zones" | "redemption" | "reasons" | "refunds" | "reprints" | "sales" | "offline" | "shifts" | "hours" | "fraud";
             };
             cookie?: never;
         };
@@ -9205,6 +10753,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9214,6 +10764,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9223,6 +10775,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9232,6 +10786,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9241,19 +10797,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9265,7 +10814,10 @@ export interface operations {
                 /** @description 58 or 80 mm */
                 paper_width?: 58 | 80;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9274,6 +10826,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9283,6 +10837,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9292,6 +10848,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9301,6 +10859,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9310,19 +10870,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9330,7 +10883,10 @@ export interface operations {
     open_shift_v1_shifts_open_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9343,6 +10899,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9352,6 +10910,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9361,6 +10921,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9370,6 +10932,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9379,6 +10943,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9388,19 +10954,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9408,7 +10967,10 @@ export interface operations {
     current_shift_v1_shifts_current_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9417,6 +10979,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9426,6 +10990,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9435,6 +11001,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9444,6 +11012,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9453,6 +11023,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9464,7 +11036,10 @@ export interface operations {
     close_shift_v1_shifts_close_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9477,6 +11052,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9486,6 +11063,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9495,6 +11074,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9504,6 +11085,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9513,6 +11096,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9522,19 +11107,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9543,8 +11121,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -9558,6 +11138,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9567,6 +11151,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9576,6 +11162,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9585,6 +11173,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9594,6 +11184,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9603,19 +11197,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9624,8 +11211,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -9639,6 +11228,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9648,6 +11241,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9657,6 +11252,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9666,6 +11263,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9675,6 +11274,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9684,19 +11287,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9716,7 +11312,10 @@ export interface operations {
                 /** @description Opened before */
                 to?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9725,6 +11324,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9734,6 +11335,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9743,6 +11346,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9752,19 +11357,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9772,7 +11370,10 @@ export interface operations {
     get_shift_v1_shifts__shift_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 shift_id: string;
             };
@@ -9783,6 +11384,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9792,6 +11395,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9801,6 +11406,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9810,6 +11417,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9819,19 +11428,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9839,7 +11441,10 @@ export interface operations {
     correct_shift_v1_shifts__shift_id__correct_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 shift_id: string;
             };
@@ -9854,6 +11459,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9863,6 +11470,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9872,6 +11481,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9881,6 +11492,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9890,6 +11503,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9899,6 +11514,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9908,19 +11525,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9941,7 +11551,10 @@ export interface operations {
                 employee_id?: string | null;
                 payment_method?: ("cash" | "qr" | "card" | "other") | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9950,6 +11563,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9959,6 +11574,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9968,6 +11585,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9977,19 +11596,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -9998,8 +11610,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10010,9 +11624,26 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A replay: this Idempotency-Key's first answer again (`Idempotent-Replayed: true`) */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SaleWithTickets_"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10022,6 +11653,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10031,6 +11664,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10040,6 +11675,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10049,6 +11686,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10058,6 +11697,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10067,19 +11710,23 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
+            /** @description E_PAYMENT_DISABLED (the payment type is turned off at this store) or E_TOO_LARGE (more tickets than the sales.max_tickets_per_sale setting allows) */
             422: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
@@ -10096,7 +11743,10 @@ export interface operations {
                 employee_id?: string | null;
                 payment_method?: ("cash" | "qr" | "card" | "other") | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10105,6 +11755,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10114,6 +11766,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10123,6 +11777,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10132,19 +11788,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10152,7 +11801,10 @@ export interface operations {
     get_sale_v1_sales__sale_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 sale_id: string;
             };
@@ -10163,6 +11815,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10172,6 +11826,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10181,6 +11837,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10190,6 +11848,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10199,19 +11859,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10222,7 +11875,10 @@ export interface operations {
                 /** @description 58 or 80 mm */
                 paper_width?: 58 | 80;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 sale_id: string;
             };
@@ -10233,6 +11889,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10242,6 +11900,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10251,6 +11911,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10260,6 +11922,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10269,19 +11933,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10293,7 +11950,10 @@ export interface operations {
                 qr_token?: string | null;
                 sale_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10302,6 +11962,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10311,6 +11973,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10320,6 +11984,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10329,19 +11995,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10349,7 +12008,10 @@ export interface operations {
     get_ticket_v1_tickets__ticket_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 ticket_id: string;
             };
@@ -10360,6 +12022,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10369,6 +12033,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10378,6 +12044,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10387,6 +12055,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10396,19 +12066,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10416,7 +12079,10 @@ export interface operations {
     ticket_timeline_v1_tickets__ticket_id__timeline_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 ticket_id: string;
             };
@@ -10427,6 +12093,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10436,6 +12104,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10445,6 +12115,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10454,6 +12126,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10463,19 +12137,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10483,7 +12150,10 @@ export interface operations {
     redeem_ticket_v1_tickets_redeem_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10496,6 +12166,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10505,6 +12177,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10514,6 +12188,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10523,6 +12199,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10532,6 +12210,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10541,19 +12221,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10562,8 +12235,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10574,9 +12249,26 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A replay: this Idempotency-Key's first answer again (`Idempotent-Replayed: true`) */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReprintResult_"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10586,6 +12278,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10595,6 +12289,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10604,6 +12300,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10613,6 +12311,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10622,6 +12322,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10631,24 +12335,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10674,7 +12375,10 @@ export interface operations {
                 /** @description Exclusive */
                 to?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10683,6 +12387,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10692,6 +12398,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10701,6 +12409,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10710,19 +12420,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10731,8 +12434,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10743,9 +12448,26 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A replay: this Idempotency-Key's first answer again (`Idempotent-Replayed: true`) */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ReprintResult_"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10755,6 +12477,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10764,6 +12488,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10773,6 +12499,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10782,6 +12510,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10791,6 +12521,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10800,24 +12534,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10830,8 +12561,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10842,9 +12575,26 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A replay: this Idempotency-Key's first answer again (`Idempotent-Replayed: true`) */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RefundResult_"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10854,6 +12604,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10863,6 +12615,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10872,6 +12626,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10881,6 +12637,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10890,6 +12648,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10899,24 +12661,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10936,12 +12695,17 @@ export interface operations {
                 store_id?: string | null;
                 device_id?: string | null;
                 shift_id?: string | null;
+                /** @description Who refunded */
+                employee_id?: string | null;
                 /** @description Inclusive */
                 from?: string | null;
                 /** @description Exclusive */
                 to?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10950,6 +12714,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10959,6 +12725,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10968,6 +12736,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10977,19 +12747,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10998,8 +12761,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description One per attempt; reuse it to retry safely */
+                /** @description Required. One key per operation the user asked for (a ULID made on the device), reused for every retry of it. Same key and same body: the first answer again, 200 with `Idempotent-Replayed: true`, nothing done twice. Same key, another body: 409 E_IDEMPOTENCY_MISMATCH. The first request with the key still running: 409 E_IN_PROGRESS with `Retry-After`. Keys belong to their caller (the device; the employee in the back office): another device's same key is another request. Keys are kept for good. */
                 "Idempotency-Key": string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -11010,9 +12775,26 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A replay: this Idempotency-Key's first answer again (`Idempotent-Replayed: true`) */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RefundResult_"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description `true` when this is the first answer to this Idempotency-Key, again. */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11022,6 +12804,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11031,6 +12815,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11040,6 +12826,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11049,6 +12837,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11058,6 +12848,10 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11067,24 +12861,21 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
             /** @description E_RATE_LIMITED: too many attempts; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11101,7 +12892,12 @@ export interface operations {
                 /** @description `version` of a previous bootstrap (else: the full list) */
                 since?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the last answer the device kept. Unchanged: 304 with no body (keep using what you have); changed: 200 with the new content and its new `ETag`. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11110,6 +12906,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11119,6 +12919,10 @@ export interface operations {
             /** @description Not modified */
             304: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    /** @description Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11126,6 +12930,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11135,6 +12941,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11144,19 +12952,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11164,7 +12965,10 @@ export interface operations {
     sync_batch_v1_sync_batch_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11177,6 +12981,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11186,6 +12992,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11195,6 +13003,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11204,6 +13014,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11213,19 +13025,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 2097152 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11239,7 +13044,10 @@ export interface operations {
                 cursor?: string | null;
                 ticket_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11248,6 +13056,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11257,6 +13067,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11266,6 +13078,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11275,19 +13089,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11295,7 +13102,10 @@ export interface operations {
     list_webhooks_v1_webhooks_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11304,6 +13114,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11313,6 +13125,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11322,6 +13136,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11331,6 +13147,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11342,7 +13160,10 @@ export interface operations {
     create_webhook_v1_webhooks_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11355,6 +13176,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11364,6 +13187,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11373,6 +13198,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11382,6 +13209,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11391,19 +13220,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11411,7 +13233,10 @@ export interface operations {
     get_webhook_v1_webhooks__webhook_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11422,6 +13247,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11431,6 +13258,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11440,6 +13269,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11449,6 +13280,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11458,19 +13291,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11478,7 +13304,10 @@ export interface operations {
     delete_webhook_v1_webhooks__webhook_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11489,6 +13318,8 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11496,6 +13327,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11505,6 +13338,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11514,6 +13349,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11523,19 +13360,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11543,7 +13373,10 @@ export interface operations {
     update_webhook_v1_webhooks__webhook_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11558,6 +13391,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11567,6 +13402,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11576,6 +13413,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11585,6 +13424,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11594,6 +13435,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11603,19 +13446,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11623,7 +13459,10 @@ export interface operations {
     rotate_secret_v1_webhooks__webhook_id__rotate_secret_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11638,6 +13477,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11647,6 +13488,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11656,6 +13499,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11665,6 +13510,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11674,6 +13521,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11683,19 +13532,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11703,7 +13545,10 @@ export interface operations {
     test_webhook_v1_webhooks__webhook_id__test_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11714,6 +13559,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11723,6 +13570,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11732,6 +13581,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11741,6 +13592,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11750,19 +13603,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11777,7 +13623,10 @@ export interface operations {
                 status?: ("pending" | "delivered" | "dead" | "cancelled") | null;
                 event_type?: ("sale.created" | "ticket.issued" | "ticket.redeemed.pass" | "ticket.redeemed.fail" | "reprint.created" | "refund.created" | "shift.closed" | "device.suspended" | "alert.raised") | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 webhook_id: string;
             };
@@ -11788,6 +13637,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11797,6 +13648,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11806,6 +13659,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11815,6 +13670,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11824,19 +13681,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11844,7 +13694,10 @@ export interface operations {
     get_delivery_v1_webhook_deliveries__delivery_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 delivery_id: string;
             };
@@ -11855,6 +13708,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11864,6 +13719,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11873,6 +13730,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11882,6 +13741,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11891,19 +13752,12 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11911,7 +13765,10 @@ export interface operations {
     redeliver_v1_webhook_deliveries__delivery_id__redeliver_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 delivery_id: string;
             };
@@ -11922,6 +13779,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11931,6 +13790,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11940,6 +13801,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11949,6 +13812,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11958,6 +13823,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11967,19 +13834,12 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -11992,10 +13852,13 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
                 status?: ("open" | "acknowledged" | "resolved") | null;
-                kind?: ("webhook_failing" | "pin_burst" | "account_guessing") | null;
+                kind?: ("webhook_failing" | "pin_burst" | "account_guessing" | "offline_double_admission" | "cash_difference" | "unsynced_ops" | "audit_chain_broken" | "fraud_flag" | "backup_stale") | null;
                 store_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12004,6 +13867,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12013,6 +13878,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12022,6 +13889,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12031,19 +13900,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12051,7 +13913,10 @@ export interface operations {
     acknowledge_alert_v1_alerts__alert_id__acknowledge_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path: {
                 alert_id: string;
             };
@@ -12066,6 +13931,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12075,6 +13942,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12084,6 +13953,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12093,6 +13964,8 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12102,6 +13975,8 @@ export interface operations {
             /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
             404: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12111,6 +13986,8 @@ export interface operations {
             /** @description E_CONFLICT: the record's state does not allow this */
             409: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12120,19 +13997,12 @@ export interface operations {
             /** @description E_PAYLOAD_TOO_LARGE: the body is over 65536 bytes */
             413: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12155,7 +14025,10 @@ export interface operations {
                 payment_type?: string | null;
                 package_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12164,6 +14037,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12173,6 +14048,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12182,6 +14059,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12191,19 +14070,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12226,7 +14098,10 @@ export interface operations {
                 payment_type?: string | null;
                 package_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12235,6 +14110,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12244,6 +14121,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12253,6 +14132,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12262,19 +14143,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12295,7 +14169,10 @@ export interface operations {
                 /** @description Who sold, refunded, printed or opened the shift */
                 employee_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12304,6 +14181,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12313,6 +14192,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12322,6 +14203,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12331,19 +14214,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12364,7 +14240,10 @@ export interface operations {
                 /** @description Who sold, refunded, printed or opened the shift */
                 employee_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12373,6 +14252,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12382,6 +14263,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12391,6 +14274,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12400,19 +14285,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12431,7 +14309,10 @@ export interface operations {
                 package_id?: string | null;
                 zone?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12440,6 +14321,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12449,6 +14332,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12458,6 +14343,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12467,19 +14354,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12498,7 +14378,10 @@ export interface operations {
                 package_id?: string | null;
                 zone?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12507,6 +14390,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12516,6 +14401,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12525,6 +14412,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12534,19 +14423,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12572,7 +14454,10 @@ export interface operations {
                 reason?: string | null;
                 payment_type?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12581,6 +14466,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12590,6 +14477,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12599,6 +14488,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12608,19 +14499,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12646,7 +14530,10 @@ export interface operations {
                 reason?: string | null;
                 payment_type?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12655,6 +14542,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12664,6 +14553,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12673,6 +14564,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12682,19 +14575,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12719,7 +14605,10 @@ export interface operations {
                 /** @description A reason code */
                 reason?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12728,6 +14617,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12737,6 +14628,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12746,6 +14639,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12755,19 +14650,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12792,7 +14680,10 @@ export interface operations {
                 /** @description A reason code */
                 reason?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12801,6 +14692,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12810,6 +14703,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12819,6 +14714,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12828,19 +14725,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12860,7 +14750,10 @@ export interface operations {
                 device_id?: string | null;
                 zone?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12869,6 +14762,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12878,6 +14773,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12887,6 +14784,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12896,19 +14795,12 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -12928,7 +14820,10 @@ export interface operations {
                 device_id?: string | null;
                 zone?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12937,6 +14832,8 @@ export interface operations {
             /** @description CSV with a header row */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12946,6 +14843,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12955,6 +14854,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12964,19 +14865,77 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+        };
+    };
+    report_reconcile: {
+        parameters: {
+            query?: {
+                /** @description First local day (default: 6 days before to) */
+                from?: string | null;
+                /** @description Last local day, included (default: today) */
+                to?: string | null;
+                /** @description One store */
+                store_id?: string | null;
+            };
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Envelope_ReconcileReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
@@ -12999,7 +14958,10 @@ export interface operations {
                 /** @description Scanned before */
                 to?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -13008,6 +14970,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13017,6 +14981,8 @@ export interface operations {
             /** @description E_VALIDATION: the request does not match the schema */
             400: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13026,6 +14992,8 @@ export interface operations {
             /** @description E_UNAUTHENTICATED: missing, expired or ended session */
             401: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13035,19 +15003,160 @@ export interface operations {
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+        };
+    };
+    report_fraud: {
+        parameters: {
+            query?: {
+                /** @description Local day (default: today in each store's zone) */
+                day?: string | null;
+                /** @description One store (default: every store the caller may see) */
+                store_id?: string | null;
+                /** @description Employees or devices (default: both) */
+                entity?: ("employee" | "device") | null;
+            };
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Envelope_FraudReport_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_dashboard_v1_dashboard_get: {
+        parameters: {
+            query?: {
+                /** @description The store (default: the viewer's first, by name) */
+                store_id?: string | null;
+            };
+            header?: {
+                /** @description Your id for this request: echoed in the `X-Request-ID` response header and the envelope's `request_id`, and written in our logs. Plain ids (`[A-Za-z0-9._:-]`, up to 128 characters) are kept; anything else, or none, is replaced by a generated one. Send one per attempt and keep it with the device's own log to trace a call end to end. */
+                "X-Request-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Dashboard_"];
+                };
+            };
+            /** @description E_VALIDATION: the request does not match the schema */
+            400: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_UNAUTHENTICATED: missing, expired or ended session */
+            401: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
+            403: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };

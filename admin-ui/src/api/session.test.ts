@@ -8,7 +8,8 @@ const SESSION = {
   email: "owner@example.com",
   tenant_id: "ten_1",
   store_ids: ["st_1", "st_2"],
-  permissions: ["reports.read"],
+  permissions: ["reports_view"],
+  grants: { "*": ["reports_view"] },
 };
 
 describe("session API", () => {

@@ -1,93 +1,49 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import {
-  type ApiEnvelope,
-  ApiError,
-  csrfHeaders,
-  isApiEnvelope,
-  throwIfError,
-  toApiError,
-  unwrap,
-} from "./client";
+import { api, isApiError, send, sendEmpty } from "./client";
+import type { components } from "./schema";
 
-/** The signed-in employee, as returned by the admin service. */
-export interface SessionInfo {
-  employee_id: string;
-  name: string;
-  email: string;
-  tenant_id: string;
-  store_ids: string[];
-  permissions: string[];
-  /** Permissions per store id ("*" = every store). */
-  grants?: Record<string, string[]>;
-}
+/**
+ * The browser's session, kept by the admin service (`/session`): it signs in with the API
+ * (`POST /v1/employees/login`) and answers with the employee's `GET /v1/employees/me`.
+ */
 
-/** Permissions the back-office pages check before showing entries and actions. */
-export type Permission =
-  | "device_manage"
-  | "employee_manage"
-  | "settings_write"
-  | "audit_view"
-  | "reports_view"
-  | "shift_close"
-  | "catalog_write"
-  | (string & {});
+type Schemas = components["schemas"];
 
-export interface LoginCredentials {
-  email: string;
-  password: string;
-}
+/** The signed-in employee, as the admin service answers it (the API's `Me`, without the device fields). */
+export type SessionInfo = Pick<
+  Schemas["Me"],
+  "employee_id" | "name" | "email" | "tenant_id" | "store_ids" | "permissions" | "grants"
+>;
+
+/** A permission a page checks before showing entries and actions, as the API names them. */
+export type Permission = Schemas["RoleCreate"]["permissions"][number];
+
+export type LoginCredentials = Schemas["PasswordLogin"];
 
 export const SESSION_QUERY_KEY = ["session"] as const;
 
-const NETWORK_ERROR_MESSAGE = "Could not reach the server. Check your connection and try again.";
-
-async function sessionRequest(method: "GET" | "POST", path: string, body?: unknown) {
-  const headers: Record<string, string> = { Accept: "application/json", ...csrfHeaders(method) };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError("E_NETWORK", NETWORK_ERROR_MESSAGE);
-  }
-
-  let payload: unknown = undefined;
-  try {
-    payload = await response.json();
-  } catch {
-    // Not JSON (e.g. a proxy error page); handled below.
-  }
-  return { response, payload };
-}
-
 /** GET /session. Resolves to null when nobody is signed in (HTTP 401). */
 export async function fetchSession(): Promise<SessionInfo | null> {
-  const { response, payload } = await sessionRequest("GET", "/session");
-  if (response.status === 401) return null;
-  if (!response.ok || !isApiEnvelope(payload)) throw toApiError(payload, response.status);
-  return unwrap(payload as ApiEnvelope<SessionInfo>, response.status);
+  try {
+    return await send(api.GET("/session"));
+  } catch (error) {
+    if (isApiError(error) && error.status === 401) return null;
+    throw error;
+  }
 }
 
 /** POST /session/login. Resolves to the new session or throws an ApiError with the server's message. */
-export async function login(credentials: LoginCredentials): Promise<SessionInfo> {
-  const { response, payload } = await sessionRequest("POST", "/session/login", credentials);
-  if (!response.ok || !isApiEnvelope(payload)) throw toApiError(payload, response.status);
-  return unwrap(payload as ApiEnvelope<SessionInfo>, response.status);
-}
+export const login = (credentials: LoginCredentials): Promise<SessionInfo> =>
+  send(api.POST("/session/login", { body: credentials }));
 
-/** POST /session/logout. */
+/** POST /session/logout. Already signed out counts as success. */
 export async function logout(): Promise<void> {
-  const { response, payload } = await sessionRequest("POST", "/session/logout");
-  // Already signed out counts as success.
-  if (response.status === 401) return;
-  if (!response.ok || !isApiEnvelope(payload)) throw toApiError(payload, response.status);
-  throwIfError(payload, response.status);
+  try {
+    await sendEmpty(api.POST("/session/logout"));
+  } catch (error) {
+    if (isApiError(error) && error.status === 401) return;
+    throw error;
+  }
 }
 
 /** The current session: `data` is the signed-in employee, or null when signed out. */

@@ -1,97 +1,53 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError } from "./client";
-import { apiGet, apiRequest, seg } from "./http";
+import { api, send, sendNullable } from "./client";
+import type { components } from "./schema";
 import type { PaperWidth } from "./stores";
 
-export interface FeatureFlags {
-  kiosk: boolean;
-  gate_binding: boolean;
-  multi_price: boolean;
-  webhooks: boolean;
-  require_open_shift: boolean;
-}
+/**
+ * Settings (`/v1/settings`): sections set for the whole tenant or overridden per store, and what
+ * applies at a store (`/v1/settings/effective`). Each section's shape is the API's (`Values`).
+ */
 
-export interface Billing {
-  plan: string;
-  renews_on: string | null;
-  seats: number;
-}
+type Schemas = components["schemas"];
 
-export const PAYMENT_CODES = ["cash", "qr", "card", "other"] as const;
-export type PaymentCode = (typeof PAYMENT_CODES)[number];
-
-export interface PaymentType {
-  code: PaymentCode;
-  name: string;
-  enabled: boolean;
-  fee_bp: number;
-  fee_satang: number;
-}
-
-export interface TaxProfile {
-  tax_profile_id: string;
-  name: string;
-  rate_bp: number;
-  inclusive: boolean;
-}
-
-export interface Taxes {
-  profiles: TaxProfile[];
-  default_profile_id: string;
-}
-
-export const RECEIPT_BLOCKS = ["header", "items", "totals", "payment", "qr", "footer"] as const;
-export type ReceiptBlock = (typeof RECEIPT_BLOCKS)[number];
-
-export interface ReceiptSettings {
-  header: string;
-  footer: string;
-  logo_ref: string | null;
-  paper_width: PaperWidth;
-  blocks: ReceiptBlock[];
-}
-
-export interface PrinterProfile {
-  printer_id: string;
-  name: string;
-  paper_width: PaperWidth;
-}
-
-export interface TicketPrinters {
-  profiles: PrinterProfile[];
-  /** device_id → printer_id. */
-  by_device: Record<string, string>;
-}
-
-export interface Zone {
-  zone_id: string;
-  name: string;
-  /** Satang one entry here deducts from a credit ticket (0, or missing on older data: free). */
-  credit_price?: number;
-}
-
+export type SettingsValues = Schemas["Values"];
+export type SettingsSection = keyof SettingsValues;
+export type FeatureFlags = Schemas["Features"];
+export type Billing = Schemas["Billing"];
+export type PaymentType = Schemas["PaymentType"];
+export type PaymentCode = PaymentType["code"];
+export const PAYMENT_CODES = ["cash", "qr", "card", "other"] as const satisfies readonly PaymentCode[];
+export type TaxProfile = Schemas["TaxProfileModel"];
+export type Taxes = Schemas["Taxes"];
+export type ReceiptSettings = Schemas["Receipt"];
+export type ReceiptBlock = NonNullable<ReceiptSettings["blocks"]>[number];
+export const RECEIPT_BLOCKS = ["header", "items", "totals", "payment", "qr", "footer"] as const satisfies readonly ReceiptBlock[];
+export type PrinterProfile = Schemas["PrinterProfile"];
+export type TicketPrinters = Schemas["TicketPrinters"];
+export type Zone = Schemas["Zone"];
 /** How gates count uses and how long they may work offline. */
-export interface Redemption {
-  /** A re-scan at the same gate inside this many seconds is not a new use (0..3600). */
-  grace_seconds: number;
-  /** A gate whose last download is older than this many minutes refuses offline passes (1..10080). */
-  max_offline_minutes: number;
-}
-
-export interface SalesSettings {
-  /** Tickets one sale may issue; a larger cart is refused (E_TOO_LARGE). */
-  max_tickets_per_sale: number;
-}
-
+export type Redemption = Schemas["Redemption"];
+export type SalesSettings = Schemas["Sales"];
 /** What a device may do while it cannot reach the server, and how far its clock is trusted. */
-export interface OfflineSettings {
-  /** How far an offline op's time may lie before the device's last contact or after now. */
-  clock_skew_seconds: number;
-  /** Sales one POS may make offline between two contacts (0: none). */
-  pos_max_sales: number;
-  /** Satang one POS may take offline between two contacts (0: none). */
-  pos_max_amount: number;
-}
+export type OfflineSettings = Schemas["Offline"];
+export type Reason = Schemas["Reason"];
+export type ReasonUse = Reason["applies_to"][number];
+export type RefundSettings = Schemas["Refunds"];
+export type PartialUsePolicy = RefundSettings["partial_use"];
+export type ReprintSettings = Schemas["Reprints"];
+export type SettingsSource = Schemas["EffectiveSettings"]["sources"][string];
+
+/** GET /v1/settings/effective: what applies at one store, and where each section comes from. */
+export type EffectiveSettings = Schemas["EffectiveSettings"];
+
+/**
+ * GET /v1/settings: only what is set at one level (a store, or the tenant when store_id is null).
+ * The schema declares `values` as a plain object; it holds some of the sections of `Values`.
+ */
+export type LevelSettings = Omit<Schemas["SettingsLevel"], "values"> & { values: Partial<SettingsValues> };
+
+/** A receipt as the printer prints it (the sample of /v1/receipts/preview, or a sale's own). */
+export type ReceiptPreview = Schemas["ReceiptPreview"];
 
 /** The API's bounds of the whole-number settings (inclusive), as its schema states them. */
 export const SETTING_BOUNDS = {
@@ -113,80 +69,16 @@ export const SETTING_BOUNDS = {
 /** The most a payment type's fixed surcharge may be (satang, ฿100,000). */
 export const PAYMENT_FEE_SATANG_MAX = 10_000_000;
 
-export const REASON_USES = ["refund", "reprint"] as const;
-export type ReasonUse = (typeof REASON_USES)[number];
+export const REASON_USES = ["refund", "reprint"] as const satisfies readonly ReasonUse[];
 
 /** What a reason code may look like (the same rule as the API's). */
 export const REASON_CODE_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 export const REASON_LABEL_MAX = 80;
 export const REASONS_MAX = 100;
 
-/** A reason a cashier picks for a refund or a reprint. Codes are unique. */
-export interface Reason {
-  code: string;
-  label: string;
-  applies_to: ReasonUse[];
-  active: boolean;
-}
-
-export const PARTIAL_USE_POLICIES = ["pro_rata", "refuse"] as const;
-export type PartialUsePolicy = (typeof PARTIAL_USE_POLICIES)[number];
-
-export interface RefundSettings {
-  /** A partly used multi-visit or credit ticket: refund the unused share, or not at all. */
-  partial_use: PartialUsePolicy;
-}
+export const PARTIAL_USE_POLICIES = ["pro_rata", "refuse"] as const satisfies readonly PartialUsePolicy[];
 
 export const REPRINT_CAP_MAX = 10_000;
-
-export interface ReprintSettings {
-  daily_cap_per_device: number;
-  daily_cap_per_staff: number;
-}
-
-export interface SettingsValues {
-  features: FeatureFlags;
-  billing: Billing;
-  payment_types: PaymentType[];
-  taxes: Taxes;
-  receipt: ReceiptSettings;
-  ticket_printers: TicketPrinters;
-  zones: Zone[];
-  redemption: Redemption;
-  reasons: Reason[];
-  refunds: RefundSettings;
-  reprints: ReprintSettings;
-  sales: SalesSettings;
-  offline: OfflineSettings;
-}
-
-export type SettingsSection = keyof SettingsValues;
-export type SettingsSource = "default" | "tenant" | "store";
-
-/** GET /v1/settings/effective: what applies at one store, and where each section comes from. */
-export interface EffectiveSettings {
-  store_id: string;
-  version: number;
-  etag: string;
-  values: SettingsValues;
-  sources: Partial<Record<SettingsSection, SettingsSource>>;
-}
-
-/** GET /v1/settings: only what is set at one level (a store, or the tenant when store_id is null). */
-export interface LevelSettings {
-  store_id: string | null;
-  version: number;
-  values: Partial<SettingsValues>;
-}
-
-/** A receipt as the printer prints it (the sample of /v1/receipts/preview, or a sale's own). */
-export interface ReceiptPreview {
-  paper_width: PaperWidth;
-  width_chars: number;
-  text: string;
-  /** The same receipt as ESC/POS printer bytes (code page 874), base64. */
-  escpos_base64: string;
-}
 
 /**
  * The built-in values, used for a section the tenant has not set yet when the all-stores scope
@@ -219,6 +111,9 @@ export const DEFAULT_SETTINGS: SettingsValues = {
   reprints: { daily_cap_per_device: 20, daily_cap_per_staff: 10 },
   sales: { max_tickets_per_sale: 100 },
   offline: { clock_skew_seconds: 120, pos_max_sales: 100, pos_max_amount: 5_000_000 },
+  shifts: { cash_difference_alert: 10_000 },
+  hours: {},
+  fraud: { z_threshold: 3 },
 };
 
 export const settingsKeys = {
@@ -230,28 +125,30 @@ export const settingsKeys = {
 };
 
 export const getEffectiveSettings = (storeId: string, signal?: AbortSignal) =>
-  apiGet<EffectiveSettings>("/v1/settings/effective", { store_id: storeId }, signal);
-export const getLevelSettings = (storeId: string | null, signal?: AbortSignal) =>
-  apiGet<LevelSettings>("/v1/settings", { store_id: storeId }, signal);
+  send(api.GET("/v1/settings/effective", { params: { query: { store_id: storeId } }, signal }));
+export const getLevelSettings = async (storeId: string | null, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/settings", { params: { query: { store_id: storeId } }, signal }))) as LevelSettings;
 /** Sets a section at the tenant level (storeId null) or as one store's override. */
-export const putSettingsSection = <S extends SettingsSection>(
+export const putSettingsSection = async <S extends SettingsSection>(
   section: S,
   value: SettingsValues[S],
   storeId: string | null,
-) => apiRequest<LevelSettings>("PUT", `/v1/settings/${seg(section)}`, { body: value, query: { store_id: storeId } });
+) =>
+  (await send(
+    api.PUT("/v1/settings/{section}", {
+      params: { path: { section }, query: { store_id: storeId } },
+      body: value,
+    }),
+  )) as LevelSettings;
 
 /** Removes one store's override of a section (the store goes back to the tenant default). */
-export async function deleteSettingsOverride(section: SettingsSection, storeId: string): Promise<LevelSettings | null> {
-  try {
-    return await apiRequest<LevelSettings>("DELETE", `/v1/settings/${seg(section)}`, { query: { store_id: storeId } });
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "E_EMPTY_RESPONSE") return null;
-    throw error;
-  }
-}
+export const deleteSettingsOverride = async (section: SettingsSection, storeId: string) =>
+  (await sendNullable(
+    api.DELETE("/v1/settings/{section}", { params: { path: { section }, query: { store_id: storeId } } }),
+  )) as LevelSettings | null;
 
 export const getReceiptPreview = (storeId: string, paperWidth: PaperWidth, signal?: AbortSignal) =>
-  apiGet<ReceiptPreview>("/v1/receipts/preview", { store_id: storeId, paper_width: paperWidth }, signal);
+  send(api.GET("/v1/receipts/preview", { params: { query: { store_id: storeId, paper_width: paperWidth } }, signal }));
 
 export function useEffectiveSettings(storeId: string | null) {
   return useQuery({

@@ -1,69 +1,20 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiGet, apiPost, seg } from "./http";
-import type { PaymentMethod } from "./sales";
+import { DEFAULT_PAGE_SIZE, api, send } from "./client";
+import type { components, operations } from "./schema";
 
-export const SHIFT_STATUSES = ["open", "closed"] as const;
-export type ShiftStatus = (typeof SHIFT_STATUSES)[number];
+/** Shifts (`/v1/shifts`): a device's cash drawer from open to close, and corrections after the close. */
 
-export interface ShiftTotals {
-  sales_count: number;
-  /** What was taken: sale totals plus payment fees. */
-  sales_total: number;
-  /** Payment surcharges, inside sales_total (missing on shifts closed before fees existed: 0). */
-  fees_total?: number;
-  refunds_total: number;
-  cash_sales: number;
-  cash_refunds: number;
-  pay_ins: number;
-  pay_outs: number;
-  by_payment_type: Record<PaymentMethod, number>;
-}
+type Schemas = components["schemas"];
 
+export type Shift = Schemas["ShiftRead"];
+export type ShiftStatus = Shift["status"];
+export const SHIFT_STATUSES = ["open", "closed"] as const satisfies readonly ShiftStatus[];
+export type ShiftTotals = Schemas["Totals"];
 /** The figures of a closed shift before a correction replaced them. */
-export interface ShiftSnapshot {
-  version: number;
-  at: string;
-  by: string;
-  reason: string;
-  cash_counted: number | null;
-  cash_expected: number | null;
-  cash_diff: number | null;
-  /** The shift's totals as they were then. */
-  totals?: ShiftTotals;
-}
-
-export interface Shift {
-  shift_id: string;
-  store_id: string;
-  device_id: string;
-  opened_by: string;
-  open_at: string;
-  cash_open: number;
-  status: ShiftStatus;
-  closed_by: string | null;
-  close_at: string | null;
-  cash_expected: number | null;
-  cash_counted: number | null;
-  /** counted − expected: below zero the drawer is short, above zero it is over. */
-  cash_diff: number | null;
-  totals: ShiftTotals;
-  snapshots: ShiftSnapshot[];
-}
-
+export type ShiftSnapshot = Schemas["SnapshotRead"];
 /** Filters as the API takes them: `from`/`to` are UTC ISO-8601 instants (`to` exclusive). */
-export interface ShiftsQuery {
-  store_id?: string;
-  device_id?: string;
-  status?: ShiftStatus;
-  from?: string;
-  to?: string;
-}
-
-export interface ShiftCorrection {
-  /** Satang. */
-  cash_counted: number;
-  reason: string;
-}
+export type ShiftsQuery = Omit<NonNullable<operations["list_shifts_v1_shifts_get"]["parameters"]["query"]>, "limit" | "cursor">;
+export type ShiftCorrection = Schemas["ShiftCorrection"];
 
 export const REASON_MIN = 3;
 export const REASON_MAX = 200;
@@ -76,11 +27,11 @@ export const shiftKeys = {
 };
 
 export const listShiftsPage = (query: ShiftsQuery, cursor: string | null, signal?: AbortSignal) =>
-  apiGet<Page<Shift>>("/v1/shifts", { ...query, cursor, limit: DEFAULT_PAGE_SIZE }, signal);
+  send(api.GET("/v1/shifts", { params: { query: { ...query, cursor, limit: DEFAULT_PAGE_SIZE } }, signal }));
 export const getShift = (shiftId: string, signal?: AbortSignal) =>
-  apiGet<Shift>(`/v1/shifts/${seg(shiftId)}`, undefined, signal);
+  send(api.GET("/v1/shifts/{shift_id}", { params: { path: { shift_id: shiftId } }, signal }));
 export const correctShift = (shiftId: string, correction: ShiftCorrection) =>
-  apiPost<Shift>(`/v1/shifts/${seg(shiftId)}/correct`, correction);
+  send(api.POST("/v1/shifts/{shift_id}/correct", { params: { path: { shift_id: shiftId } }, body: correction }));
 
 export function useShiftList(query: ShiftsQuery, enabled = true) {
   return useInfiniteQuery({

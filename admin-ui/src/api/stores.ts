@@ -1,58 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { apiGet, apiPatch, apiPost, fetchAllPages, seg } from "./http";
+import { api, send } from "./client";
+import type { components } from "./schema";
 
-export type PaperWidth = 58 | 80;
+/** Stores (`/v1/stores`) and the site keys (`/v1/stores/{id}/site_keys`) devices pair with. */
 
-export interface Store {
-  store_id: string;
-  name: string;
-  address: string;
-  tz: string;
-  tax_id: string | null;
-  receipt_header: string;
-  receipt_footer: string;
-  logo_ref: string | null;
-  paper_width: PaperWidth;
-  active: boolean;
-  created_at: string;
-}
+type Schemas = components["schemas"];
 
-export interface StoreInput {
-  name: string;
-  address: string;
-  tz: string;
-  tax_id?: string | null;
-  receipt_header?: string;
-  receipt_footer?: string;
-  paper_width: PaperWidth;
-}
-
-export type StorePatch = Partial<StoreInput> & { active?: boolean };
-
-export interface SiteKey {
-  site_key_id: string;
-  label: string;
-  expires_at: string;
-  require_approval: boolean;
-  revoked_at: string | null;
-  created_at: string;
-  uses: number;
-}
-
-export interface SiteKeyInput {
-  label?: string;
-  expires_in_hours: number;
-  require_approval: boolean;
-}
-
+export type Store = Schemas["StoreRead"];
+export type PaperWidth = Store["paper_width"];
+export type StoreInput = Schemas["StoreCreate"];
+export type StorePatch = Schemas["StoreUpdate"];
+export type SiteKey = Schemas["SiteKeyRead"];
+export type SiteKeyInput = Schemas["SiteKeyCreate"];
 /** The answer to creating a site key: the only time `site_key` itself is ever sent. */
-export interface CreatedSiteKey {
-  site_key_id: string;
-  site_key: string;
-  label: string;
-  expires_at: string;
-  require_approval: boolean;
-}
+export type CreatedSiteKey = Schemas["SiteKeyCreated"];
 
 export const storeKeys = {
   all: ["stores"] as const,
@@ -61,18 +22,20 @@ export const storeKeys = {
   siteKeys: (storeId: string) => ["site_keys", storeId] as const,
 };
 
-export const listStores = (signal?: AbortSignal) => fetchAllPages<Store>("/v1/stores", {}, signal);
+/** Every store the caller can see (the API answers them in one page). */
+export const listStores = async (signal?: AbortSignal) => (await send(api.GET("/v1/stores", { signal }))).items;
 export const getStore = (storeId: string, signal?: AbortSignal) =>
-  apiGet<Store>(`/v1/stores/${seg(storeId)}`, undefined, signal);
-export const createStore = (input: StoreInput) => apiPost<Store>("/v1/stores", input);
+  send(api.GET("/v1/stores/{store_id}", { params: { path: { store_id: storeId } }, signal }));
+export const createStore = (input: StoreInput) => send(api.POST("/v1/stores", { body: input }));
 export const updateStore = (storeId: string, patch: StorePatch) =>
-  apiPatch<Store>(`/v1/stores/${seg(storeId)}`, patch);
+  send(api.PATCH("/v1/stores/{store_id}", { params: { path: { store_id: storeId } }, body: patch }));
 
-export const listSiteKeys = (storeId: string, signal?: AbortSignal) =>
-  fetchAllPages<SiteKey>(`/v1/stores/${seg(storeId)}/site_keys`, {}, signal);
+export const listSiteKeys = async (storeId: string, signal?: AbortSignal) =>
+  (await send(api.GET("/v1/stores/{store_id}/site_keys", { params: { path: { store_id: storeId } }, signal }))).items;
 export const createSiteKey = (storeId: string, input: SiteKeyInput) =>
-  apiPost<CreatedSiteKey>(`/v1/stores/${seg(storeId)}/site_keys`, input);
-export const revokeSiteKey = (siteKeyId: string) => apiPost<SiteKey>(`/v1/site_keys/${seg(siteKeyId)}/revoke`);
+  send(api.POST("/v1/stores/{store_id}/site_keys", { params: { path: { store_id: storeId } }, body: input }));
+export const revokeSiteKey = (siteKeyId: string) =>
+  send(api.POST("/v1/site_keys/{site_key_id}/revoke", { params: { path: { site_key_id: siteKeyId } } }));
 
 /** Every store the employee can see. */
 export function useStores() {

@@ -1,10 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
-import { ApiError } from "./client";
-import { type Page, apiGet, seg } from "./http";
-import type { PaymentMethod } from "./sales";
+import { api, isApiError, send } from "./client";
+import type { components } from "./schema";
 
-export const TICKET_TYPES = ["single", "multi", "timepass", "credit"] as const;
-export type TicketType = (typeof TICKET_TYPES)[number];
+/** Tickets (`/v1/tickets`): finding one by short code, QR token or id, and its story. */
+
+type Schemas = components["schemas"];
+
+export type Ticket = Schemas["TicketRead"];
+export type TicketStatus = Ticket["status"];
+export const TICKET_STATUSES = ["active", "cancelled", "refunded", "expired"] as const satisfies readonly TicketStatus[];
+/** The ticket's kind, as its package's type (a bundle issues its parts). */
+export type TicketType = Exclude<Schemas["PackageRead"]["type"], "bundle">;
+export const TICKET_TYPES = ["single", "multi", "timepass", "credit"] as const satisfies readonly TicketType[];
 
 export const TICKET_TYPE_LABELS: Record<TicketType, string> = {
   single: "Single entry",
@@ -15,54 +22,12 @@ export const TICKET_TYPE_LABELS: Record<TicketType, string> = {
 
 export const ticketTypeLabel = (type: string) => TICKET_TYPE_LABELS[type as TicketType] ?? type;
 
-export const TICKET_STATUSES = ["active", "cancelled", "refunded", "expired"] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-
-export interface Ticket {
-  ticket_id: string;
-  sale_id: string;
-  store_id: string;
-  package_id: string;
-  name: string;
-  type: TicketType;
-  quota_or_minutes: number | null;
-  used: number;
-  status: TicketStatus;
-  valid_from: string;
-  valid_to: string;
-  /** 8 characters, shown and read aloud in two groups of four, e.g. 7KD2-QX41. */
-  short_code: string;
-  qr_token: string;
-  /** The ticket's share of its sale, in satang. */
-  price: number;
-  payment_method: PaymentMethod;
-  printed_count: number;
-  zones: string[];
-  shift_id: string | null;
-  issued_by: string;
-  created_at: string;
-  /** What the ticket's refund paid back, in satang (null or missing when not refunded). */
-  refunded_amount?: number | null;
-}
-
-export const TIMELINE_KINDS = ["issued", "printed", "redeemed", "refunded", "audit"] as const;
-export type TimelineKind = (typeof TIMELINE_KINDS)[number];
-
 /** One thing that happened to a ticket. `details` depends on the kind (amounts are satang). */
-export interface TimelineEvent {
-  at: string;
-  kind: TimelineKind;
-  summary: string;
-  device_id?: string | null;
-  actor_id?: string | null;
-  details?: Record<string, unknown>;
-}
-
+export type TimelineEvent = Schemas["TimelineEvent"];
+export type TimelineKind = TimelineEvent["kind"];
+export const TIMELINE_KINDS = ["issued", "printed", "redeemed", "refunded", "audit"] as const satisfies readonly TimelineKind[];
 /** GET /v1/tickets/{ticket_id}/timeline: the ticket and its story, oldest first. */
-export interface TicketTimeline {
-  ticket: Ticket;
-  events: TimelineEvent[];
-}
+export type TicketTimeline = Schemas["TicketTimeline"];
 
 /** The events oldest first (ties keep the server's order); unreadable times go last. */
 export function sortTimeline(events: readonly TimelineEvent[]): TimelineEvent[] {
@@ -112,10 +77,10 @@ export const ticketKeys = {
 };
 
 export const getTicket = (ticketId: string, signal?: AbortSignal) =>
-  apiGet<Ticket>(`/v1/tickets/${seg(ticketId)}`, undefined, signal);
+  send(api.GET("/v1/tickets/{ticket_id}", { params: { path: { ticket_id: ticketId } }, signal }));
 
 export const getTicketTimeline = (ticketId: string, signal?: AbortSignal) =>
-  apiGet<TicketTimeline>(`/v1/tickets/${seg(ticketId)}/timeline`, undefined, signal);
+  send(api.GET("/v1/tickets/{ticket_id}/timeline", { params: { path: { ticket_id: ticketId } }, signal }));
 
 /** The tickets a lookup finds (a ticket id that does not exist finds none). */
 export async function findTickets(lookup: TicketLookup, signal?: AbortSignal): Promise<Ticket[]> {
@@ -123,11 +88,11 @@ export async function findTickets(lookup: TicketLookup, signal?: AbortSignal): P
     try {
       return [await getTicket(lookup.value, signal)];
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return [];
+      if (isApiError(error, "E_NOT_FOUND")) return [];
       throw error;
     }
   }
-  const page = await apiGet<Page<Ticket>>("/v1/tickets", { [lookup.kind]: lookup.value }, signal);
+  const page = await send(api.GET("/v1/tickets", { params: { query: { [lookup.kind]: lookup.value } }, signal }));
   return page.items;
 }
 
@@ -156,4 +121,4 @@ export function useTicketTimeline(ticketId: string, enabled = true) {
 }
 
 /** A forged or foreign QR code. */
-export const isInvalidSignature = (error: unknown) => error instanceof ApiError && error.code === "E_INVALID_SIG";
+export const isInvalidSignature = (error: unknown) => isApiError(error, "E_INVALID_SIG");

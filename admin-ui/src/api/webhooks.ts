@@ -1,5 +1,16 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DEFAULT_PAGE_SIZE, type Page, apiDelete, apiGet, apiPatch, apiPost, fetchAllPages, seg } from "./http";
+import { DEFAULT_PAGE_SIZE, api, send, sendEmpty } from "./client";
+import type { components, operations } from "./schema";
+
+/**
+ * Webhooks (`/v1/webhooks`): the endpoints events are POSTed to, their secrets, test calls and
+ * delivery log (`/v1/webhook-deliveries`).
+ */
+
+type Schemas = components["schemas"];
+
+/** An event an endpoint can subscribe to, as the API names them. */
+export type WebhookEvent = Schemas["WebhookCreate"]["events"][number];
 
 /** The events an endpoint can subscribe to, in the order the form lists them. */
 export const WEBHOOK_EVENTS = [
@@ -12,8 +23,7 @@ export const WEBHOOK_EVENTS = [
   "shift.closed",
   "device.suspended",
   "alert.raised",
-] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+] as const satisfies readonly WebhookEvent[];
 
 export const WEBHOOK_EVENT_LABELS: Record<WebhookEvent, string> = {
   "sale.created": "Sale made",
@@ -49,88 +59,23 @@ export const GRACE_HOURS_MAX = 168;
 export const DEFAULT_GRACE_HOURS = 24;
 
 /** A receiving endpoint. Its signing secret is never part of it (only of the create and rotate answers). */
-export interface Webhook {
-  webhook_id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  /** false: paused (by a person, or by BoxOffice when the receiver answered 410 Gone). */
-  active: boolean;
-  /** false after a failed delivery, until one succeeds. */
-  healthy: boolean;
-  paused_reason: string | null;
-  created_at: string;
-  /** Until then the previous secret signs too (null when no rotation is under way). */
-  rotating_until: string | null;
-}
-
+export type Webhook = Schemas["WebhookRead"];
 /** The answer to creating an endpoint or rotating its secret: the only time `secret` is ever sent. */
-export interface WebhookWithSecret extends Webhook {
-  secret: string;
-}
-
-export interface WebhookInput {
-  url: string;
-  events: WebhookEvent[];
-  description?: string;
-}
-
-export interface WebhookPatch {
-  url?: string;
-  events?: WebhookEvent[];
-  description?: string;
-  /** false pauses deliveries; true resumes them. */
-  active?: boolean;
-}
-
+export type WebhookWithSecret = Schemas["WebhookWithSecret"];
+export type WebhookInput = Schemas["WebhookCreate"];
+export type WebhookPatch = Schemas["WebhookUpdate"];
 /** The answer to a test call: what the receiver said, and how long it took. */
-export interface WebhookTestResult {
-  success: boolean;
-  status_code: number | null;
-  latency_ms: number;
-  error: string | null;
-  response_snippet: string | null;
-}
-
-export const DELIVERY_STATUSES = ["pending", "delivered", "dead", "cancelled"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export interface Delivery {
-  delivery_id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  /** Pending deliveries: when the next attempt is due. */
-  next_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
-
+export type WebhookTestResult = Schemas["TestResult"];
+export type Delivery = Schemas["DeliveryRead"];
+export type DeliveryStatus = Delivery["status"];
+export const DELIVERY_STATUSES = ["pending", "delivered", "dead", "cancelled"] as const satisfies readonly DeliveryStatus[];
 /** One try at delivering: the receiver's answer (or the error) and when the next try is due. */
-export interface DeliveryAttempt {
-  n: number;
-  at: string;
-  status_code: number | null;
-  latency_ms: number;
-  response_snippet: string | null;
-  error: string | null;
-  next_retry_at: string | null;
-}
-
-export interface DeliveryDetail extends Delivery {
-  attempts_log: DeliveryAttempt[];
-  /** The JSON that is POSTed (the same on every attempt). */
-  body: string;
-}
-
-export interface DeliveryFilters {
-  status?: DeliveryStatus;
-  event_type?: WebhookEvent;
-}
+export type DeliveryAttempt = Schemas["AttemptRead"];
+export type DeliveryDetail = Schemas["DeliveryDetail"];
+export type DeliveryFilters = Omit<
+  NonNullable<operations["list_deliveries_v1_webhooks__webhook_id__deliveries_get"]["parameters"]["query"]>,
+  "limit" | "cursor"
+>;
 
 /** Only a dead or still-pending delivery can be sent again. */
 export const canRedeliver = (delivery: Pick<Delivery, "status">) =>
@@ -164,31 +109,42 @@ export const webhookKeys = {
   delivery: (deliveryId: string) => ["webhooks", "delivery", deliveryId] as const,
 };
 
-export const listWebhooks = (signal?: AbortSignal) => fetchAllPages<Webhook>("/v1/webhooks", {}, signal);
+/** Every endpoint of the tenant (the API answers them in one page). */
+export const listWebhooks = async (signal?: AbortSignal) => (await send(api.GET("/v1/webhooks", { signal }))).items;
 export const getWebhook = (webhookId: string, signal?: AbortSignal) =>
-  apiGet<Webhook>(`/v1/webhooks/${seg(webhookId)}`, undefined, signal);
-export const createWebhook = (input: WebhookInput) => apiPost<WebhookWithSecret>("/v1/webhooks", input);
+  send(api.GET("/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId } }, signal }));
+export const createWebhook = (input: WebhookInput) => send(api.POST("/v1/webhooks", { body: input }));
 export const updateWebhook = (webhookId: string, patch: WebhookPatch) =>
-  apiPatch<Webhook>(`/v1/webhooks/${seg(webhookId)}`, patch);
-export const deleteWebhook = (webhookId: string) => apiDelete(`/v1/webhooks/${seg(webhookId)}`);
+  send(api.PATCH("/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId } }, body: patch }));
+export const deleteWebhook = (webhookId: string) =>
+  sendEmpty(api.DELETE("/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId } } }));
 export const rotateWebhookSecret = (webhookId: string, graceHours: number) =>
-  apiPost<WebhookWithSecret>(`/v1/webhooks/${seg(webhookId)}/rotate_secret`, { grace_hours: graceHours });
-export const testWebhook = (webhookId: string) => apiPost<WebhookTestResult>(`/v1/webhooks/${seg(webhookId)}/test`);
+  send(
+    api.POST("/v1/webhooks/{webhook_id}/rotate_secret", {
+      params: { path: { webhook_id: webhookId } },
+      body: { grace_hours: graceHours },
+    }),
+  );
+export const testWebhook = (webhookId: string) =>
+  send(api.POST("/v1/webhooks/{webhook_id}/test", { params: { path: { webhook_id: webhookId } } }));
 export const listDeliveriesPage = (
   webhookId: string,
   filters: DeliveryFilters,
   cursor: string | null,
   signal?: AbortSignal,
 ) =>
-  apiGet<Page<Delivery>>(
-    `/v1/webhooks/${seg(webhookId)}/deliveries`,
-    { ...filters, cursor, limit: DEFAULT_PAGE_SIZE },
-    signal,
+  send(
+    api.GET("/v1/webhooks/{webhook_id}/deliveries", {
+      params: { path: { webhook_id: webhookId }, query: { ...filters, cursor, limit: DEFAULT_PAGE_SIZE } },
+      signal,
+    }),
   );
 export const getDelivery = (deliveryId: string, signal?: AbortSignal) =>
-  apiGet<DeliveryDetail>(`/v1/webhook-deliveries/${seg(deliveryId)}`, undefined, signal);
+  send(api.GET("/v1/webhook-deliveries/{delivery_id}", { params: { path: { delivery_id: deliveryId } }, signal }));
 export const redeliver = (deliveryId: string) =>
-  apiPost<DeliveryDetail>(`/v1/webhook-deliveries/${seg(deliveryId)}/redeliver`);
+  send(
+    api.POST("/v1/webhook-deliveries/{delivery_id}/redeliver", { params: { path: { delivery_id: deliveryId } } }),
+  );
 
 /** Every endpoint of the tenant (a short list: the API answers it in one page). */
 export function useWebhooks(enabled = true) {

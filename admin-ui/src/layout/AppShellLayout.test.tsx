@@ -13,6 +13,7 @@ const SESSION: SessionInfo = {
   tenant_id: "ten_1",
   store_ids: ["st_1"],
   permissions: [],
+  grants: {},
 };
 
 function renderShell(route = "/", session: SessionInfo = SESSION) {

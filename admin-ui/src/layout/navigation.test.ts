@@ -55,3 +55,39 @@ describe("incidents and webhooks navigation", () => {
     expect(activeNavPath("/integrations/webhooks/01JPWEBHOOK000000000000W01")).toBe("/integrations/webhooks");
   });
 });
+
+describe("report pages navigation", () => {
+  it("lists the report pages under Reports after Incidents, with reports_view", () => {
+    const labels = visibleNavItems(["reports_view"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    const incidents = labels.indexOf("1:Incidents");
+    expect(labels.slice(incidents + 1, incidents + 6)).toEqual([
+      "1:Sales report",
+      "1:Shifts report",
+      "1:Tickets report",
+      "1:Reprints & refunds",
+      "1:Gate throughput",
+    ]);
+    expect(visibleNavItems(["audit_view"]).map(({ item }) => item.label)).not.toContain("Sales report");
+    expect(activeNavPath("/reports/summary/sales")).toBe("/reports/summary/sales");
+    expect(activeNavPath("/reports/scans")).toBe("/reports");
+  });
+});
+
+describe("dashboard, alerts, Fraud Watch and integrations navigation", () => {
+  it("lists Fraud Watch under Reports and Alerts after the Reports group, with reports_view", () => {
+    const labels = visibleNavItems(["reports_view", "audit_view"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    const fraud = labels.indexOf("1:Fraud Watch");
+    expect(labels.slice(fraud - 1, fraud + 3)).toEqual(["1:Gate throughput", "1:Fraud Watch", "1:Audit log", "0:Alerts"]);
+    expect(visibleNavItems(["audit_view"]).map(({ item }) => item.label)).not.toContain("Alerts");
+    expect(visibleNavItems(["audit_view"]).map(({ item }) => item.label)).not.toContain("Fraud Watch");
+    expect(activeNavPath("/reports/fraud")).toBe("/reports/fraud");
+    expect(activeNavPath("/alerts")).toBe("/alerts");
+  });
+
+  it("lists Payments and Printers under Integrations after Webhooks, for settings_write", () => {
+    const labels = visibleNavItems(["settings_write"]).map(({ item, depth }) => `${depth}:${item.label}`);
+    const integrations = labels.indexOf("0:Integrations");
+    expect(labels.slice(integrations, integrations + 4)).toEqual(["0:Integrations", "1:Webhooks", "1:Payments", "1:Printers"]);
+    expect(activeNavPath("/integrations/printers")).toBe("/integrations/printers");
+  });
+});

@@ -19,9 +19,16 @@ export const NAV_ITEMS: readonly NavItem[] = [
       { label: "Tickets", path: "/reports/tickets", permission: "reports_view" },
       { label: "Shifts", path: "/reports/shifts", permission: "reports_view" },
       { label: "Incidents", path: "/reports/incidents", permission: "reports_view" },
+      { label: "Sales report", path: "/reports/summary/sales", permission: "reports_view" },
+      { label: "Shifts report", path: "/reports/summary/shifts", permission: "reports_view" },
+      { label: "Tickets report", path: "/reports/summary/tickets", permission: "reports_view" },
+      { label: "Reprints & refunds", path: "/reports/summary/refunds", permission: "reports_view" },
+      { label: "Gate throughput", path: "/reports/summary/throughput", permission: "reports_view" },
+      { label: "Fraud Watch", path: "/reports/fraud", permission: "reports_view" },
       { label: "Audit log", path: "/reports/audit", permission: "audit_view" },
     ],
   },
+  { label: "Alerts", path: "/alerts", permission: "reports_view" },
   {
     label: "Items",
     path: "/items",
@@ -43,7 +50,11 @@ export const NAV_ITEMS: readonly NavItem[] = [
   {
     label: "Integrations",
     path: "/integrations",
-    children: [{ label: "Webhooks", path: "/integrations/webhooks", permission: "settings_write" }],
+    children: [
+      { label: "Webhooks", path: "/integrations/webhooks", permission: "settings_write" },
+      { label: "Payments", path: "/integrations/payments", permission: "settings_write" },
+      { label: "Printers", path: "/integrations/printers", permission: "settings_write" },
+    ],
   },
   { label: "Settings", path: "/settings" },
   {

@@ -1,5 +1,10 @@
-/** Readable names for permission codes; unknown codes are shown with spaces for underscores. */
-const LABELS: Record<string, string> = {
+import type { Permission } from "../api/session";
+
+/**
+ * Readable names for the API's permission codes (typed by its list, so a new permission fails the
+ * build until named here); unknown codes are shown with spaces for underscores.
+ */
+const LABELS: Record<Permission, string> = {
   sell: "Sell",
   redeem: "Redeem",
   refund: "Refund",
@@ -16,7 +21,7 @@ const LABELS: Record<string, string> = {
 };
 
 export function permissionLabel(code: string): string {
-  const label = LABELS[code];
+  const label = LABELS[code as Permission] as string | undefined;
   if (label) return label;
   const spaced = code.replace(/_/g, " ");
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);

@@ -9,12 +9,13 @@ import type { Ticket } from "../api/tickets";
 import type { Incident } from "../api/incidents";
 import type { Delivery, DeliveryDetail, Webhook } from "../api/webhooks";
 import type { Employee, Role } from "../api/employees";
-import { SESSION_QUERY_KEY, type SessionInfo } from "../api/session";
+import { type Permission, SESSION_QUERY_KEY, type SessionInfo } from "../api/session";
 import type { Store } from "../api/stores";
 import { createQueryClient } from "../queryClient";
 import { renderWithProviders } from "./render";
 
-export const ALL_PERMISSIONS = [
+/** Every permission the API knows (its RoleCreate.permissions list). */
+export const ALL_PERMISSIONS: Permission[] = [
   "sell",
   "redeem",
   "refund",
@@ -52,6 +53,7 @@ export function makeStore(overrides: Partial<Store> = {}): Store {
     logo_ref: null,
     paper_width: 80,
     active: true,
+    synthetic: false,
     created_at: "2025-01-01T03:00:00Z",
     ...overrides,
   };
@@ -60,6 +62,7 @@ export function makeStore(overrides: Partial<Store> = {}): Store {
 export function makeDevice(overrides: Partial<Device> = {}): Device {
   return {
     device_id: "dev_1",
+    tenant_id: "ten_1",
     store_id: "st_1",
     type: "POS",
     name: "Front counter",
@@ -72,9 +75,15 @@ export function makeDevice(overrides: Partial<Device> = {}): Device {
     notes: "",
     token_version: 1,
     approved_at: "2025-01-02T02:05:00Z",
+    approved_by: "emp_owner",
     suspended_at: null,
     revoked_at: null,
     meta: {},
+    zones: [],
+    simulate_offline: false,
+    last_sync_at: null,
+    outbox_remaining: 0,
+    ops_synced: 0,
     ...overrides,
   };
 }
@@ -149,7 +158,9 @@ export function makeQuote(overrides: Partial<Quote> = {}): Quote {
         package_id: "pkg_1",
         name: "Day pass",
         qty: 2,
+        list_price: 61725,
         unit_price: 61725,
+        price_rule_id: null,
         base_total: 123450,
         discounts: [],
         net_total: 123450,
@@ -165,6 +176,9 @@ export function makeQuote(overrides: Partial<Quote> = {}): Quote {
     discount_total: 0,
     tax_total: 8076,
     grand_total: 123450,
+    payment_method: null,
+    payment_fee: 0,
+    amount_due: 123450,
     ...overrides,
   };
 }
@@ -176,8 +190,8 @@ export const TENANT_SETTINGS: LevelSettings = {
     features: { ...DEFAULT_SETTINGS.features, kiosk: true },
     taxes: DEFAULT_SETTINGS.taxes,
     zones: [
-      { zone_id: "zone_jump", name: "Trampoline hall" },
-      { zone_id: "zone_kids", name: "Toddler area" },
+      { zone_id: "zone_jump", name: "Trampoline hall", credit_price: 0 },
+      { zone_id: "zone_kids", name: "Toddler area", credit_price: 0 },
     ],
   },
 };
@@ -269,6 +283,7 @@ export function makeTicket(overrides: Partial<Ticket> = {}): Ticket {
     zones: ["zone_jump"],
     shift_id: "shift_1",
     issued_by: "emp_1",
+    lot_no: "S-0042",
     created_at: "2025-03-10T12:31:00Z",
     ...overrides,
   };
@@ -374,6 +389,7 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     kind: "offline_double_pass",
     ticket_id: "01JPTICKET00000000000000T1",
     store_id: "st_1",
+    device_id: "dev_gate_b",
     created_at: "2025-03-10T13:00:00Z",
     passes: [
       { device_id: "dev_gate_a", at: "2025-03-10T12:30:00Z" },

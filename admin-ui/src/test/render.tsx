@@ -4,6 +4,8 @@ import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { render, type RenderResult } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { vi } from "vitest";
+import type { ApiErrorCode } from "../api/errorCodes";
+import { checkAnswer, checkRequest, recordViolations } from "./contract";
 import { createQueryClient } from "../queryClient";
 import { theme } from "../theme";
 
@@ -47,7 +49,7 @@ export interface MockRoute {
 }
 
 /** A JSON envelope as the API sends it. */
-export function envelope<T>(data: T | null, error: { code: string; message: string } | null = null) {
+export function envelope<T>(data: T | null, error: { code: ApiErrorCode; message: string; details?: unknown } | null = null) {
   return {
     server_time: "2025-01-01T00:00:00Z",
     request_id: "req_test",
@@ -56,10 +58,18 @@ export function envelope<T>(data: T | null, error: { code: string; message: stri
   };
 }
 
+async function readBody(input: RequestInfo | URL, init?: RequestInit): Promise<unknown> {
+  const raw = init?.body ?? (input instanceof Request ? await input.clone().text() : undefined);
+  if (typeof raw !== "string" || raw === "") return undefined;
+  return JSON.parse(raw) as unknown;
+}
+
 /**
  * Replaces global fetch with a fake that answers from `routes` and records every request.
  * Unknown routes answer 404 with an error envelope. Routes are looked up on every request, so a
- * test may change a route's `status`/`body` between requests. Undone after each test by the setup file.
+ * test may change a route's `status`/`body` between requests. Every request is checked against the
+ * API's schema, and so is every answer from `routes` (see ./contract); the setup file fails a test
+ * with a violation. Undone after each test by the setup file.
  */
 export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
   const requests: RecordedRequest[] = [];
@@ -69,16 +79,16 @@ export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
     const path = parsed.pathname;
     const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    const rawBody = init?.body;
     const recorded: RecordedRequest = {
       method,
       path,
       search: parsed.search.replace(/^\?/, ""),
       query: parsed.searchParams,
       headers,
-      body: typeof rawBody === "string" ? (JSON.parse(rawBody) as unknown) : undefined,
+      body: await readBody(input, init),
     };
     requests.push(recorded);
+    recordViolations(checkRequest(recorded));
     const route = routes.find((r) => r.method === method && r.path === path);
     const status = route?.status ?? 404;
     const body = route
@@ -86,6 +96,7 @@ export function mockFetch(routes: MockRoute[]): RecordedRequest[] {
         ? (route.body as (request: RecordedRequest) => unknown)(recorded)
         : route.body
       : envelope(null, { code: "E_NOT_FOUND", message: "Not found" });
+    if (route) recordViolations(checkAnswer(method, path, status, body));
     // A 204 carries no body at all.
     return new Response(status === 204 ? null : JSON.stringify(body), {
       status,

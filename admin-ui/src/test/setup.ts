@@ -1,6 +1,7 @@
 import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach, vi } from "vitest";
+import { takeViolations } from "./contract";
 
 // jsdom lacks a few browser APIs that Mantine relies on.
 Object.defineProperty(window, "matchMedia", {
@@ -41,4 +42,9 @@ afterEach(() => {
   cleanup();
   clearCookies();
   vi.unstubAllGlobals();
+  // A request the API would refuse, or a mocked answer it could not give, fails the test.
+  const violations = takeViolations();
+  if (violations.length > 0) {
+    throw new Error(`The mocked API broke its contract (openapi.json):\n- ${[...new Set(violations)].join("\n- ")}`);
+  }
 });

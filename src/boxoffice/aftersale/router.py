@@ -110,7 +110,7 @@ router.add_api_route(
 @router.get(
     "/refunds",
     response_model=Envelope[Page[RefundRead]],
-    summary="Refunds, newest first, by sale, store, device, shift and date range",
+    summary="Refunds, newest first, by sale, store, device, employee, shift and date range",
     responses=auth_responses(),
 )
 async def list_refunds(
@@ -123,6 +123,7 @@ async def list_refunds(
     store_id: Annotated[str | None, Query(max_length=64)] = None,
     device_id: Annotated[str | None, Query(max_length=64)] = None,
     shift_id: Annotated[str | None, Query(max_length=64)] = None,
+    employee_id: Annotated[str | None, Query(description="Who refunded", max_length=64)] = None,
     from_: Annotated[str | None, Query(alias="from", description="Inclusive", **DATE_TIME)] = None,
     to: Annotated[str | None, Query(description="Exclusive", **DATE_TIME)] = None,
 ) -> dict[str, Any]:
@@ -135,6 +136,7 @@ async def list_refunds(
             store_id=store_id,
             device_id=device_id,
             shift_id=shift_id,
+            refunded_by=employee_id,
         ),
         "status": "completed",
         **page_filter("refund_id", cursor),

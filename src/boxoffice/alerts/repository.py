@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from boxoffice.core.db import C, Document
+from boxoffice.core.db import C, Database, Document, decode
 from boxoffice.core.repository import ScopedRepository
 
 #: `open_slot` of an alert that is not resolved yet; a resolved alert holds its own id there.
@@ -40,3 +40,40 @@ class AlertRepository(ScopedRepository):
             except DuplicateKeyError:  # raised meanwhile by another raiser
                 continue
         return False
+
+    async def unresolved(self) -> list[Document]:
+        """The tenant's alerts not resolved yet (an indexed equality on (tenant, open_slot)): few,
+        however long the history of resolved ones."""
+        return await self.find_many({"open_slot": {"$eq": OPEN}}, sort=[("alert_id", -1)])
+
+
+async def unresolved_counts_unscoped(db: Database) -> dict[tuple[str, str], int]:
+    """(kind, status) → how many alerts of every tenant are not resolved yet (`/metrics`): an
+    equality on the indexed `open_slot` reads only those."""
+    counts: dict[tuple[str, str], int] = {}
+    cursor = db[C.ALERTS].find({"open_slot": {"$eq": OPEN}}, {"_id": 0, "kind": 1, "status": 1})
+    async for doc in cursor:
+        key = (str(doc.get("kind")), str(doc.get("status")))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+async def devices_holding_ops_unscoped(db: Database) -> list[Document]:
+    """Devices of every tenant whose last upload said ops were still waiting on them (the
+    unsynced-ops check and `/metrics`): an equality on the indexed `holding_ops`."""
+    cursor = db[C.DEVICES].find(
+        {"holding_ops": {"$eq": True}},
+        {
+            "_id": 0,
+            "tenant_id": 1,
+            "store_id": 1,
+            "device_id": 1,
+            "name": 1,
+            "status": 1,
+            "holding_ops": 1,
+            "outbox_remaining": 1,
+            "last_sync_at": 1,
+        },
+    )
+    docs: list[Document] = decode(await cursor.to_list())
+    return docs

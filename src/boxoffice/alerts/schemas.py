@@ -9,8 +9,20 @@ from pydantic import Field
 from boxoffice.core.schemas import MULTILINE_TEXT, CommandModel, ReadModel, UtcDatetime
 
 #: Every kind of alert, in one list (a feature that raises a new kind adds it here). The kind
-#: decides what `cause_key` names: for webhook_failing, the endpoint.
-AlertKind = Literal["webhook_failing", "pin_burst", "account_guessing"]
+#: decides what `cause_key` names: for webhook_failing, the endpoint; offline_double_admission, the
+#: ticket; cash_difference, the shift; unsynced_ops, the device; audit_chain_broken, the first
+#: entry where the chain breaks (`<seq>:<audit_id>`).
+AlertKind = Literal[
+    "webhook_failing",
+    "pin_burst",
+    "account_guessing",
+    "offline_double_admission",
+    "cash_difference",
+    "unsynced_ops",
+    "audit_chain_broken",
+    "fraud_flag",  # cause: <store>:<employee|device>:<entity id>:<metric>:<local day>
+    "backup_stale",  # cause: "backup" (ops/backup_watch.py); raised in every tenant, resolved when fresh
+]
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
 
 AlertStatus = Literal["open", "acknowledged", "resolved"]

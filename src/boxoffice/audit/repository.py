@@ -1,4 +1,5 @@
-"""Every query on `audits` and on the chain counters and heads (`audit_heads`, one document per tenant)."""
+"""Every query on `audits`, on the chain counters and heads (`audit_heads`, one document per tenant)
+and on the daily anchors retention prunes up to (`audit_anchors`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from boxoffice.core.db import C, Database, Document
+from boxoffice.core.db import C, Database, Document, stamp
 from boxoffice.core.repository import Scope, ScopedRepository
 
 
@@ -54,6 +55,36 @@ class AuditRepository(ScopedRepository):
             ordered=False,
         )
 
+    async def delete_seqs(self, seqs: Iterable[int]) -> int:
+        """Retention: delete entries by seq, by `_id` (entries written before keys keep theirs and
+        are left; verify passes over everything before the chain's start anyway)."""
+        keys = [entry_key(self.scope.tenant_id, seq) for seq in seqs]
+        if not keys:
+            return 0
+        result = await self.collection.delete_many(self.where({"_id": {"$in": keys}}))
+        return result.deleted_count
+
+    async def redact(self, keys: list[Any], at: datetime) -> None:
+        """Drop the content of access-log entries, by `_id`, keeping `seq`, `ts`, `event_type` and
+        the links (`prev_hash`, `hash`), so the chain still links through them."""
+        dropped: dict[str, Any] = {
+            "payload": {},
+            "ip": None,
+            "actor_id": None,
+            "device_id": None,
+            "subjects": [],
+        }
+        await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    self.where({"_id": key}),
+                    {"$set": {**dropped, "redacted": True, "redacted_at": stamp(at)}},
+                )
+                for key in keys
+            ],
+            ordered=False,
+        )
+
     async def last(self, *, linked: bool = False) -> Document | None:
         """The highest-numbered entry (linked: the highest linked one). A sorted read over the
         tenant's entries: only when a tenant's counter is first set up."""
@@ -81,13 +112,17 @@ class AuditRepository(ScopedRepository):
             ts["$lt"] = until
         if ts:
             filters["ts"] = ts
+        # `$eq`: the embedded server serves a bare equality from an index only when the field ends
+        # one; spelled so, (tenant_id, store_id | actor_id | device_id | event_type, ts) serve these.
         if store_id:
-            filters["store_id"] = store_id
+            filters["store_id"] = {"$eq": store_id}
         if actor_id:
-            filters["actor_id"] = actor_id
+            filters["actor_id"] = {"$eq": actor_id}
         if device_id:
-            filters["device_id"] = device_id
-        if event_types:
+            filters["device_id"] = {"$eq": device_id}
+        if event_types and len(event_types) == 1:
+            filters["event_type"] = {"$eq": event_types[0]}
+        elif event_types:
             filters["event_type"] = {"$in": event_types}
         elif event_prefix:
             filters["event_type"] = {"$gte": event_prefix, "$lt": event_prefix + "\uffff"}
@@ -147,6 +182,48 @@ class AuditHeadRepository(ScopedRepository):
             {"_id": self.scope.tenant_id, "seq": {"$gte": from_seq, "$lt": seq}},
             {"$set": {"seq": seq, "hash": hash_, "audit_id": audit_id, "linked_at": now}},
         )
+
+    async def set_retention(self, fields: dict[str, Any]) -> None:
+        """Retention's own fields on the head: `pruned_seq`, `pruned_hash`, `pruned_day` (the anchor
+        the chain now starts at, set before anything is deleted), and how far deletion and redaction
+        got (`cleared_seq`, `access_cleared_seq`, `redacted_seq`). Only the retention job, one
+        replica under a lease, writes them; nothing else touches them."""
+        await self.update_one({"_id": self.scope.tenant_id}, {"$set": fields})
+
+
+class AnchorRepository(ScopedRepository):
+    """One document per tenant and UTC day (`_id` = `tenant:day`): the last linked entry stamped
+    before the day ended (`seq`, `hash`, `audit_id`), written once; `purge_after` as other
+    collections that forget (core/retention.py), pushed out of reach while it is the anchor the
+    chain starts at."""
+
+    collection_name = C.AUDIT_ANCHORS
+    store_scoped = False
+
+    def _key(self, day: str) -> str:
+        return f"{self.scope.tenant_id}:{day}"
+
+    async def put(self, *, day: str, seq: int, hash_: str, audit_id: str | None, purge_after: int) -> None:
+        fields = {
+            "tenant_id": self.scope.tenant_id,
+            "day": day,
+            "seq": seq,
+            "hash": hash_,
+            "audit_id": audit_id,
+        }
+        await self.collection.update_one(
+            {"_id": self._key(day)}, {"$setOnInsert": {**fields, "purge_after": purge_after}}, upsert=True
+        )
+
+    async def of_day(self, day: str) -> Document | None:
+        return await self.find_one({"_id": self._key(day)})
+
+    async def all(self) -> list[Document]:
+        """The tenant's anchors, oldest first (a few hundred at most: one a day, kept a year)."""
+        return await self.find_many(sort=[("day", ASCENDING)])
+
+    async def keep_until(self, day: str, purge_after: int) -> None:
+        await self.collection.update_one({"_id": self._key(day)}, {"$set": {"purge_after": purge_after}})
 
 
 async def iterate_chain(db: Database, tenant_id: str) -> AsyncIterator[Document]:

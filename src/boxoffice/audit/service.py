@@ -17,7 +17,7 @@ Linking is catch-up work: once the entry is stored, no failure of it reaches the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,15 +25,24 @@ from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
 from boxoffice.audit.chain import (
+    GENESIS,
     GENESIS_HASH,
+    Anchor,
     BrokenLink,
     ChainCheck,
+    ChainStart,
     check_chain,
     entry_hash,
     gap_entry,
     is_linked,
 )
-from boxoffice.audit.repository import AuditHeadRepository, AuditRepository, entry_key, iterate_chain
+from boxoffice.audit.repository import (
+    AnchorRepository,
+    AuditHeadRepository,
+    AuditRepository,
+    entry_key,
+    iterate_chain,
+)
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.db import Database, Document, decode, encode
 from boxoffice.core.deps import Deps
@@ -392,10 +401,34 @@ async def catch_up(db: Database, clock: Clock, tenant_id: str) -> Linked:
         return Linked()
 
 
+async def chain_start(db: Database, tenant_id: str, head: Document | None) -> tuple[ChainStart, list[Anchor]]:
+    """Where a walk starts — the anchor retention pruned the chain up to (recorded on the head
+    before anything was deleted), else seq 0 and the genesis hash — and the tenant's daily anchors,
+    to check those still within the chain against it."""
+    found = await AnchorRepository(db, Scope(tenant_id)).all()
+    anchors = [Anchor(str(a["day"]), int(a["seq"]), str(a["hash"])) for a in found]
+    if head is None or not head.get("pruned_seq"):
+        return GENESIS, anchors
+    return ChainStart(int(head["pruned_seq"]), str(head["pruned_hash"]), str(head["pruned_day"])), anchors
+
+
+def _start_missing(start: ChainStart, anchors: list[Anchor]) -> BrokenLink | None:
+    """The anchor a pruned chain starts at is kept while it is; gone or changed, the start is not
+    to be believed."""
+    if start.day is None:
+        return None
+    anchor = next((a for a in anchors if a.day == start.day), None)
+    if anchor is None:
+        return BrokenLink(start.seq, "", f"the anchor of {start.day} the chain starts at is missing")
+    if (anchor.seq, anchor.hash) != (start.seq, start.hash):
+        return BrokenLink(start.seq, "", f"the anchor of {start.day} does not match where the chain starts")
+    return None
+
+
 @dataclass(frozen=True)
 class Verification:
-    """`check`: the walk over the chain (from seq 1 and the genesis hash); `linked`: what verify
-    linked first."""
+    """`check`: the walk over the chain (from `check.start`: seq 1 and the genesis hash, or the
+    anchor retention pruned up to); `linked`: what verify linked first."""
 
     check: ChainCheck
     linked: Linked
@@ -421,9 +454,15 @@ async def verify(db: Database, tenant_id: str, clock: Clock | None = None) -> Ve
         linked.linked += done.linked
         linked.gaps.extend(done.gaps)
         head = await chain.heads.head()  # before the entries: everything it names is written
+        start, anchors = await chain_start(db, tenant_id, head)
         entries = [entry async for entry in iterate_chain(db, tenant_id)]
         after = await chain.heads.head()  # after: numbers handed out during the walk count
-        check = check_chain(entries, head, taken=int(after.get("taken", 0)) if after else None)
+        check = check_chain(
+            entries, head, taken=int(after.get("taken", 0)) if after else None, start=start, anchors=anchors
+        )
+        missing = _start_missing(start, anchors)
+        if missing is not None and check.broken is None:
+            check = replace(check, broken=missing)
         if check.broken is None:
             break
     assert check is not None

@@ -109,7 +109,12 @@ class C:
     REPORT_MARKS = "report_marks"
     REPORT_STATE = "report_state"
     LEASES = "leases"
+    FRAUD_DAYS = "fraud_days"  # per store and local day: the Fraud Watch's check and the alerts it raised
     GATE_LISTS = "gate_lists"  # per store: the change journal gates' allow-lists are kept by
+    AUDIT_ANCHORS = "audit_anchors"  # per tenant and day: the chain's hash, where pruning may stop
+    BACKUP_STATUS = "backup_status"  # the backup job's last good archive (ops/backup_status.py)
+    SCHEMA_MIGRATIONS = "schema_migrations"  # one document per migration step applied
+    JOB_RUNS = "job_runs"  # per daily job: the last day it ran (ops/retention.py)
     VERSIONS = "versions"  # per tenant: change counters of what hot paths cache (core/repository.py)
 
 
@@ -136,12 +141,16 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.SITE_KEYS, "key_hash", unique=True),
     _ix(C.DEVICES, "device_id", unique=True),
     _ix(C.DEVICES, "tenant_id", "store_id"),
-    _ix(C.DEVICES, "tenant_id", "device_id"),  # a tenant's device: ties (device_id) with (tenant_id, store_id) else
+    _ix(
+        C.DEVICES, "tenant_id", "device_id"
+    ),  # a tenant's device: ties (device_id) with (tenant_id, store_id) else
     _ix(C.EMPLOYEES, "employee_id", unique=True),
     _ix(C.EMPLOYEES, "email", unique=True),
+    _ix(C.EMPLOYEES, "tenant_id", "employee_id"),  # a tenant's staff by name (report labels)
     _ix(C.ROLES, "tenant_id", "role_id", unique=True),
     _ix(C.MEMBERSHIPS, "tenant_id", "employee_id", "store_id", unique=True),
     _ix(C.APPROVALS, "token_hash", unique=True),
+    _ix(C.APPROVALS, "tenant_id", "approval_id"),  # a manual discount's approver, for the Fraud Watch
     _ix(C.SITE_KEYS, "tenant_id", "store_id"),
     _ix(C.SETTINGS, "tenant_id", "store_id", unique=True),
     _ix(C.SECRETS, "tenant_id", "kind", "key_id", unique=True),
@@ -180,6 +189,11 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     # the alert's own id, so a later recurrence of the same cause raises a new alert.
     _ix(C.ALERTS, "tenant_id", "kind", "cause_key", "open_slot", unique=True),
     _ix(C.ALERTS, "tenant_id", "alert_id"),
+    # What is still open: the dashboard reads a tenant's unresolved alerts, /metrics every tenant's.
+    _ix(C.ALERTS, "tenant_id", "open_slot"),
+    _ix(C.ALERTS, "open_slot"),
+    # Devices whose last upload left ops on them (offline/sync.py): the unsynced-ops check, /metrics.
+    _ix(C.DEVICES, "holding_ops"),
     _ix(C.TICKETS, "tenant_id", "store_id", "valid_to"),
     _ix(C.REFUNDS, "refund_id", unique=True),
     _ix(C.REFUNDS, "tenant_id", "idempotency_key", unique=True),
@@ -189,9 +203,16 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.REPRINTS, "reprint_id", unique=True),
     _ix(C.REPRINTS, "tenant_id", "idempotency_key", unique=True),
     _ix(C.REPRINTS, "tenant_id", "ticket_id"),
+    _ix(C.REPRINTS, "tenant_id", "store_id", "created_at"),  # a period's reprints (reports/reconcile.py)
     _ix(C.AUDITS, "tenant_id", "seq", unique=True),
     _ix(C.AUDITS, "tenant_id", "ts"),
     _ix(C.AUDITS, "tenant_id", "event_type", "seq"),
+    # Drill-downs and the audit explorer: one store's, one actor's, one device's or one kind of
+    # entries over a time span (equality on the second key spelled `$eq`, then the range on `ts`).
+    _ix(C.AUDITS, "tenant_id", "store_id", "ts"),
+    _ix(C.AUDITS, "tenant_id", "actor_id", "ts"),
+    _ix(C.AUDITS, "tenant_id", "device_id", "ts"),
+    _ix(C.AUDITS, "tenant_id", "event_type", "ts"),
     _ix(C.OPS, "tenant_id", "device_id", "op_id", unique=True),  # op ids are unique per device
     # The sweepers' work lists: `status: {$eq: "pending"}` reads only the in-flight few, oldest lease first.
     _ix(C.SALES, "status", "lease_until"),
@@ -211,6 +232,13 @@ INDEX_SPECS: tuple[IndexSpec, ...] = (
     _ix(C.REPORT_SUMMARIES, "bucket"),
     _ix(C.EVENTS, "projected"),
     _ix(C.REDEMPTIONS, "redemption_id", "device_id"),
+    # The daily retention job (ops/retention.py): summaries older than a year by their period (a
+    # range on one single-field key), raw scans by their time as an int (`ts_s`, stamped by the job:
+    # a range over an int is served by its index, one over a stamp is not), anchors by `purge_after`.
+    _ix(C.REPORT_SUMMARIES, "day"),
+    _ix(C.REDEMPTIONS, "ts_s"),
+    _ix(C.AUDIT_ANCHORS, "tenant_id", "day", unique=True),
+    _ix(C.AUDIT_ANCHORS, "purge_after"),
 )
 
 

@@ -20,6 +20,7 @@ from boxoffice.core.context import current_context
 from boxoffice.core.errors import (
     AppError,
     Conflict,
+    ErrorCode,
     Internal,
     MethodNotAllowed,
     NotFound,
@@ -33,7 +34,7 @@ T = TypeVar("T")
 
 
 class ErrorBody(BaseModel):
-    code: str
+    code: ErrorCode
     message: str
     details: Any | None = None
 

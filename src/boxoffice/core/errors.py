@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 
 class AppError(Exception):
@@ -110,9 +110,18 @@ ERROR_CODES: tuple[str, ...] = (
     "E_RULE_CONFLICT",
     "E_CAP_EXCEEDED",
     "E_CLOCK_SKEW",
+    "E_PAYMENT_DISABLED",
+    "E_TOO_LARGE",
     "E_UNAVAILABLE",
     "E_INTERNAL",
 )
+"""Every `error.code` the API sends (tests/unit/test_error_codes.py holds each error class to it)."""
+
+if TYPE_CHECKING:
+    ErrorCode: TypeAlias = str  # mypy takes no Literal built from a tuple
+else:
+    # The same codes as a type, for ErrorBody.code: the OpenAPI schema enumerates them.
+    ErrorCode = Literal[ERROR_CODES]
 
 
 class DeviceSuspended(AppError):

@@ -6,7 +6,7 @@ import types
 import typing
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -66,14 +66,22 @@ def parse_instant(name: str, value: str | None) -> datetime | None:
     return parsed
 
 
+def whole_seconds(first: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """[first, end) widened to whole seconds: the embedded server compares stored instants to the
+    second (a bound of 10:00:00.600 is read as 10:00:00, so `$lt` it would drop the whole second;
+    tests/conformance pins this), so bounds are widened to the seconds they fall in, the same on
+    every server."""
+    floor = first.replace(microsecond=0) if first else None
+    ceil = end.replace(microsecond=0) + timedelta(seconds=1) if end and end.microsecond else end
+    return floor, ceil
+
+
 def list_filters(time_field: str, from_: str | None, to: str | None, **equals: str | None) -> dict[str, Any]:
-    """A list's query: `time_field` in [from, to) and each equality given (None: not filtered)."""
+    """A list's query: `time_field` in [from, to), widened to whole seconds, and each equality
+    given (None: not filtered)."""
     query: dict[str, Any] = {field: value for field, value in equals.items() if value is not None}
-    span = {
-        op: at
-        for op, at in (("$gte", parse_instant("from", from_)), ("$lt", parse_instant("to", to)))
-        if at is not None
-    }
+    first, end = whole_seconds(parse_instant("from", from_), parse_instant("to", to))
+    span = {op: at for op, at in (("$gte", first), ("$lt", end)) if at is not None}
     if span:
         query[time_field] = span
     return query

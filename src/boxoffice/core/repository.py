@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -57,7 +57,11 @@ class ScopedRepository:
         the embedded server uses an index for a bare `field: value` only when the field ends an
         index, and `tenant_id` starts them all; `$eq` uses any index on it (and upserts still copy
         it into the new document)."""
-        base: dict[str, Any] = {"tenant_id": {"$eq": self.scope.tenant_id}}
+        by_id = filters is not None and "_id" in filters
+        # By `_id`, the tenant is matched bare: next to `$eq` on it, an `_id $in` is planned with a
+        # tenant-led index (reading the tenant's every document); bare, it cannot lead an index.
+        tenant = self.scope.tenant_id
+        base: dict[str, Any] = {"tenant_id": tenant if by_id else {"$eq": tenant}}
         if self.store_scoped and self.scope.store_ids is not None:
             base["store_id"] = {"$in": sorted(self.scope.store_ids)}
         if not filters:
@@ -169,6 +173,20 @@ class ScopedRepository:
         result = await self.collection.delete_many(self.where(filters))
         await self._changed()
         return result.deleted_count
+
+    async def update_many_by_id(
+        self, changes: list[tuple[Any, dict[str, Any]]], *, upsert: bool = False
+    ) -> None:
+        """Many documents changed by `_id` (each `(id, update)`, in the caller's scope), unordered,
+        in batches: bulk writers such as the demo history's summaries."""
+        for start in range(0, len(changes), 1000):
+            batch = changes[start : start + 1000]
+            await self.collection.bulk_write(
+                [UpdateOne(self.where({"_id": key}), encode(update), upsert=upsert) for key, update in batch],
+                ordered=False,
+            )
+        if changes:
+            await self._changed()
 
     async def _changed(self) -> None:
         """Move this collection's change counter on (after the write: a reader that saw the old

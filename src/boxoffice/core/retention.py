@@ -7,6 +7,11 @@ Each row carries `purge_after` (UNIX seconds; core/repository.py `keep_for`, cor
 batch is a find on that indexed int (a range the index serves), sorted, limited, then a delete by
 `_id`. Rows written before retention existed (a TTL-era `expires_at`, no `purge_after`) are given
 one first, found by `purge_after: {$exists: false}`, which the same index serves.
+
+The daily job (ops/retention.py) uses the same shapes for records kept by a setting rather than a
+fixed time: `stamp_seconds` gives each row its time as an indexed int (`ts_s` beside a stamp),
+`delete_before` deletes by a range over it, `delete_periods_before` deletes report summaries by
+their period (day or month) — so a change of the setting applies to every row at once.
 """
 
 from __future__ import annotations
@@ -99,3 +104,101 @@ async def _adopt_legacy(
         await collection.bulk_write(updates, ordered=False)
         if len(docs) < batch:
             return
+
+
+async def delete_expired(db: Database, name: str, now: datetime, *, pause: float = PAUSE_SECONDS) -> int:
+    """Rows of one more collection that carries `purge_after` (the daily job's audit anchors)."""
+    return await _delete_expired(db, name, purge_after(now), BATCH, MOST_BATCHES, pause)
+
+
+async def stamp_seconds(
+    db: Database,
+    name: str,
+    *,
+    stamp_field: str,
+    seconds_field: str,
+    now: datetime,
+    batch: int = BATCH,
+    most_batches: int = MOST_BATCHES,
+    pause: float = PAUSE_SECONDS,
+) -> int:
+    """Give rows without `seconds_field` their `stamp_field` as UNIX seconds (found by
+    `$exists: false` on the indexed int, set by `_id`); one without a usable stamp counts from
+    `now`. Returns how many were stamped."""
+    collection = db[name]
+    total = 0
+    for n in range(most_batches):
+        if n:
+            await asyncio.sleep(pause)
+        docs = (
+            await collection.find({seconds_field: {"$exists": False}}, {"_id": 1, stamp_field: 1})
+            .limit(batch)
+            .to_list()
+        )
+        if not docs:
+            break
+        updates = []
+        for doc in docs:
+            at = decode(doc.get(stamp_field))
+            seconds = int((at if isinstance(at, datetime) and at.tzinfo else now).timestamp())
+            updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": {seconds_field: seconds}}))
+        await collection.bulk_write(updates, ordered=False)
+        total += len(docs)
+        if len(docs) < batch:
+            break
+    return total
+
+
+async def delete_before(
+    db: Database,
+    name: str,
+    *,
+    seconds_field: str,
+    cutoff: datetime,
+    batch: int = BATCH,
+    most_batches: int = MOST_BATCHES,
+    pause: float = PAUSE_SECONDS,
+) -> int:
+    """Delete rows whose `seconds_field` is before `cutoff` (a range on the indexed int, then by `_id`)."""
+    collection = db[name]
+    limit = int(cutoff.timestamp())
+    total = 0
+    for n in range(most_batches):
+        if n:
+            await asyncio.sleep(pause)
+        found = collection.find({seconds_field: {"$lt": limit}}, {"_id": 1}).limit(batch)
+        ids = [doc["_id"] async for doc in found]
+        if not ids:
+            break
+        total += (await collection.delete_many({"_id": {"$in": ids}})).deleted_count
+        if len(ids) < batch:
+            break
+    return total
+
+
+async def delete_periods_before(
+    db: Database,
+    name: str,
+    *,
+    first_kept_day: str,
+    batch: int = BATCH,
+    most_batches: int = MOST_BATCHES,
+    pause: float = PAUSE_SECONDS,
+) -> int:
+    """Delete rows whose `day` (a day, YYYY-MM-DD, or a month, YYYY-MM) ended before
+    `first_kept_day`: every period before its month (months sort before their days), then the days
+    of its month before it. Two ranges on the indexed `day`."""
+    collection = db[name]
+    month = first_kept_day[:7]
+    total = 0
+    for period in ({"$lt": month}, {"$gte": month + "-", "$lt": first_kept_day}):
+        for n in range(most_batches):
+            if n:
+                await asyncio.sleep(pause)
+            ids = [doc["_id"] async for doc in collection.find({"day": period}, {"_id": 1}).limit(batch)]
+            if not ids:
+                break
+            total += (await collection.delete_many({"_id": {"$in": ids}})).deleted_count
+            if len(ids) < batch:
+                break
+    return total

@@ -61,8 +61,9 @@ MultilineText = Annotated[str, StringConstraints(pattern=MULTILINE_TEXT)]
 
 
 class CommandModel(BaseModel):
-    """Request bodies: unknown fields are an error, so a typo does not silently do nothing; and a
-    number is a number (`true` is not 1 satang, whatever lax parsing would make of it)."""
+    """Request bodies: unknown fields are an error, so a typo does not silently do nothing; a
+    number is a number (`true` is not 1 satang, whatever lax parsing would make of it) and a
+    yes/no is a boolean (`0` or `"no"` is not `false`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -75,6 +76,13 @@ class CommandModel(BaseModel):
                 kinds = (info.annotation, *get_args(info.annotation))
                 if isinstance(value, bool) and bool not in kinds and (int in kinds or float in kinds):
                     raise ValueError(f"{info.alias or name} is a number, not {str(value).lower()}")
+                if (
+                    value is not None
+                    and not isinstance(value, bool)
+                    and bool in kinds
+                    and not ({int, float, str} & set(kinds))
+                ):
+                    raise ValueError(f"{info.alias or name} is true or false, not {value!r}")
         return data
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 
 from pymongo.errors import BulkWriteError
 
+from boxoffice.core import metrics
 from boxoffice.core.db import C, Database, Document
 from boxoffice.core.repository import Scope, ScopedRepository
 
@@ -74,11 +75,15 @@ async def emit(db: Database, tenant_id: str, events: list[Document]) -> None:
     """Write events; ones already written (a retry) are skipped."""
     if not events:
         return
+    written = events
     try:
         await EventRepository(db, Scope(tenant_id)).insert_many(events)
     except BulkWriteError as exc:
         if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
             raise
+        skipped = {int(e["index"]) for e in exc.details["writeErrors"]}
+        written = [e for n, e in enumerate(events) if n not in skipped]
+    metrics.events_written(written)  # business counters: only what this call stored
     wake_workers()
 
 

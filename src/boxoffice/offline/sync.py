@@ -40,6 +40,7 @@ from pymongo.errors import BulkWriteError
 
 from boxoffice.access.dependencies import check_device_route, employee_principal
 from boxoffice.access.principal import Principal
+from boxoffice.alerts import kinds as alert_kinds
 from boxoffice.audit import service as audit
 from boxoffice.core.clock import isoformat_z
 from boxoffice.core.db import Document
@@ -104,6 +105,9 @@ class _Batch:
     #: store_id → tickets a scan of this upload used (a gate may pass another store's ticket offline)
     used: dict[str, set[str]] = field(default_factory=dict)
     outcomes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # op record `_id` → update
+    was_holding: bool = False  # its last upload left ops on it (an unsynced-ops alert may be open)
+    #: ticket_id → (ticket, redemption_id) of a ticket this upload found let in too often
+    double_admissions: dict[str, tuple[Document, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ async def _open_batch(deps: Deps, principal: Principal, now: datetime) -> _Batch
         device_key=current.get("_id"),
         floor=floor,
         contacts=tuple(c for c in (current.get("bootstrap_at"),) if c is not None),
+        was_holding=bool(current.get("holding_ops")),
     )
 
 
@@ -337,6 +342,7 @@ async def _close_batch(
     fields: dict[str, Any] = {
         "last_sync_at": deps.clock.now(),
         "outbox_remaining": outbox_remaining if outbox_remaining is not None else 0,
+        "holding_ops": not drained,  # indexed: the unsynced-ops check reads the devices holding some
     }
     if drained:
         fields.update(contact_at=batch.now, offline_sales_count=0, offline_sales_amount=0)
@@ -367,6 +373,17 @@ async def _close_batch(
     ]
     if incidents:
         await IncidentRepository(deps.db, Scope(principal.tenant_id)).insert_many(incidents)
+    if drained and batch.was_holding:
+        await alert_kinds.device_synced(deps, principal.tenant_id, str(device["device_id"]))
+    for ticket, redemption_id in batch.double_admissions.values():
+        await alert_kinds.offline_double_admission(
+            deps,
+            principal.tenant_id,
+            ticket=ticket,
+            redemption_id=redemption_id,
+            device_id=str(device["device_id"]),
+            store_id=str(device["store_id"]),
+        )
 
 
 def _when(op: SyncOp, batch: _Batch) -> tuple[datetime, tuple[str, ...]]:
@@ -380,6 +397,17 @@ def _when(op: SyncOp, batch: _Batch) -> tuple[datetime, tuple[str, ...]]:
     if at - last_contact > batch.max_silence:
         flags.append("offline_too_long")
     return at, tuple(flags)
+
+
+def _admitted_twice(outcome: redeem.Outcome) -> bool:
+    """Whether this offline scan shows its ticket let in more often than it allows: a PASS the gate
+    gave that found no use left (kept as FAIL duplicate_use with offline_conflict), or a PASS that
+    took the place of a later one (the ticket's `scans` names it as the displacer)."""
+    record = outcome.redemption
+    if record["result"] == "fail":
+        return record["reason"] == "duplicate_use" and bool(record["metadata"].get("offline_conflict"))
+    marks = (outcome.ticket or {}).get("scans") or {}
+    return any(isinstance(mark, str) and mark == record["redemption_id"] for mark in marks.values())
 
 
 def _rejected(op_id: str, error: dict[str, Any], flags: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -548,6 +576,11 @@ async def _apply(
         )
         if outcome.ticket is not None:  # as this scan left it: the next op on it starts from there
             batch.tickets[outcome.ticket["ticket_id"]] = outcome.ticket
+            if _admitted_twice(outcome):
+                batch.double_admissions[outcome.ticket["ticket_id"]] = (
+                    outcome.ticket,
+                    str(outcome.redemption["redemption_id"]),
+                )
             if outcome.verdict.result == "pass":
                 batch.used.setdefault(str(outcome.ticket["store_id"]), set()).add(outcome.ticket["ticket_id"])
         return redeem.outcome_view(outcome, deps.clock.now())

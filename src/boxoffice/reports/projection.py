@@ -32,6 +32,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.lease import Lease
 from boxoffice.core.logging import get_logger
 from boxoffice.core.repository import Scope
+from boxoffice.fraud.rules import WeekHours, week_hours
 from boxoffice.reports import summaries as rules
 from boxoffice.reports.repository import (
     MarkRepository,
@@ -41,6 +42,8 @@ from boxoffice.reports.repository import (
     pending_events_unscoped,
 )
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
+from boxoffice.settings import service as settings
+from boxoffice.staff.repository import ApprovalRepository
 from boxoffice.tenancy.repository import StoreRepository
 from boxoffice.tickets.repository import RedemptionRepository, RefundRepository, TicketRepository
 
@@ -65,13 +68,42 @@ class Defer:
 
 
 class TenantFacts:
-    """Looks up what an event's rules need (time zones, tickets, a scan's zone, shifts), in one
-    tenant, by indexed equality; a pass keeps the stores' time zones."""
+    """Looks up what an event's rules need (time zones, opening hours, tickets, a scan's zone,
+    shifts, a manual discount's approver), in one tenant, by indexed equality; a pass keeps the
+    stores' time zones and opening hours."""
 
     def __init__(self, deps: Deps, tenant_id: str) -> None:
         self.deps = deps
         self.scope = Scope(tenant_id)
         self._zones: dict[str, str] | None = None
+        self._hours: dict[str, WeekHours] = {}
+
+    async def hours(self, store_id: str) -> WeekHours:
+        """The store's opening hours as its settings say now (kept for the pass)."""
+        if store_id not in self._hours:
+            values = (await settings.effective(self.deps, self.scope.tenant_id, store_id))["values"]
+            self._hours[store_id] = week_hours(values.get("hours"))
+        return self._hours[store_id]
+
+    async def sale_facts(self, sale: Document) -> rules.Facts:
+        store_id = str(sale["store_id"])
+        approver = ""
+        if rules.manual_discount_of(sale.get("lines") or []):
+            approver = await self.discount_approver(str(sale["sale_id"]))
+        return rules.Facts(await self.tz(store_id), hours=await self.hours(store_id), approver=approver)
+
+    async def discount_approver(self, sale_id: str) -> str:
+        """Who approved a sale's manual discount ("" when the cashier needed nobody)."""
+        sale = await SaleRepository(self.deps.db, self.scope).find_one(
+            {"sale_id": sale_id}, projection={"_id": 0, "discount_approval_id": 1}
+        )
+        approval_id = str((sale or {}).get("discount_approval_id") or "")
+        if not approval_id:
+            return ""
+        approval = await ApprovalRepository(self.deps.db, self.scope).find_one(
+            {"approval_id": approval_id}, projection={"_id": 0, "approver_id": 1}
+        )
+        return str((approval or {}).get("approver_id") or "")
 
     async def tz(self, store_id: str) -> str:
         if self._zones is None:
@@ -112,7 +144,7 @@ class TenantFacts:
                 return Skip()
             return rules.Facts(await self.tz(store_id), shift=rules.shift_facts(found))
         if kind == "sale.created":
-            return rules.Facts(await self.tz(str(data["sale"]["store_id"])))
+            return await self.sale_facts(data["sale"])
         return rules.Facts(await self.tz(str(data["ticket"]["store_id"])))  # ticket.issued
 
     async def _scan(self, event: Document, store_id: str) -> rules.Facts | Skip | Defer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from boxoffice.aftersale.refunds import refund_view
@@ -20,6 +20,7 @@ from boxoffice.aftersale.reprints import reprint_view
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
+from boxoffice.fraud.rules import OPEN_ALL_WEEK, week_hours
 from boxoffice.reports import summaries as rules
 from boxoffice.reports.projection import TENANT_LEASE, TenantPass
 from boxoffice.reports.repository import (
@@ -30,6 +31,8 @@ from boxoffice.reports.repository import (
 )
 from boxoffice.sales.repository import SaleRepository, ShiftRepository
 from boxoffice.sales.service import sale_view
+from boxoffice.settings import service as settings
+from boxoffice.staff.repository import ApprovalRepository
 from boxoffice.tenancy.repository import StoreRepository
 from boxoffice.tickets.issuance import ticket_view
 from boxoffice.tickets.repository import (
@@ -72,6 +75,19 @@ class Records:
             str(s["store_id"]): str(s.get("tz") or self.deps.settings.tz)
             for s in await StoreRepository(db, scope).find_many()
         }
+        #: Opening hours as the settings say now (the projection judged by them as they were then).
+        self.hours = {
+            store_id: week_hours(
+                (await settings.effective(self.deps, scope.tenant_id, store_id))["values"]["hours"]
+            )
+            for store_id in self.zones
+        }
+        self.approvers = {
+            str(a["approval_id"]): str(a.get("approver_id") or "")
+            for a in await ApprovalRepository(db, scope).find_many(
+                projection={"_id": 0, "approval_id": 1, "approver_id": 1}
+            )
+        }
         self.sales = await SaleRepository(db, scope).find_many(
             projection={"_id": 0, "ticket_plan": 0, "response": 0}
         )
@@ -97,6 +113,11 @@ class Records:
     def tz(self, store_id: str) -> str:
         return self.zones.get(store_id, self.deps.settings.tz)
 
+    def sale_facts(self, sale: Document) -> rules.Facts:
+        store = str(sale["store_id"])
+        approver = self.approvers.get(str(sale.get("discount_approval_id") or ""), "")
+        return rules.Facts(self.tz(store), hours=self.hours.get(store, OPEN_ALL_WEEK), approver=approver)
+
     def replay(self) -> Iterator[Replayed]:
         """Every counted record as its event, in the order the projection would meet them."""
         counted_sales: set[str] = set()
@@ -111,13 +132,7 @@ class Records:
                 continue
             counted_sales.add(str(sale["sale_id"]))
             sale_lines[str(sale["sale_id"])] = list(sale.get("lines") or [])
-            yield Replayed(
-                event_id,
-                "sale.created",
-                str(sale["store_id"]),
-                data,
-                rules.Facts(self.tz(str(sale["store_id"]))),
-            )
+            yield Replayed(event_id, "sale.created", str(sale["store_id"]), data, self.sale_facts(sale))
         for ticket in self.tickets.values():
             if ticket["sale_id"] not in counted_sales:
                 continue
@@ -177,6 +192,7 @@ class Records:
                 continue
             result, reason = rules.original_verdict(record)
             store = str(record["store_id"])
+            meta = record.get("metadata") or {}
             data = {
                 "ticket_id": ticket["ticket_id"],
                 "redemption": {
@@ -186,6 +202,9 @@ class Records:
                     "result": result,
                     "reason": reason,
                 },
+                "offline": bool(meta.get("offline")),
+                # as the event said: a displaced PASS became a conflict later, without an event
+                "offline_conflict": bool(meta.get("offline_conflict")) and not meta.get("displaced_by"),
             }
             zone = str((record.get("metadata") or {}).get("zone") or "")
             facts = rules.Facts(self.tz(store), zone=zone, ticket=rules.ticket_facts(ticket))
@@ -210,7 +229,7 @@ def fold(
         facts = item.facts
         if item.type == "ticket.redeemed.pass" and facts.ticket is not None:
             ticket_id = facts.ticket.ticket_id
-            facts = rules.Facts(facts.tz, facts.zone, facts.ticket, ticket_id not in seen_pass)
+            facts = replace(facts, first_pass=ticket_id not in seen_pass)
             if ticket_id not in seen_pass:
                 seen_pass.add(ticket_id)
                 passed.append(ticket_id)

@@ -4,11 +4,20 @@ to divide by."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from boxoffice.core.schemas import ReadModel, UtcDatetime
+
+#: What names a row's group for a person (rows grouped by day or hour have none).
+Label = Annotated[
+    str | None,
+    Field(
+        description="The group's name: the store, device, employee or package name, the zone's name, the "
+        "reason's or payment type's label; null for a day or an hour (or a name no longer found)"
+    ),
+]
 
 
 class ReportFrame(ReadModel):
@@ -38,6 +47,7 @@ class SalesFigures(ReadModel):
 
 class SalesRow(SalesFigures):
     group: str = Field(description="The group's key: a day, a store id, a device id, a payment type…")
+    label: Label = None
 
 
 class SalesReport(ReportFrame):
@@ -53,6 +63,7 @@ class RefundFigures(ReadModel):
 
 class RefundRow(RefundFigures):
     group: str
+    label: Label = None
 
 
 class RefundsReport(ReportFrame):
@@ -66,6 +77,7 @@ class ReprintFigures(ReadModel):
 
 class ReprintRow(ReprintFigures):
     group: str
+    label: Label = None
 
 
 class ReprintsReport(ReportFrame):
@@ -82,6 +94,7 @@ class ThroughputFigures(ReadModel):
 
 class ThroughputRow(ThroughputFigures):
     group: str = Field(description="A day, an hour of the day (00-23), a store, a gate, a zone or a reason")
+    label: Label = None
 
 
 class ReasonCount(BaseModel):
@@ -107,6 +120,7 @@ class TicketFigures(ReadModel):
 
 class TicketRow(TicketFigures):
     group: str
+    label: Label = None
 
 
 class TicketsReport(ReportFrame):
@@ -137,6 +151,7 @@ class ShiftRow(ShiftFigures):
     closed_by: str | None = None
     open_at: UtcDatetime | None = None
     close_at: UtcDatetime | None = None
+    label: Label = None
 
 
 class ShiftsReport(ReportFrame):
@@ -166,3 +181,76 @@ REPORT_MODELS: dict[str, tuple[type[ReportFrame], type[ReadModel], type[ReadMode
     "reprints": (ReprintsReport, ReprintFigures, ReprintRow),
     "throughput": (ThroughputReport, ThroughputFigures, ThroughputRow),
 }
+
+
+# ---- reconciliation -----------------------------------------------------------------------------
+
+
+class RecordRef(ReadModel):
+    kind: Literal[
+        "sale", "ticket", "refund", "reprint", "redemption", "shift", "snapshot", "movement", "summary"
+    ] = Field(description="A snapshot's id is `<shift_id>#v<version>`; a summary's is its document id")
+    id: str
+
+
+class ReconcileDifference(ReadModel):
+    check: Literal["sale_totals", "ticket_shares", "refund_lines", "shift_snapshot", "summaries"] = Field(
+        description="sale_totals: a sale against its lines; ticket_shares: a sale's tickets against it; "
+        "refund_lines: a refund against its lines and tickets; shift_snapshot: a closed shift's snapshot "
+        "against the sales, refunds and movements recorded on it; summaries: a report summary against "
+        "what its raw records make (or a month's against its days)"
+    )
+    record: RecordRef = Field(description="The record (or summary) whose figure is off")
+    field: str = Field(description="The figure or field that differs")
+    expected: int | str | None = Field(description="What the records say it should be (satang for money)")
+    found: int | str | None = Field(description="What is stored")
+    message: str
+    store_id: str | None
+    day: str | None = Field(description="The local day it belongs to (a month for a month's summary)")
+    records: list[RecordRef] = Field(description="The records behind it (the first 20)")
+    records_total: int = Field(description="How many records are behind it")
+
+
+class ReconcileChecked(ReadModel):
+    sales: int = Field(description="Completed sales of the period checked against their lines and tickets")
+    refunds: int
+    tickets: int
+    shifts: int = Field(description="Closed shifts opened in the period")
+    summaries: int = Field(description="Day summaries compared with a recomputation from the records")
+    months: int = Field(description="Month summaries compared with their days")
+
+
+class ReconcileFigures(ReadModel):
+    """The period's money, each way it is kept: equal when the records agree (tickets_value +
+    exclusive_taxes + fees = sales_taken; tickets_refunded = refunds_amount; report_taken =
+    sales_taken; report_refunds = refunds_amount). Shift figures cover shifts opened in the period,
+    which may hold sales of other days and leave out sales made without a shift."""
+
+    sales_count: int
+    sales_taken: int = Field(description="Completed sales: total plus payment fees")
+    fees: int
+    exclusive_taxes: int
+    tickets_value: int = Field(description="The prices of those sales' tickets")
+    refunds_count: int
+    refunds_amount: int
+    tickets_refunded: int = Field(description="What those refunds' tickets say was paid back")
+    net_taken: int = Field(description="sales_taken - refunds_amount")
+    report_taken: int = Field(description="The sales report's taken for the period")
+    report_refunds: int = Field(description="The sales report's refunds for the period")
+    shifts_closed: int
+    shifts_sales_total: int
+    shifts_refunds_total: int
+
+
+class ReconcileReport(ReadModel):
+    from_day: str
+    to_day: str
+    store_ids: list[str]
+    clean: bool = Field(description="No difference found")
+    checked: ReconcileChecked
+    figures: ReconcileFigures
+    pending_events: int = Field(
+        description="Changes not yet counted in the summaries (left out of both sides of the comparison)"
+    )
+    differences: list[ReconcileDifference] = Field(description="The first 500")
+    differences_total: int

@@ -10,19 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from boxoffice.access.principal import Principal
+from boxoffice.catalog.repository import PackageRepository
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.errors import ValidationFailed
+from boxoffice.core.repository import Scope, ScopedRepository
 from boxoffice.reports import summaries as rules
 from boxoffice.reports.repository import SummaryRepository
 from boxoffice.sales.repository import ShiftRepository
-from boxoffice.tenancy.repository import StoreRepository
+from boxoffice.settings.repository import TENANT_LEVEL, SettingsRepository
+from boxoffice.settings.rules import resolve
+from boxoffice.staff.repository import EmployeeRepository
+from boxoffice.tenancy.repository import DeviceRepository, StoreRepository
 
 PERMISSION = "reports_view"
+#: A gate's failure reasons in words (the throughput report's reasons are these, not settings codes).
+SCAN_REASON_LABELS = {
+    "invalid_sig": "Invalid QR code",
+    "expired": "Expired",
+    "refunded": "Refunded",
+    "cancelled": "Cancelled",
+    "not_started": "Not valid yet",
+    "wrong_device": "Wrong gate",
+    "duplicate_use": "Used again",
+    "exhausted": "No uses left",
+    "unknown": "Unknown",
+}
 #: The longest range one report reads (a year and a leap day, and then some).
 MAX_DAYS = 400
 #: A filter's query name → the summary field it compares.
@@ -135,15 +153,61 @@ class Reader:
         self.scope = principal.scope_with(PERMISSION)
         self.summaries = SummaryRepository(deps.db, self.scope)
         self._stores: dict[str, str] | None = None
+        self._store_names: dict[str, str] = {}
 
     async def stores(self) -> dict[str, str]:
         """The caller's stores and their time zones."""
         if self._stores is None:
             found = await StoreRepository(self.deps.db, self.scope).find_many(
-                projection={"_id": 0, "store_id": 1, "tz": 1}
+                projection={"_id": 0, "store_id": 1, "tz": 1, "name": 1}
             )
             self._stores = {str(s["store_id"]): str(s.get("tz") or self.deps.settings.tz) for s in found}
+            self._store_names = {str(s["store_id"]): str(s.get("name") or "") for s in found}
         return self._stores
+
+    async def names(self, group_by: str, query: Query) -> dict[str, str]:
+        """What the groups of a report grouped by `group_by` are called, in one read of the
+        tenant's devices, employees, packages or settings (each by the indexed tenant prefix)."""
+        if group_by == "store":
+            await self.stores()
+            return dict(self._store_names)
+        if group_by == "device":
+            return await self._names_of(DeviceRepository, "device_id")
+        if group_by in ("employee", "approver"):  # a kiosk's sales name the kiosk as their seller
+            devices = await self._names_of(DeviceRepository, "device_id")
+            return {**devices, **await self._names_of(EmployeeRepository, "employee_id")}
+        if group_by == "package":
+            return await self._names_of(PackageRepository, "package_id")
+        if group_by in ("zone", "reason", "payment_type"):
+            return await self._setting_labels(group_by, query)
+        return {}
+
+    async def _names_of(self, repo: type[ScopedRepository], key: str) -> dict[str, str]:
+        found = await repo(self.deps.db, Scope(self.scope.tenant_id)).find_many(
+            projection={"_id": 0, key: 1, "name": 1}
+        )
+        return {str(d[key]): str(d["name"]) for d in found if d.get("name")}
+
+    async def _setting_labels(self, group_by: str, query: Query) -> dict[str, str]:
+        """Zones' names, reasons' and payment types' labels from the settings of the stores read
+        (the first store naming a code wins), then the tenant's; a gate's failure reasons by their
+        fixed words."""
+        levels = {
+            str(d.get("store_id") or ""): dict(d.get("values") or {})
+            for d in await SettingsRepository(self.deps.db, Scope(self.scope.tenant_id)).find_many()
+        }
+        tenant_values = levels.get(TENANT_LEVEL, {})
+        chosen = [query.filters["store_id"]] if "store_id" in query.filters else sorted(await self.stores())
+        found: dict[str, str] = dict(SCAN_REASON_LABELS) if group_by == "reason" else {}
+        section, key, name = {
+            "zone": ("zones", "zone_id", "name"),
+            "reason": ("reasons", "code", "label"),
+            "payment_type": ("payment_types", "code", "name"),
+        }[group_by]
+        for store_id in [TENANT_LEVEL, *reversed(chosen)]:
+            values, _ = resolve(tenant_values, levels.get(store_id, {}) if store_id else {})
+            found |= {str(item[key]): str(item[name]) for item in values.get(section) or [] if item.get(name)}
+        return found
 
     async def today(self) -> date:
         stores = await self.stores()
@@ -410,17 +474,30 @@ def _shift_figures(summary: Document, shift: Document | None) -> dict[str, Any]:
     }
 
 
+async def _shifts_opened(reader: Reader, query: Query, wanted: dict[str, str]) -> dict[str, Document]:
+    """The shifts `wanted` (id → store), as they stand: one read per store of the shifts opened in
+    the period's local days, on the (tenant_id, store_id, open_at) index — not one read per shift
+    (a year of ten stores holds thousands)."""
+    zones = await reader.stores()
+    repo = ShiftRepository(reader.deps.db, reader.scope)
+    found: dict[str, Document] = {}
+    for store_id in sorted(set(wanted.values())):
+        tz = ZoneInfo(zones.get(store_id) or reader.deps.settings.tz)
+        first = datetime.combine(query.first_day, time(), tz)
+        end = datetime.combine(query.last_day + timedelta(days=1), time(), tz)
+        for shift in await repo.find_many(
+            {"store_id": {"$eq": store_id}, "open_at": {"$gte": first, "$lt": end}}
+        ):
+            if wanted.get(str(shift["shift_id"])) == store_id:
+                found[str(shift["shift_id"])] = shift
+    return found
+
+
 async def shifts(reader: Reader, query: Query) -> dict[str, Any]:
     """Closed shifts (by the day they opened): float, cash sales and refunds, pay-ins and -outs,
     expected, counted, the difference, reprints; one row per shift unless grouped otherwise."""
     docs = [d for d in await reader.docs("shifts", query, rollup=False) if int(d.get("closes") or 0) > 0]
-    ids = [str(d["shift_id"]) for d in docs]
-    repo = ShiftRepository(reader.deps.db, reader.scope)
-    found = {}
-    for shift_id in ids:  # each an equality on the unique shift_id
-        shift = await repo.find_one({"shift_id": shift_id})
-        if shift is not None:
-            found[shift_id] = shift
+    found = await _shifts_opened(reader, query, {str(d["shift_id"]): str(d["store_id"]) for d in docs})
     figured = [{**d, **_shift_figures(d, found.get(str(d["shift_id"])))} for d in docs]
     answer = _answer("shifts", query, figured, SHIFT_FIELDS, lambda s: {n: s.get(n, 0) for n in SHIFT_FIELDS})
     if query.group_by == "shift":
@@ -435,6 +512,27 @@ async def shifts(reader: Reader, query: Query) -> dict[str, Any]:
                 close_at=shift.get("close_at"),
             )
     return answer
+
+
+async def label_rows(reader: Reader, query: Query, answer: dict[str, Any]) -> dict[str, Any]:
+    """Name every row's group (one lookup for the report, not one per row); a shift by its POS and
+    who opened it."""
+    if query.group_by == "shift":
+        names = await reader.names("employee", query)  # people and devices
+        for row in answer["rows"]:
+            parts = (names.get(str(row.get(k) or "")) for k in ("device_id", "opened_by"))
+            row["label"] = " · ".join(p for p in parts if p) or None
+        return answer
+    names = await reader.names(query.group_by, query)
+    for row in answer["rows"]:
+        row["label"] = names.get(row["group"]) if row["group"] else None
+    return answer
+
+
+async def read(reader: Reader, name: str, query: Query) -> dict[str, Any]:
+    """One report, its rows named."""
+    answer: dict[str, Any] = await READERS[name](reader, query)
+    return await label_rows(reader, query, answer)
 
 
 READERS: dict[str, Callable[[Reader, Query], Any]] = {

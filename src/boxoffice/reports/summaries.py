@@ -12,6 +12,30 @@ scan's zone, whether this is the ticket's first PASS…) into `Change`s: figures
 descriptive fields to set (`sets`) on one summary document each. The projection applies them with
 single-document conditional upserts; `boxoffice reports rebuild` folds the same changes, made from
 raw records, in memory. Both use this module, so they cannot disagree on what an event is worth.
+
+Two families serve pages other than the reports:
+
+* `activity` (dims `entity_kind`, `entity_id`): the Fraud Watch's daily figures, one document per
+  store, local day and employee or device — sales (`sales`, `sales_amount`), `reprints`,
+  `refunds`/`refunds_amount`, `manual_discounts`/`manual_discounts_amount` (sales with a manual
+  discount, and its size), `approvals`/`approvals_amount` (approvals an employee gave that paid for a
+  refund, a reprint or a manual discount, and the money they covered), `scans`, `duplicate_use`
+  (gate FAILs for duplicate use, online and offline) with `duplicate_use_offline`,
+  `offline_conflicts` (offline PASSes the server could not stand, as the scan's event says), and
+  `after_hours`/`after_hours_amount` (sales made outside the store's opening hours). Employees and
+  devices with no id (a kiosk's sale has no cashier) get no document. After-hours is judged when the
+  sale is counted, against the store's `hours` setting as it stands then (`Facts.hours`, looked up
+  by the projector within seconds of the sale; a rebuild judges against the hours in force when it
+  runs), on the store's wall clock at the sale's business time (an offline sale: when it was made).
+  A manual discount's approver is not in `sale.created`: the projector reads it from the sale's
+  approval (`Facts.approver`).
+* `sales_hour` (no dims: one document per store and local day, bucket `…|sales_hour*|store|day`):
+  completed sales by local hour of their business time, as fields `hHH_count`, `hHH_gross`
+  (subtotal), `hHH_net` (after discounts) and `hHH_total` (what was charged before payment fees),
+  HH = 00…23, only the hours that had a sale. A day of one store is one read (the dashboard's chart:
+  today against the same weekday last week is two). Refunds are not in it.
+
+Neither family keeps month documents.
 """
 
 from __future__ import annotations
@@ -24,6 +48,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from boxoffice.core.money import allocate
+from boxoffice.fraud.rules import WeekHours, outside_hours
 
 #: The dimensions each family's detail documents carry, in key order.
 FAMILY_DIMS: dict[str, tuple[str, ...]] = {
@@ -35,11 +60,13 @@ FAMILY_DIMS: dict[str, tuple[str, ...]] = {
     "refunds": ("device_id", "employee_id", "approver_id", "reason", "payment_type"),
     "reprints": ("device_id", "employee_id", "approver_id", "reason"),
     "shifts": ("shift_id", "device_id", "employee_id"),
+    "activity": ("entity_kind", "entity_id"),
+    "sales_hour": (),  # one document per store and day (a rollup only)
 }
 #: Families that also keep a rollup (one document per store and day, no dimensions).
 ROLLUP_FAMILIES = frozenset({"sales", "throughput", "refunds", "reprints"})
 #: Families whose figures are also kept per month (shifts are listed one by one).
-MONTH_FAMILIES = frozenset(FAMILY_DIMS) - {"shifts"}
+MONTH_FAMILIES = frozenset(FAMILY_DIMS) - {"shifts", "activity", "sales_hour"}
 #: Event types the projection reads; every other type is passed over.
 PROJECTED_TYPES = frozenset(
     {
@@ -222,6 +249,8 @@ class Facts:
     first_pass: bool = False  # this PASS is the first its ticket counts
     refund_lines: tuple[RefundLineFacts, ...] = ()
     shift: ShiftFacts | None = None  # a reprint's shift (if one was open), a closed shift
+    hours: WeekHours | None = None  # a sale's store's opening hours (None: not judged)
+    approver: str = ""  # who approved a sale's manual discount ("" when nobody had to)
 
 
 def sold_package_of(package_id: str, sale_lines: Sequence[Mapping[str, Any]]) -> str:
@@ -348,6 +377,8 @@ def _sale_created(data: Mapping[str, Any], facts: Facts, _: str) -> list[Change]
         "taken": int(sale["grand_total"]) + fee,
     }
     changes = _with_rollup("sales", store, day, _dims("sales", **who), figures)
+    changes.append(_sales_hour(store, day, local_hour(sale["created_at"], facts.tz), figures))
+    changes += _sale_activity(sale, store, day, facts)
     lines: Sequence[Mapping[str, Any]] = sale.get("lines") or []
     fee_parts = allocate(fee, [max(0, int(line["net_total"])) for line in lines]) if fee else [0] * len(lines)
     for line, fee_part in zip(lines, fee_parts, strict=True):
@@ -371,6 +402,53 @@ def _sale_created(data: Mapping[str, Any], facts: Facts, _: str) -> list[Change]
                     "taken": total + fee_part,
                 },
             )
+        )
+    return changes
+
+
+def _sales_hour(store_id: str, day: str, hour: str, figures: Mapping[str, int]) -> Change:
+    inc = {f"h{hour}_{name}": figures[name] for name in ("count", "gross", "net", "total")}
+    return Change("sales_hour", store_id, day, (), inc)
+
+
+def _activity(store_id: str, day: str, kind: str, entity_id: Any, inc: Mapping[str, int]) -> list[Change]:
+    """One employee's or device's figures of the day (none for an entity without an id)."""
+    if not entity_id:
+        return []
+    dims = _dims("activity", entity_kind=kind, entity_id=str(entity_id))
+    return [Change("activity", store_id, day, dims, dict(inc))]
+
+
+def _staff_and_device(
+    store_id: str, day: str, device_id: Any, staff_id: Any, inc: Mapping[str, int]
+) -> list[Change]:
+    """The figures on the device and on the employee who acted on it (a kiosk acts as itself: its
+    id in the record's staff field is no employee's)."""
+    changes = _activity(store_id, day, "device", device_id, inc)
+    if staff_id != device_id:
+        changes += _activity(store_id, day, "employee", staff_id, inc)
+    return changes
+
+
+def manual_discount_of(lines: Sequence[Mapping[str, Any]]) -> int:
+    """What a sale's manual discount took off, over its lines."""
+    return sum(
+        int(d["amount"]) for line in lines for d in line.get("discounts") or [] if d.get("kind") == "manual"
+    )
+
+
+def _sale_activity(sale: Mapping[str, Any], store: str, day: str, facts: Facts) -> list[Change]:
+    total = int(sale["grand_total"])
+    inc = {"sales": 1, "sales_amount": total}
+    manual = manual_discount_of(sale.get("lines") or [])
+    if manual:
+        inc.update(manual_discounts=1, manual_discounts_amount=manual)
+    if facts.hours is not None and outside_hours(sale["created_at"], facts.tz, facts.hours):
+        inc.update(after_hours=1, after_hours_amount=total)
+    changes = _staff_and_device(store, day, sale["device_id"], sale.get("issued_by"), inc)
+    if manual:
+        changes += _activity(
+            store, day, "employee", facts.approver, {"approvals": 1, "approvals_amount": manual}
         )
     return changes
 
@@ -411,6 +489,13 @@ def _redeemed(data: Mapping[str, Any], facts: Facts, store_id: str) -> list[Chan
     changes = _with_rollup(
         "throughput", store_id, day, _dims("throughput", device_id=scan["device_id"], zone=facts.zone), inc
     )
+    offline = bool(data.get("offline"))
+    gate = {"scans": 1}
+    if not passed and scan.get("reason") == "duplicate_use":
+        gate.update(duplicate_use=1, duplicate_use_offline=int(offline))
+    if data.get("offline_conflict"):
+        gate["offline_conflicts"] = 1
+    changes += _activity(store_id, day, "device", scan["device_id"], gate)
     if passed and facts.ticket is not None:
         ticket = facts.ticket
         changes.append(_cohort(ticket, facts.tz, {"uses": 1, "redeemed": int(facts.first_pass)}))
@@ -438,6 +523,11 @@ def _refund_created(data: Mapping[str, Any], facts: Facts, _: str) -> list[Chang
     changes += _with_rollup(
         "refunds", store, day, dims, {"count": 1, "tickets": len(refund["lines"]), "amount": amount}
     )
+    mine = {"refunds": 1, "refunds_amount": amount}
+    changes += _staff_and_device(store, day, refund["device_id"], refund.get("refunded_by"), mine)
+    changes += _activity(
+        store, day, "employee", refund.get("approver_id"), {"approvals": 1, "approvals_amount": amount}
+    )
     by_package: dict[str, int] = {}
     for line in facts.refund_lines:
         by_package[line.sold_package_id] = by_package.get(line.sold_package_id, 0) + line.amount
@@ -458,7 +548,10 @@ def _reprint_created(data: Mapping[str, Any], facts: Facts, _: str) -> list[Chan
         approver_id=reprint.get("approver_id"),
         reason=reprint.get("reason_code"),
     )
-    changes = _with_rollup("reprints", store, local_day(reprint["created_at"], facts.tz), dims, {"count": 1})
+    day = local_day(reprint["created_at"], facts.tz)
+    changes = _with_rollup("reprints", store, day, dims, {"count": 1})
+    changes += _staff_and_device(store, day, reprint["device_id"], reprint.get("printed_by"), {"reprints": 1})
+    changes += _activity(store, day, "employee", reprint.get("approver_id"), {"approvals": 1})
     if facts.shift is not None:
         changes.append(_shift_change(store, facts.shift, facts.tz, {"reprints": 1}))
     return changes

@@ -24,6 +24,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.access.principal import Principal
+from boxoffice.alerts import kinds as alert_kinds
 from boxoffice.audit import service as audit
 from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
@@ -425,6 +426,7 @@ async def finalize_close(deps: Deps, principal: Principal, shift: Document) -> D
         store_id=shift["store_id"],
         device_id=shift["device_id"],
     )
+    await alert_kinds.check_cash_difference(deps, principal.tenant_id, final)
     done = await repo.find_one_and_update(
         {"shift_id": shift["shift_id"], "finalized": False}, {"$set": {"finalized": True}}
     )
@@ -472,4 +474,5 @@ async def correct_count(
         },
         store_id=shift["store_id"],
     )
+    await alert_kinds.check_cash_difference(deps, principal.tenant_id, final)
     return await view(deps, principal.tenant_id, final)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from boxoffice.settings.schemas import SECTIONS
+from boxoffice.settings.schemas import SECTIONS, WEEKDAYS
 
 DEFAULTS: dict[str, Any] = {
     "features": {
@@ -51,6 +51,20 @@ DEFAULTS: dict[str, Any] = {
     "reprints": {"daily_cap_per_device": 20, "daily_cap_per_staff": 10},
     "sales": {"max_tickets_per_sale": 100},
     "offline": {"clock_skew_seconds": 120, "pos_max_sales": 100, "pos_max_amount": 5_000_000},
+    "shifts": {"cash_difference_alert": 10_000},
+    "hours": {day: {"open": "00:00", "close": "24:00"} for day in WEEKDAYS},
+    "fraud": {
+        "z_threshold": 3.0,
+        "floors": {
+            "reprints": 3,
+            "refunds": 3,
+            "manual_discounts": 3,
+            "approvals": 5,
+            "duplicate_use": 5,
+            "offline_conflicts": 2,
+            "after_hours": 2,
+        },
+    },
 }
 
 

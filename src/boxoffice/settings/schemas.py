@@ -22,6 +22,9 @@ Section = Literal[
     "reprints",
     "sales",
     "offline",
+    "shifts",
+    "hours",
+    "fraud",
 ]
 SECTIONS: tuple[str, ...] = get_args(Section)
 SHORT_ID = r"^[A-Za-z0-9_-]{1,40}$"
@@ -185,6 +188,85 @@ class Offline(CommandModel):
     )
 
 
+class Shifts(CommandModel):
+    """What a shift's close is checked against."""
+
+    cash_difference_alert: int = Field(
+        default=10_000,
+        ge=0,
+        le=100_000_000,
+        description="Satang: a shift closed (or its count corrected) with a cash difference, short or "
+        "over, of more than this raises a cash_difference alert (0: any difference)",
+    )
+
+
+#: A local time of day: 00:00 to 23:59, or 24:00 for the end of the day (closing at midnight).
+HHMM = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+class DayHours(CommandModel):
+    """One weekday's opening hours, in the store's zone."""
+
+    open: str = Field(default="00:00", pattern=HHMM, description="HH:MM, local")
+    close: str = Field(default="24:00", pattern=HHMM, description="HH:MM, local, after open; 24:00: midnight")
+
+    @model_validator(mode="after")
+    def _close_after_open(self) -> DayHours:
+        if self.open == "24:00":
+            raise ValueError("open is 00:00 to 23:59")
+        if self.close <= self.open:
+            raise ValueError("close must be after open (on the same day)")
+        return self
+
+
+_DAY_DOC = "null: closed all day"
+#: The weekdays of `hours`, Monday first (Python's `weekday()` order).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class OpeningHours(CommandModel):
+    """When the store is open, per weekday, in its zone: sales outside these hours are counted as
+    after-hours sales by the Fraud Watch. The default is open all day, every day (nothing is after
+    hours until hours are set)."""
+
+    mon: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    tue: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    wed: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    thu: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    fri: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    sat: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+    sun: DayHours | None = Field(default_factory=DayHours, description=_DAY_DOC)
+
+
+def _floor(default: int, what: str) -> Any:
+    return Field(default=default, ge=1, le=100_000, description=f"Fewest {what} in a day that may be flagged")
+
+
+class FraudFloors(CommandModel):
+    """Per metric, the fewest in one day that can be a spike (one reprint on a quiet day is none)."""
+
+    reprints: int = _floor(3, "reprints")
+    refunds: int = _floor(3, "refunds")
+    manual_discounts: int = _floor(3, "manual discounts")
+    approvals: int = _floor(5, "approvals given")
+    duplicate_use: int = _floor(5, "duplicate_use FAILs at a gate")
+    offline_conflicts: int = _floor(2, "offline conflicts at a gate")
+    after_hours: int = _floor(2, "sales outside opening hours")
+
+
+class FraudWatch(CommandModel):
+    """When the Fraud Watch flags an employee's or a device's day."""
+
+    z_threshold: float = Field(
+        default=3.0,
+        ge=0.5,
+        le=50.0,
+        description="Flag a day whose count is at least this many standard deviations above the "
+        "entity's own trailing 28-day mean",
+    )
+    floors: FraudFloors = Field(default_factory=FraudFloors)
+
+
 SECTION_TYPES: dict[str, Any] = {
     "features": Features,
     "billing": Billing,
@@ -199,6 +281,9 @@ SECTION_TYPES: dict[str, Any] = {
     "reprints": Reprints,
     "sales": Sales,
     "offline": Offline,
+    "shifts": Shifts,
+    "hours": OpeningHours,
+    "fraud": FraudWatch,
 }
 ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}
 
@@ -223,6 +308,9 @@ class Values(ReadModel):
     reprints: Reprints
     sales: Sales
     offline: Offline
+    shifts: Shifts
+    hours: OpeningHours
+    fraud: FraudWatch
 
 
 class EffectiveSettings(ReadModel):

@@ -21,6 +21,12 @@ class StoreRepository(ScopedRepository):
     collection_name = C.STORES
     bumps = "pricing"  # catalog/context.py caches the store (zone, open or closed)
 
+    async def reported(self, projection: dict[str, int] | None = None) -> list[Document]:
+        """The stores whose figures count: a synthetic-check store (`synthetic: true`) never does.
+        Filtered here rather than in the query: older stores have no `synthetic` field at all."""
+        fields = {**projection, "synthetic": 1} if projection else None
+        return [s for s in await self.find_many(projection=fields) if not s.get("synthetic")]
+
 
 class SiteKeyRepository(ScopedRepository):
     collection_name = C.SITE_KEYS

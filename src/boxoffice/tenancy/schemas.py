@@ -43,6 +43,9 @@ class StoreRead(ReadModel):
     logo_ref: str | None = None
     paper_width: PaperWidth = 80
     active: bool = True
+    synthetic: bool = Field(
+        default=False, description="Kept for synthetic checks: left out of reports and dashboards"
+    )
     created_at: UtcDatetime
 
 
@@ -55,6 +58,13 @@ class StoreCreate(CommandModel):
     receipt_footer: str = Field(default="", max_length=500, pattern=MULTILINE_TEXT)
     logo_ref: str | None = Field(default=None, max_length=200)
     paper_width: PaperWidth = 80
+    synthetic: bool = Field(
+        default=False,
+        description=(
+            "A store for synthetic checks (`boxoffice synthetic`): its sales, tickets and shifts are "
+            "left out of reports and dashboards. Chosen when the store is opened; it cannot change."
+        ),
+    )
 
 
 class StoreUpdate(CommandModel):

@@ -114,7 +114,8 @@ async def get_store(deps: Deps, scope: Scope, store_id: str) -> Document:
 async def create_store(deps: Deps, principal: Principal, body: StoreCreate) -> Document:
     store = {**body.model_dump(), "store_id": new_id(), "active": True, "created_at": deps.clock.now()}
     saved = await StoreRepository(deps.db, Scope(principal.tenant_id)).insert(store)
-    await audit.record(deps, principal, "store.created", {"name": saved["name"]}, store_id=saved["store_id"])
+    details = {"name": saved["name"], **({"synthetic": True} if saved.get("synthetic") else {})}
+    await audit.record(deps, principal, "store.created", details, store_id=saved["store_id"])
     return saved
 
 

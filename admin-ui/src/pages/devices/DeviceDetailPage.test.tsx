@@ -121,7 +121,7 @@ describe("DeviceDetailPage", () => {
         method: "POST",
         path: "/v1/devices/dev_1/suspend",
         status: 403,
-        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
       },
     ]);
     renderApp("/devices/dev_1");
@@ -193,7 +193,7 @@ describe("DeviceDetailPage", () => {
         method: "PATCH",
         path: "/v1/devices/dev_1",
         status: 403,
-        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
       },
     ]);
     renderApp("/devices/dev_1");

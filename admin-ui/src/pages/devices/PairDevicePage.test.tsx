@@ -10,10 +10,12 @@ import { PairDevicePage } from "./PairDevicePage";
 const STORES = [makeStore(), makeStore({ store_id: "st_2", name: "Kids Zone Rama 9" })];
 const CREATED_KEY = {
   site_key_id: "sk_new",
+  store_id: "st_2",
   site_key: "SK-7H2K-99QX",
   label: "Front POS",
   expires_at: "2025-01-03T00:00:00Z",
   require_approval: true,
+  created_at: "2025-01-01T00:00:00Z",
 };
 
 function renderWizard(route = "/devices/pair") {
@@ -47,7 +49,7 @@ describe("PairDevicePage", () => {
     const devicesRoute: MockRoute = { method: "GET", path: "/v1/devices", status: 200, body: page([]) };
     const requests = mockFetch([
       { method: "GET", path: "/v1/stores", status: 200, body: page(STORES) },
-      { method: "POST", path: "/v1/stores/st_2/site_keys", status: 200, body: envelope(CREATED_KEY) },
+      { method: "POST", path: "/v1/stores/st_2/site_keys", status: 201, body: envelope(CREATED_KEY) },
       devicesRoute,
       {
         method: "POST",
@@ -101,8 +103,8 @@ describe("PairDevicePage", () => {
       {
         method: "POST",
         path: "/v1/stores/st_1/site_keys",
-        status: 200,
-        body: envelope({ ...CREATED_KEY, require_approval: false }),
+        status: 201,
+        body: envelope({ ...CREATED_KEY, store_id: "st_1", require_approval: false }),
       },
       {
         method: "GET",
@@ -120,6 +122,7 @@ describe("PairDevicePage", () => {
 
     expect(await screen.findByText("Gate B")).toBeInTheDocument();
     expect(requests.find((r) => r.path === "/v1/stores/st_1/site_keys")?.body).toEqual({
+      label: "",
       expires_in_hours: 24,
       require_approval: false,
     });
@@ -136,7 +139,7 @@ describe("PairDevicePage", () => {
         method: "POST",
         path: "/v1/stores/st_1/site_keys",
         status: 403,
-        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
       },
     ]);
     renderWizard();

@@ -56,7 +56,7 @@ function CreateKeyStep({ onCreated }: { onCreated: (key: CreatedKey) => void }) 
       {
         storeId: chosen.store_id,
         input: {
-          ...(trimmed ? { label: trimmed } : {}),
+          label: trimmed,
           expires_in_hours: hoursNumber,
           require_approval: requireApproval,
         },

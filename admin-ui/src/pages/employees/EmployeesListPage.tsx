@@ -24,7 +24,7 @@ import { EmployeeStatusBadge } from "../../components/StatusBadge";
 import { MembershipsEditor, membershipDrafts, membershipsToCreate, type MembershipDraft } from "./MembershipsEditor";
 
 function storeNames(employee: Employee, stores: ReadonlyMap<string, Store>): string {
-  const names = employee.memberships
+  const names = (employee.memberships ?? [])
     .filter((m) => m.active && m.role_ids.length > 0)
     .map((m) => stores.get(m.store_id)?.name ?? m.store_id);
   return names.length ? names.join(", ") : "—";

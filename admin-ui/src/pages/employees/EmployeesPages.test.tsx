@@ -33,7 +33,7 @@ describe("EmployeesListPage", () => {
       { method: "GET", path: "/v1/stores", status: 200, body: STORES },
       { method: "GET", path: "/v1/roles", status: 200, body: ROLE_LIST },
       { method: "GET", path: "/v1/employees", status: 200, body: page([]) },
-      { method: "POST", path: "/v1/employees", status: 200, body: envelope(created) },
+      { method: "POST", path: "/v1/employees", status: 201, body: envelope(created) },
       { method: "GET", path: "/v1/employees/emp_9", status: 200, body: envelope(created) },
     ]);
     renderApp("/employees");
@@ -55,7 +55,7 @@ describe("EmployeesListPage", () => {
       name: "Ploy",
       email: "ploy@example.com",
       pin: "1234",
-      memberships: [{ store_id: "st_2", role_ids: ["role_cashier"] }],
+      memberships: [{ store_id: "st_2", role_ids: ["role_cashier"], active: true }],
     });
   });
 

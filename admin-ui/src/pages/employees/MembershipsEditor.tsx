@@ -1,5 +1,5 @@
 import { Card, Group, MultiSelect, SimpleGrid, Stack, Switch, Text } from "@mantine/core";
-import type { Membership, Role } from "../../api/employees";
+import type { Membership, MembershipInput, Role } from "../../api/employees";
 import type { Store } from "../../api/stores";
 import { EmptyState } from "../../components/feedback";
 
@@ -27,15 +27,17 @@ export function membershipDrafts(stores: readonly Store[], memberships: readonly
 }
 
 /** What PUT /memberships takes: existing memberships and any store given at least one role. */
-export function membershipsToSave(drafts: readonly MembershipDraft[]): Membership[] {
+export function membershipsToSave(drafts: readonly MembershipDraft[]): MembershipInput[] {
   return drafts
     .filter((d) => d.existing || d.role_ids.length > 0)
     .map((d) => ({ store_id: d.store_id, role_ids: d.role_ids, active: d.active }));
 }
 
 /** What POST /employees takes: the stores given at least one role. */
-export function membershipsToCreate(drafts: readonly MembershipDraft[]) {
-  return drafts.filter((d) => d.role_ids.length > 0).map((d) => ({ store_id: d.store_id, role_ids: d.role_ids }));
+export function membershipsToCreate(drafts: readonly MembershipDraft[]): MembershipInput[] {
+  return drafts
+    .filter((d) => d.role_ids.length > 0)
+    .map((d) => ({ store_id: d.store_id, role_ids: d.role_ids, active: true }));
 }
 
 export function MembershipsEditor({

@@ -50,7 +50,7 @@ describe("RolesPage", () => {
       {
         method: "POST",
         path: "/v1/roles",
-        status: 200,
+        status: 201,
         body: envelope({ role_id: "role_new", name: "Party host", permissions: ["sell"], builtin: false }),
       },
       { method: "DELETE", path: "/v1/roles/role_lead", status: 200, body: envelope(null) },

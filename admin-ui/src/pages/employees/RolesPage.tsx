@@ -12,7 +12,7 @@ import {
   TextInput,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { type Role, useCreateRole, useDeleteRole, usePermissionMatrix, useUpdateRole } from "../../api/employees";
+import { type PermissionName, type Role, useCreateRole, useDeleteRole, usePermissionMatrix, useUpdateRole } from "../../api/employees";
 import { usePermissions } from "../../api/session";
 import { ConfirmModal, useModalFullScreen } from "../../components/ConfirmModal";
 import { ErrorAlert, Loading, SuccessAlert } from "../../components/feedback";
@@ -30,7 +30,8 @@ function CreateRoleForm({ permissions, onCreated }: { permissions: string[]; onC
 
   const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    create.mutate({ name: name.trim(), permissions: selected }, { onSuccess: onCreated });
+    // The choices are the API's own list (GET /v1/permissions/matrix).
+    create.mutate({ name: name.trim(), permissions: selected as PermissionName[] }, { onSuccess: onCreated });
   };
 
   return (
@@ -90,7 +91,7 @@ export function RolesPage() {
     setMessage(null);
     setFailure(null);
     update.mutate(
-      { roleId: role.role_id, patch: { permissions: permissions.filter((p) => next.includes(p)) } },
+      { roleId: role.role_id, patch: { permissions: permissions.filter((p) => next.includes(p)) as PermissionName[] } },
       {
         onSuccess: (saved) => {
           dropDraft(role.role_id);

@@ -273,8 +273,8 @@ export function DeliveryLog({ webhookId, tz }: { webhookId: string; tz: string }
                 </Table.Td>
                 <Table.Td>{delivery.attempts}</Table.Td>
                 <Table.Td style={{ maxWidth: 260, overflowWrap: "anywhere" }}>
-                  <Text size="sm">{answerText(delivery.last_status_code, delivery.last_error)}</Text>
-                  {delivery.last_status_code !== null && delivery.last_error && (
+                  <Text size="sm">{answerText(delivery.last_status_code ?? null, delivery.last_error ?? null)}</Text>
+                  {delivery.last_status_code != null && delivery.last_error && (
                     <Text size="xs" c="dimmed">
                       {delivery.last_error}
                     </Text>

@@ -97,7 +97,7 @@ export function WebhookDetailPage() {
   const current = webhook.data;
   const hours = graceHours(grace);
   // A grace period that has run out no longer matters.
-  const rotating = current.rotating_until !== null && Date.parse(current.rotating_until) > Date.now();
+  const rotating = current.rotating_until != null && Date.parse(current.rotating_until) > Date.now();
 
   const openConfirm = (which: Confirm) => {
     remove.reset();

@@ -10,7 +10,8 @@ const SESSION = {
   email: "owner@example.com",
   tenant_id: "ten_1",
   store_ids: ["st_1"],
-  permissions: ["reports.read"],
+  permissions: ["reports_view"],
+  grants: { "*": ["reports_view"] },
 };
 
 const NOT_SIGNED_IN = {

@@ -82,9 +82,9 @@ describe("AuditLogPage", () => {
         path: "/v1/audits",
         status: 200,
         body: (req: { query: URLSearchParams }) =>
-          req.query.get("cursor") === "c2"
+          req.query.get("cursor") === "42"
             ? page([entry({ audit_id: "au_2", event_type: "store.updated" })])
-            : page([entry()], "c2"),
+            : page([entry()], "42"),
       },
     ]);
     renderApp("/reports/audit?event=device.suspended");
@@ -93,7 +93,7 @@ describe("AuditLogPage", () => {
     fireEvent.click(screen.getByRole("button", { name: "Load more" }));
     expect(await screen.findByText("store.updated")).toBeInTheDocument();
     const last = requests.filter((r) => r.path === "/v1/audits").at(-1);
-    expect(last?.query.get("cursor")).toBe("c2");
+    expect(last?.query.get("cursor")).toBe("42");
     expect(last?.query.get("event_type")).toBe("device.suspended");
   });
 

@@ -5,6 +5,7 @@ import { type AuditEntry, type AuditQuery, type AuditSource, auditCsvHref, useAu
 import type { Store } from "../../api/stores";
 import { ListTable } from "../../components/ListTable";
 import { PagedResults } from "../../components/PagedResults";
+import { DevicePicker, EmployeePicker } from "../../components/pickers";
 import { formatDateTime } from "../../lib/time";
 import { useUrlFilters } from "../../lib/useUrlFilters";
 import { DayFilterForm, dayRange, useFilterStores } from "./reportParts";
@@ -31,7 +32,7 @@ export function toAuditQuery(values: AuditFilterValues, tz: string): AuditQuery 
   if (values.store) query.store_id = values.store;
   if (values.actor.trim()) query.actor_id = values.actor.trim();
   if (values.device.trim()) query.device_id = values.device.trim();
-  if (values.event.trim()) query.event_type = values.event.trim();
+  if (values.event.trim()) query.event_type = [values.event.trim()];
   if (values.subject_id.trim()) query.subject_id = values.subject_id.trim();
   return query;
 }
@@ -179,8 +180,8 @@ export function AuditLogView({ source, fullFilters }: { source: AuditSource; ful
       >
         {fullFilters && (
           <>
-            <TextInput label="Actor ID" value={form.actor} onChange={(e) => set("actor", e.currentTarget.value)} />
-            <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
+            <EmployeePicker label="Actor" placeholder="Anyone" value={form.actor} onChange={(v) => set("actor", v)} />
+            <DevicePicker value={form.device} onChange={(v) => set("device", v)} storeId={form.store || undefined} />
             <TextInput
               label="Event type"
               placeholder="e.g. device.approved"

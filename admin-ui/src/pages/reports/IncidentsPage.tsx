@@ -12,6 +12,17 @@ import { formatDateTime } from "../../lib/time";
 
 const HEADERS = ["When", "Ticket", "First pass", "Second pass", "Store", "Status"];
 
+/** Every incident kind the API documents, in words (an unknown one falls back to the shared labels, then the code). */
+const KIND_LABELS: Record<string, string> = {
+  offline_double_pass: "Let in twice offline",
+  offline_cap: "Past the gate's offline limit",
+  offline_pass_void: "Refunded or cancelled ticket let in offline",
+  offline_verdict_override: "Offline pass the server would have refused",
+  offline_clock_skew: "Device clock out of line",
+  offline_too_long: "Offline for too long",
+};
+const kindLabel = (kind: string) => KIND_LABELS[kind] ?? incidentKindLabel(kind);
+
 /** A device (linked to its page) and the time it let the ticket in, in the store's zone. */
 function PassCell({ pass, tz, label }: { pass: IncidentPass; tz: string | undefined; label: string }) {
   return (
@@ -107,7 +118,7 @@ export function IncidentsPage() {
                     <Table.Td style={{ ...STICKY_CELL, whiteSpace: "nowrap" }}>
                       <Text size="sm">{formatDateTime(incident.created_at, tz)}</Text>
                       <Text size="xs" c="dimmed">
-                        {incidentKindLabel(incident.kind)}
+                        {kindLabel(incident.kind)}
                       </Text>
                     </Table.Td>
                     <Table.Td>

@@ -8,6 +8,17 @@ describe("ReportsPage", () => {
     const main = await screen.findByRole("main");
     expect(screen.getByRole("heading", { level: 1, name: "Reports" })).toBeInTheDocument();
     const links = Array.from(main.querySelectorAll("a")).map((a) => a.getAttribute("href"));
-    expect(links).toEqual(["/reports/sales", "/reports/tickets", "/reports/shifts", "/reports/incidents"]);
+    expect(links).toEqual([
+      "/reports/sales",
+      "/reports/tickets",
+      "/reports/shifts",
+      "/reports/incidents",
+      "/reports/summary/sales",
+      "/reports/summary/shifts",
+      "/reports/summary/tickets",
+      "/reports/summary/refunds",
+      "/reports/summary/throughput",
+      "/reports/fraud",
+    ]);
   });
 });

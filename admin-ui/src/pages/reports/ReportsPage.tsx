@@ -11,6 +11,13 @@ const DESCRIPTIONS: Record<string, string> = {
   "/reports/shifts": "Cash drawers: expected, counted and the difference.",
   "/reports/incidents": "Tickets two gates both let in while offline.",
   "/reports/audit": "Who changed what, and when.",
+  "/reports/summary/sales": "Sales, money taken and refunds by day, store, device, cashier, payment type or package.",
+  "/reports/summary/shifts": "Closed shifts' cash: float, expected, counted and the difference.",
+  "/reports/summary/tickets": "Tickets issued, redeemed, refunded and left unused; uses by zone.",
+  "/reports/summary/refunds": "Money paid back and tickets printed again, by person, device or reason.",
+  "/reports/summary/throughput": "Gate scans let in or refused, by day, hour, gate, zone or reason.",
+  "/reports/fraud":
+    "Each employee's and device's day against their usual: reprints, refunds, discounts, approvals, gate duplicates, after-hours sales.",
 };
 
 /** The report pages the signed-in employee may open. */

@@ -1,5 +1,5 @@
 import type { MouseEvent } from "react";
-import { Anchor, Button, Select, Stack, Table, TextInput } from "@mantine/core";
+import { Anchor, Button, Stack, Table } from "@mantine/core";
 import { Link, useNavigate } from "react-router-dom";
 import {
   PAYMENT_METHODS,
@@ -16,6 +16,7 @@ import { NoPermission } from "../../components/feedback";
 import { ListTable } from "../../components/ListTable";
 import { PagedResults } from "../../components/PagedResults";
 import { PageHeader } from "../../components/PageHeader";
+import { DevicePicker, EmployeePicker, PaymentTypePicker } from "../../components/pickers";
 import { SaleStatusBadge } from "../../components/StatusBadge";
 import { formatTHB } from "../../lib/money";
 import { formatDateTime } from "../../lib/time";
@@ -86,15 +87,14 @@ export function SalesPage() {
             </Button>
           }
         >
-          <TextInput label="Device ID" value={form.device} onChange={(e) => set("device", e.currentTarget.value)} />
-          <TextInput label="Employee ID" value={form.employee} onChange={(e) => set("employee", e.currentTarget.value)} />
-          <Select
+          <DevicePicker value={form.device} onChange={(v) => set("device", v)} storeId={form.store || undefined} />
+          <EmployeePicker value={form.employee} onChange={(v) => set("employee", v)} />
+          <PaymentTypePicker
             label="Payment method"
             placeholder="Any method"
-            clearable
-            data={PAYMENT_METHODS.map((m) => ({ value: m, label: paymentMethodLabel(m) }))}
-            value={form.method || null}
-            onChange={(v) => set("method", v ?? "")}
+            value={form.method}
+            onChange={(v) => set("method", v)}
+            storeId={form.store || undefined}
           />
         </DayFilterForm>
 

@@ -154,7 +154,7 @@ describe("SalesPage", () => {
         method: "GET",
         path: "/v1/sales",
         status: 403,
-        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
       },
     ]);
     renderApp("/reports/sales");

@@ -42,7 +42,7 @@ function CorrectionForm({ shift }: { shift: Shift }) {
   const [showProblems, setShowProblems] = useState(false);
   const problems = correctionProblem(counted, reason);
   const satang = parseBahtToSatang(counted);
-  const preview = satang !== null && shift.cash_expected !== null ? satang - shift.cash_expected : null;
+  const preview = satang !== null && shift.cash_expected != null ? satang - shift.cash_expected : null;
 
   const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();

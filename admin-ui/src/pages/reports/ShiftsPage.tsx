@@ -7,6 +7,7 @@ import { NoPermission } from "../../components/feedback";
 import { ListTable } from "../../components/ListTable";
 import { PagedResults } from "../../components/PagedResults";
 import { PageHeader } from "../../components/PageHeader";
+import { DevicePicker, useNames } from "../../components/pickers";
 import { ShiftStatusBadge } from "../../components/StatusBadge";
 import { formatTHB } from "../../lib/money";
 import { formatDateTime } from "../../lib/time";
@@ -18,15 +19,17 @@ export interface ShiftFilterValues {
   from: string;
   to: string;
   store: string;
+  device: string;
   status: string;
 }
 
-const FILTER_KEYS: (keyof ShiftFilterValues)[] = ["from", "to", "store", "status"];
-const EMPTY: ShiftFilterValues = { from: "", to: "", store: "", status: "" };
+const FILTER_KEYS: (keyof ShiftFilterValues)[] = ["from", "to", "store", "device", "status"];
+const EMPTY: ShiftFilterValues = { from: "", to: "", store: "", device: "", status: "" };
 
 export function toShiftsQuery(values: ShiftFilterValues, tz: string): ShiftsQuery {
   const query: ShiftsQuery = {};
   if (values.store) query.store_id = values.store;
+  if (values.device.trim()) query.device_id = values.device.trim();
   if ((SHIFT_STATUSES as readonly string[]).includes(values.status)) query.status = values.status as ShiftStatus;
   return { ...query, ...dayRange(values.from, values.to, tz) };
 }
@@ -42,6 +45,7 @@ export function ShiftsPage() {
   const { stores, storeMap, tz, ready } = useFilterStores(filters.applied);
   const query = toShiftsQuery(filters.applied, tz);
   const shifts = useShiftList(query, allowed && ready);
+  const names = useNames();
 
   if (!allowed) {
     return (
@@ -62,6 +66,13 @@ export function ShiftsPage() {
       <PageHeader title="Shifts" />
       <Stack>
         <DayFilterForm filters={filters} stores={stores} note={(zone) => <>Shifts opened on these days, in {zone}.</>}>
+          <DevicePicker
+            label="POS"
+            value={filters.form.device}
+            onChange={(v) => filters.set("device", v)}
+            storeId={filters.form.store || undefined}
+            types={["POS"]}
+          />
           <Select
             label="Status"
             placeholder="Open or closed"
@@ -85,7 +96,7 @@ export function ShiftsPage() {
                       </Anchor>
                     </Table.Td>
                     <Table.Td>{store?.name ?? shift.store_id}</Table.Td>
-                    <Table.Td style={{ overflowWrap: "anywhere" }}>{shift.device_id}</Table.Td>
+                    <Table.Td style={{ overflowWrap: "anywhere" }}>{names.device(shift.device_id) ?? shift.device_id}</Table.Td>
                     <Table.Td>
                       <ShiftStatusBadge status={shift.status} />
                     </Table.Td>

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { OWNER_SESSION, makeShift, makeStore, renderApp } from "../../test/fixtures";
+import type { ShiftTotals } from "../../api/shifts";
 import { envelope, mockFetch, page } from "../../test/render";
 
 const STORES = page([makeStore(), makeStore({ store_id: "st_2", name: "Kids Zone Rama 9" })]);
@@ -119,7 +120,8 @@ describe("ShiftDetailPage", () => {
     void _fees;
     mockFetch([
       { method: "GET", path: "/v1/stores", status: 200, body: STORES },
-      { method: "GET", path: "/v1/shifts/shift_1", status: 200, body: envelope(makeShift({ totals: older })) },
+      // Stored before fees existed: the answer's totals have no fees_total at all.
+      { method: "GET", path: "/v1/shifts/shift_1", status: 200, body: envelope(makeShift({ totals: older as ShiftTotals })) },
     ]);
     renderApp("/reports/shifts/shift_1");
     const sales = await screen.findByRole("region", { name: "Sales" });
@@ -140,6 +142,7 @@ describe("ShiftDetailPage", () => {
           cash_counted: 495000,
           cash_expected: 500000,
           cash_diff: -5000,
+          totals: makeShift().totals,
         },
       ],
     });

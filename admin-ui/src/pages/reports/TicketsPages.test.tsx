@@ -102,7 +102,7 @@ describe("TicketsPage", () => {
       {
         method: "GET",
         path: "/v1/tickets",
-        status: 422,
+        status: 400,
         body: envelope(null, { code: "E_VALIDATION", message: "A short code has 8 characters." }),
       },
     ]);

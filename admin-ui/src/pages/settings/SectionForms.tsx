@@ -39,6 +39,7 @@ import {
   type SalesSettings,
   type TaxProfile,
   type Taxes,
+  type PrinterProfile,
   type TicketPrinters,
   type Zone,
 } from "../../api/settings";
@@ -531,7 +532,7 @@ export function TicketPrintersForm({
   const [profiles, setProfiles] = useState(initial.profiles ?? []);
   const [byDevice, setByDevice] = useState<Record<string, string>>({ ...(initial.by_device ?? {}) });
   const [problem, setProblem] = useState<string | null>(null);
-  const updateProfile = (id: string, change: Partial<TicketPrinters["profiles"][number]>) =>
+  const updateProfile = (id: string, change: Partial<PrinterProfile>) =>
     setProfiles((old) => old.map((p) => (p.printer_id === id ? { ...p, ...change } : p)));
 
   const deviceRows = [

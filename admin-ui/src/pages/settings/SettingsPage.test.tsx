@@ -32,6 +32,7 @@ function settingsServer(storeSections: Partial<SettingsValues> = {}) {
           paper_width: Number(req.query.get("paper_width")),
           width_chars: req.query.get("paper_width") === "58" ? 32 : 48,
           text: PREVIEW_TEXT,
+          escpos_base64: "G0A=",
         }),
     },
   ];
@@ -388,11 +389,9 @@ describe("SettingsPage: sales, offline devices and gates", () => {
     expect(put?.body).toEqual({ clock_skew_seconds: 300, pos_max_sales: 0, pos_max_amount: 1250050 });
   });
 
-  it("keeps offline fields it does not show, and gives one store its own limits", async () => {
+  it("gives one store its own offline limits, keeping the ones not changed", async () => {
     const requests = mockFetch(
-      settingsServer({
-        offline: { clock_skew_seconds: 60, pos_max_sales: 10, pos_max_amount: 100000, kiosk_max_sales: 5 } as never,
-      }),
+      settingsServer({ offline: { clock_skew_seconds: 60, pos_max_sales: 10, pos_max_amount: 100000 } }),
     );
     renderApp("/settings?store=st_1&tab=offline");
     const offline = await screen.findByRole("region", { name: "Offline limits" });
@@ -405,7 +404,7 @@ describe("SettingsPage: sales, offline devices and gates", () => {
     await waitFor(() => expect(requests.some((r) => r.method === "PUT")).toBe(true));
     const put = requests.find((r) => r.method === "PUT");
     expect(put?.query.get("store_id")).toBe("st_1");
-    expect(put?.body).toEqual({ clock_skew_seconds: 60, pos_max_sales: 20, pos_max_amount: 100000, kiosk_max_sales: 5 });
+    expect(put?.body).toEqual({ clock_skew_seconds: 60, pos_max_sales: 20, pos_max_amount: 100000 });
     // The gates still follow the all-stores value.
     const gates = screen.getByRole("region", { name: "Gates" });
     expect(within(gates).getByRole("switch", { name: "Override for this store" })).not.toBeChecked();

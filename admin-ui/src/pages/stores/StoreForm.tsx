@@ -42,17 +42,20 @@ export function valuesToInput(values: StoreFormValues): StoreInput {
   return {
     name: values.name.trim(),
     address: values.address.trim(),
-    tz: values.tz,
+    // The zone picker offers the API's zones only (and a store's own, which the API gave).
+    tz: values.tz as StoreInput["tz"],
     tax_id: values.tax_id.trim() || null,
     receipt_header: values.receipt_header,
     receipt_footer: values.receipt_footer,
     paper_width: values.paper_width,
+    synthetic: false,
   };
 }
 
 /** Only the fields that differ from the stored store (so concurrent edits of other fields survive). */
 export function storePatch(store: Store, values: StoreFormValues): StorePatch {
-  const next = { ...valuesToInput(values), active: values.active };
+  const { synthetic: _synthetic, ...input } = valuesToInput(values);
+  const next = { ...input, active: values.active };
   const patch: StorePatch = {};
   if (next.name !== store.name) patch.name = next.name;
   if (next.address !== store.address) patch.address = next.address;

@@ -33,7 +33,7 @@ describe("StoresListPage", () => {
     const created = makeStore({ store_id: "st_9", name: "Trampoline Hub" });
     const requests = mockFetch([
       { method: "GET", path: "/v1/stores", status: 200, body: page([]) },
-      { method: "POST", path: "/v1/stores", status: 200, body: envelope(created) },
+      { method: "POST", path: "/v1/stores", status: 201, body: envelope(created) },
       { method: "GET", path: "/v1/stores/st_9", status: 200, body: envelope(created) },
       { method: "GET", path: "/v1/stores/st_9/site_keys", status: 200, body: page([]) },
     ]);
@@ -102,7 +102,7 @@ describe("StoreDetailPage", () => {
         method: "PATCH",
         path: "/v1/stores/st_1",
         status: 403,
-        body: envelope(null, { code: "E_FORBIDDEN", message: "You are not allowed to do this." }),
+        body: envelope(null, { code: "E_PERMISSION", message: "You are not allowed to do this." }),
       },
     ]);
     renderApp("/stores/st_1");
@@ -115,6 +115,7 @@ describe("StoreDetailPage", () => {
     const store = makeStore();
     const key = {
       site_key_id: "sk_1",
+      store_id: "st_1",
       label: "Counter",
       expires_at: "2999-01-01T00:00:00Z",
       require_approval: true,

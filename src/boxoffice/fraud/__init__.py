@@ -1,0 +1,1 @@
+"""Fraud Watch: spikes per employee and device against their own baseline, flagged and explained."""
