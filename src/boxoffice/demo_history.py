@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,8 +112,10 @@ SALES_PER_TILL = 80
 MAX_TILLS = 12
 #: Documents per insert_many or bulk_write round trip (a sale with its tickets is a few kilobytes).
 BATCH = 500
-#: How long a run holds its marker without renewing it (a run renews it every generated day).
+#: How long a run holds its marker without renewing it; it renews it (and the tenant's report
+#: lease) every HEARTBEAT_SECONDS of writing.
 MARKER_LEASE = timedelta(minutes=2)
+HEARTBEAT_SECONDS = 10.0
 MARKERS = "history_seeds"
 
 #: Monday … Sunday: a play park is busiest at weekends (the mean is 1).
@@ -1229,22 +1232,6 @@ def _add(into: dict[str, Document], docs: dict[str, Document]) -> None:
             known[name] = int(known.get(name, 0)) + value if _is_figure(value) else value
 
 
-async def _insert(repo: ScopedRepository, docs: Sequence[Document]) -> list[Document]:
-    """Insert in batches; a document whose unique key is already there is returned (none is left out
-    silently: the caller decides), anything else raises."""
-    refused: list[Document] = []
-    for start in range(0, len(docs), BATCH):
-        chunk = docs[start : start + BATCH]
-        try:
-            await repo.insert_many(list(chunk))
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors") or []
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            refused += [chunk[int(e["index"])] for e in errors]
-    return refused
-
-
 def _recode(docs: Iterable[Any], ticket_id: str, code: str) -> None:
     """A ticket's new short code, wherever a view or plan of it is held."""
     for value in docs:
@@ -1295,6 +1282,8 @@ class Seeder:
             0,
         )
         self.summaries: dict[str, Document] = {}
+        self.turn: TenantPass | None = None  # the tenant's report lease, while it is held
+        self.beaten = 0.0
         self.passed: list[str] = []
         self.still_valid: dict[str, list[str]] = {}
 
@@ -1375,17 +1364,48 @@ class Seeder:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    async def beat(self) -> None:
+        """Keep the marker's lease and the tenant's report lease while writing (every few seconds
+        of work, however long a day takes)."""
+        if self.turn is None or monotonic() - self.beaten < HEARTBEAT_SECONDS:
+            return
+        self.beaten = monotonic()
+        await self.renew()
+        if not await self.turn.keep():
+            raise HistoryBusy(f"tenant {self.tenant_id}: the report lease was lost while seeding")
+
+    async def insert(self, repo: ScopedRepository, docs: Sequence[Document]) -> list[Document]:
+        """Insert in batches; a document whose unique key is already there is returned (none is left
+        out silently: the caller decides), anything else raises."""
+        refused: list[Document] = []
+        for start in range(0, len(docs), BATCH):
+            chunk = docs[start : start + BATCH]
+            try:
+                await repo.insert_many(list(chunk))
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or []
+                if any(e.get("code") != 11000 for e in errors):
+                    raise
+                refused += [chunk[int(e["index"])] for e in errors]
+            await self.beat()
+        return refused
+
     async def write(self, batch: Batch, ids: Ids) -> None:
         db, scope = self.deps.db, self.scope
         await self._write_tickets(batch, ids)
-        await _insert(SaleRepository(db, scope), batch.sales)
-        await _insert(ApprovalRepository(db, scope), batch.approvals)
-        await _insert(RefundRepository(db, scope), batch.refunds)
-        await _insert(ReprintRepository(db, scope), batch.reprints)
-        await _insert(RedemptionRepository(db, scope), batch.redemptions)
-        await _insert(ShiftRepository(db, scope), batch.shifts)
-        await _insert(SnapshotRepository(db, scope), batch.snapshots)
-        await _insert(MovementRepository(db, scope), batch.movements)
+        # Several writes in flight: the server takes the next while this process encodes another.
+        await asyncio.gather(
+            self.insert(SaleRepository(db, scope), batch.sales),
+            self.insert(RedemptionRepository(db, scope), batch.redemptions),
+            self.insert(ApprovalRepository(db, scope), batch.approvals),
+        )
+        await asyncio.gather(
+            self.insert(RefundRepository(db, scope), batch.refunds),
+            self.insert(ReprintRepository(db, scope), batch.reprints),
+            self.insert(ShiftRepository(db, scope), batch.shifts),
+            self.insert(SnapshotRepository(db, scope), batch.snapshots),
+            self.insert(MovementRepository(db, scope), batch.movements),
+        )
         for name, docs in (
             ("sales", batch.sales),
             ("tickets", batch.tickets),
@@ -1409,7 +1429,7 @@ class Seeder:
         repo = TicketRepository(self.deps.db, self.scope)
         todo = batch.tickets
         for _ in range(5):
-            refused = await _insert(repo, todo)
+            refused = await self.insert(repo, todo)
             if not refused:
                 return
             mine = {
@@ -1446,7 +1466,10 @@ class Seeder:
             if figures:
                 update["$inc"] = figures
             changes.append((summary_id, update))
-        await SummaryRepository(self.deps.db, self.scope).update_many_by_id(changes, upsert=True)
+        summaries = SummaryRepository(self.deps.db, self.scope)
+        for start in range(0, len(changes), BATCH):
+            await summaries.update_many_by_id(changes[start : start + BATCH], upsert=True)
+            await self.beat()
         self.counts["summaries"] = len(changes)
 
     async def mark_first_passes(self) -> None:
@@ -1462,6 +1485,7 @@ class Seeder:
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors") or []):
                     raise
+            await self.beat()
 
     async def note_for_gates(self) -> None:
         """Tickets still usable go in their store's gate journal, so a running API's allow-lists
@@ -1487,7 +1511,6 @@ class Seeder:
         days: list[date],
         fold_it: bool,
         recode: Ids,
-        turn: TenantPass,
     ) -> None:
         """Each day is drawn (and folded) in a worker thread while the day before is written: the
         database server works in its own process meanwhile."""
@@ -1503,9 +1526,7 @@ class Seeder:
                     coming = draw(days[n + 1])
                 await self.write(batch, recode)
                 self.counts["days"] += 1
-                await self.renew()
-                if not await turn.keep():
-                    raise HistoryBusy(f"tenant {self.tenant_id}: the report lease was lost while seeding")
+                await self.beat()
         finally:
             coming.cancel()  # a run stopped meanwhile: the day being drawn is dropped
 
@@ -1533,16 +1554,17 @@ class Seeder:
         maker = DayMaker(
             self.tenant_id, shops, ring, rng, ids, self.sales_per_day, last_day + timedelta(days=1)
         )
-        turn = TenantPass(deps, self.tenant_id, self.owner)
+        turn = self.turn = TenantPass(deps, self.tenant_id, self.owner)
         await _hold(turn)
         try:
             days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
             recode = Ids(random.Random(f"{seed}|recode"), ids.codes)
-            await self._pipeline(maker, shops, days, fast, recode, turn)
+            await self._pipeline(maker, shops, days, fast, recode)
             if fast:
                 await self.add_summaries()
                 await self.mark_first_passes()
         finally:
+            self.turn = None
             await turn.release()
         if not fast:
             rebuilt = await rebuild_tenant(
