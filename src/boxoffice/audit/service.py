@@ -224,6 +224,29 @@ class _Chain:
         return await self.link(state)
 
 
+def _fields(
+    tenant_id: str,
+    event_type: str,
+    payload: dict[str, Any] | None,
+    store_id: str | None,
+    actor_id: str | None,
+    device_id: str | None,
+    ip: str | None,
+    subjects: list[str] | None,
+) -> dict[str, Any]:
+    """What an entry records, as `append` and `prepare` are given it (and `settle` appends anew)."""
+    return {
+        "tenant_id": tenant_id,
+        "event_type": event_type,
+        "payload": payload,
+        "store_id": store_id,
+        "actor_id": actor_id,
+        "device_id": device_id,
+        "ip": ip,
+        "subjects": subjects,
+    }
+
+
 def _entry(fields: dict[str, Any], audit_id: str, seq: int, at: datetime) -> Document:
     entry: Document = {
         "audit_id": audit_id,
@@ -258,16 +281,7 @@ async def append(
     """Write one entry (linked now, or by the next linker). `subjects`: the ids the entry is about
     (a sale, its tickets), so the explorer can tell one ticket's whole story. Raises only when the
     database does not take the entry at all."""
-    fields = {
-        "tenant_id": tenant_id,
-        "event_type": event_type,
-        "payload": payload,
-        "store_id": store_id,
-        "actor_id": actor_id,
-        "device_id": device_id,
-        "ip": ip,
-        "subjects": subjects,
-    }
+    fields = _fields(tenant_id, event_type, payload, store_id, actor_id, device_id, ip, subjects)
     chain = _Chain(db, clock, tenant_id)
     audit_id = new_id()
     for _ in range(MAX_TAKES):
@@ -328,16 +342,7 @@ async def prepare(
     subjects: list[str] | None = None,
 ) -> Prepared:
     """Take the entry's number (one round trip; `append` without the write)."""
-    fields = {
-        "tenant_id": tenant_id,
-        "event_type": event_type,
-        "payload": payload,
-        "store_id": store_id,
-        "actor_id": actor_id,
-        "device_id": device_id,
-        "ip": ip,
-        "subjects": subjects,
-    }
+    fields = _fields(tenant_id, event_type, payload, store_id, actor_id, device_id, ip, subjects)
     chain = _Chain(db, clock, tenant_id)
     state = await chain.take()
     seq = int(state["taken"])
