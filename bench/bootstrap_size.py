@@ -1,6 +1,7 @@
 """How big a gate's bootstrap is: bytes per 10,000 tickets, plain and gzipped, and how long it
-takes to build — through the real app on the embedded server. Writes
-bench/results/bootstrap.json. Run with `make bench`.
+takes to build, in the default layout (rows) and in layout=packed — through the real app on the
+embedded server. Writes bench/results/bootstrap.json (the packed figures under `packed`). Run with
+`python -m bench.bootstrap_size`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -30,7 +32,7 @@ async def login(client: httpx.AsyncClient, site_key: str, kind: str) -> dict[str
     return {"Authorization": f"Bearer {token['data']['access_token']}"}
 
 
-async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float | int]:
+async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, Any]:
     pos = await login(client, site_key, "POS")
     gate = await login(client, site_key, "GATE")
     till = await pin_login(client, pos)
@@ -44,11 +46,18 @@ async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float |
             headers={**till, "Idempotency-Key": f"bench-boot-{uuid.uuid4().hex}"},
         )
         assert response.status_code == 201, response.text
+    rows = await download(client, gate, {"window": 240})
+    packed = await download(client, gate, {"window": 240, "layout": "packed"})
+    return {**rows, "packed": packed}
+
+
+async def download(client: httpx.AsyncClient, gate: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
-    response = await client.get("/v1/gate/bootstrap", params={"window": 240}, headers=gate)
+    response = await client.get("/v1/gate/bootstrap", params=params, headers=gate)
     elapsed_ms = (time.perf_counter() - started) * 1000
     body = response.json()["data"]
-    assert len(body["tickets"]) == TICKETS, len(body["tickets"])
+    listed = len(body["tickets"]) + sum(len(g[5]) // 22 for g in body.get("groups") or [])
+    assert listed == TICKETS, listed
     raw = response.content  # decoded
     wire = int(response.headers.get("content-length", len(raw)))
     return {
@@ -64,11 +73,12 @@ async def measure(client: httpx.AsyncClient, site_key: str) -> dict[str, float |
 async def main() -> None:
     async with in_process_app() as bench:
         result = await measure(bench.client, str(bench.demo["site_key"]))
-    print(
-        f"bootstrap of {result['tickets']} tickets: {result['bytes']} bytes "
-        f"({result['bytes_gzip']} gzipped, {result['bytes_per_ticket']} per ticket), "
-        f"built in {result['build_ms']} ms"
-    )
+    for layout, figures in (("rows", result), ("packed", result["packed"])):
+        print(
+            f"bootstrap of {figures['tickets']} tickets, layout={layout}: {figures['bytes']} bytes "
+            f"({figures['bytes_gzip']} gzipped, {figures['bytes_on_the_wire']} on the wire, "
+            f"{figures['bytes_per_ticket']} per ticket), built in {figures['build_ms']} ms"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {RESULTS}")

@@ -373,15 +373,24 @@ async def sequential_sales(stage: Stage, count: int) -> dict[str, Any]:
 
 
 async def bootstrap(stage: Stage) -> dict[str, Any]:
+    """A gate's full download in the default layout (rows), and under `packed` the same list as
+    groups (layout=packed)."""
+    rows = await _bootstrap_in(stage, {"window": 240})
+    packed = await _bootstrap_in(stage, {"window": 240, "layout": "packed"})
+    return {**rows, "packed": packed}
+
+
+async def _bootstrap_in(stage: Stage, params: dict[str, Any]) -> dict[str, Any]:
     """A gate's full download (as a gate sends it: gzip accepted), then the same with If-None-Match."""
     gate = stage.gates[-1]
     url = "/v1/gate/bootstrap"
     began = time.perf_counter()
-    first = await gate.client.get(url, params={"window": 240}, headers=gate.headers)
+    first = await gate.client.get(url, params=params, headers=gate.headers)
     assert first.status_code == 200, first.text
     first_ms = (time.perf_counter() - began) * 1000
     rounds = 5 if first_ms < 500 else 2 if first_ms < 2000 else 1  # the run stays short
-    entries = len(first.json()["data"]["tickets"])
+    body = first.json()["data"]
+    entries = len(body["tickets"]) + sum(len(g[5]) // 22 for g in body.get("groups") or [])
     etag = first.headers.get("etag")
     timings: list[float] = []
     trips: list[int] = []
@@ -389,7 +398,7 @@ async def bootstrap(stage: Stage) -> dict[str, Any]:
     for _ in range(rounds):
         before = stage.counter.total
         began = time.perf_counter()
-        response = await gate.client.get(url, params={"window": 240}, headers=gate.headers)
+        response = await gate.client.get(url, params=params, headers=gate.headers)
         timings.append((time.perf_counter() - began) * 1000)
         trips.append(stage.counter.total - before)
         wire = response.num_bytes_downloaded
@@ -400,7 +409,7 @@ async def bootstrap(stage: Stage) -> dict[str, Any]:
         for _ in range(2 * rounds if rounds > 1 else 1):
             began = time.perf_counter()
             response = await gate.client.get(
-                url, params={"window": 240}, headers={**gate.headers, "If-None-Match": etag}
+                url, params=params, headers={**gate.headers, "If-None-Match": etag}
             )
             not_modified.append((time.perf_counter() - began) * 1000)
             status = response.status_code
@@ -820,6 +829,23 @@ def _figures(report: Report, m: dict[str, Any]) -> None:
         add("bootstrap", "bytes on the wire", boot["bytes_on_the_wire"] / 1000, "KB", "< 200", note)
         note = f"status {boot['not_modified_status']}"
         add("bootstrap", "304 with If-None-Match", boot["not_modified_p50_ms"], "ms", "< 5", note)
+    packed = boot.get("packed") if boot else None
+    if packed:
+        note = (
+            f"{packed['content_encoding'] or 'identity'}; {packed['bytes_decoded'] / 1000:.0f} KB decoded, "
+            f"{packed['bytes_per_ticket']} B/ticket; p50 {packed['p50_ms']:.0f} ms"
+        )
+        wire = packed["bytes_on_the_wire"] / 1000
+        add("bootstrap", "bytes on the wire, layout=packed", wire, "KB", "< 200", note)
+        note = f"status {packed['not_modified_status']}"
+        add(
+            "bootstrap",
+            "304 with If-None-Match, layout=packed",
+            packed["not_modified_p50_ms"],
+            "ms",
+            "< 5",
+            note,
+        )
     sync = m.get("sync")
     if sync:
         note = f"max {sync['max_ms']:.0f}; {sync['round_trips_per_batch']:.0f} commands; {sync['outcomes']}"

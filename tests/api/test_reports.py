@@ -456,14 +456,14 @@ async def test_retries_replays_the_sweeper_and_a_crashed_projector_count_once(
     replayed = await sell(client, till, "sale-died", [("single", 1)], payment_method="card")
     assert replayed.status_code == 200
 
-    # the projector's process dies half-way through an event (after two of its summary writes),
-    # holding the tenant's lease
+    # the projector's process dies half-way through the sale's event (after two of its sales
+    # summary writes), holding the tenant's lease
     real_apply = SummaryRepository.apply
     calls = 0
 
     async def dying(self: SummaryRepository, change: Any, seq: int) -> bool:
         nonlocal calls
-        calls += 1
+        calls += change.family == "sales"
         if calls == 3:
             raise RuntimeError("the process died")
         return await real_apply(self, change, seq)
@@ -575,3 +575,59 @@ async def test_the_background_loop_projects_what_was_written(
     assert await deps.db[C.EVENTS].count_documents({"projected": False}) == 0
     idle = await loop.step()
     assert idle > loop.busy_pause  # nothing left: it backs off
+
+
+async def test_a_corrected_count_moves_the_shifts_report_once_and_a_rebuild_agrees(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps
+) -> None:
+    await cash_sale(client, till, "sale-corrected", [("single", 1)])
+    closed = data(
+        await client.post("/v1/shifts/close", json={"cash_counted": 90_000}, headers=bearer(till.cashier))
+    )
+    await projection.project_all(deps)
+    before = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": "store"})
+    assert before["totals"]["cash_counted"] == 90_000
+    assert before["totals"]["cash_diff"] == closed["cash_diff"] < 0
+
+    corrected = await client.post(
+        f"/v1/shifts/{closed['shift_id']}/correct",
+        json={"cash_counted": closed["cash_expected"], "reason": "Counted the coins twice"},
+        headers=await owner(client, world),
+    )
+    assert corrected.status_code == 200, corrected.text
+    event = await deps.db[C.EVENTS].find_one({"type": "shift.count_corrected"})
+    assert event is not None
+    assert (event["data"]["before"]["cash_counted"], event["data"]["after"]["cash_counted"]) == (
+        90_000,
+        closed["cash_expected"],
+    )
+    await projection.project_all(deps)
+    await projection.project_all(deps)  # nothing is counted twice
+    for group_by in ("shift", "store", "employee", "device", "day"):
+        answer = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": group_by})
+        assert answer["totals"]["shifts"] == 1, group_by
+        assert answer["totals"]["cash_counted"] == closed["cash_expected"], group_by
+        assert answer["totals"]["cash_diff"] == 0, group_by
+        assert answer["totals"]["cash_sales"] == closed["totals"]["cash_sales"], group_by
+    [row] = (await report(client, world, "shifts", **{"from": TODAY, "to": TODAY}))["rows"]
+    assert (row["group"], row["cash_diff"], row["close_at"]) == (closed["shift_id"], 0, closed["close_at"])
+
+    projected = await summaries(deps, world.tenant_id)
+    await rebuild_tenant(deps, world.tenant_id)
+    assert await summaries(deps, world.tenant_id) == projected
+
+
+async def test_reprints_on_a_shift_still_open_show_on_its_row_without_cash_figures(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps
+) -> None:
+    sold = await cash_sale(client, till, "sale-open-shift", [("single", 1)])
+    ticket_id = sold["tickets"][0]["ticket_id"]
+    token = await approval(client, till, "reprint", SUPERVISOR_PIN, target_id=ticket_id)
+    await reprint(client, till, "reprint-open-shift", ticket_id, token)
+    await projection.project_all(deps)
+    answer = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY})
+    [row] = answer["rows"]
+    assert (row["shifts"], row["reprints"], row["cash_counted"], row["close_at"]) == (0, 1, 0, None)
+    assert row["open_at"] is not None
+    by_store = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": "store"})
+    assert (by_store["totals"]["shifts"], by_store["totals"]["reprints"]) == (0, 1)

@@ -488,30 +488,36 @@ SHIFT_FIGURES = (
 
 
 def naive_shifts(raw: Raw, asked: Asked) -> dict[str, Any]:
+    """Closed shifts with their figures, and every shift (an open one too) with its reprints."""
     items: list[Item] = []
-    closed = [s for s in raw.shifts if s["status"] == "closed"]
-    for shift in closed:
-        totals = shift["totals"]
+    listed = []
+    for shift in raw.shifts:
+        closed = shift["status"] == "closed"
         reprints = sum(
             1
             for r in raw.reprints
             if r["device_id"] == shift["device_id"]
-            and shift["open_at"] <= r["created_at"] <= shift["close_at"]
+            and shift["open_at"] <= r["created_at"]
+            and (not closed or r["created_at"] <= shift["close_at"])
         )
+        if not closed and not reprints:
+            continue
+        listed.append(shift)
+        totals = shift.get("totals") or {} if closed else {}
         figures = {
-            "shifts": 1,
-            "cash_open": shift["cash_open"],
-            "cash_sales": totals["cash_sales"],
-            "cash_refunds": totals["cash_refunds"],
-            "pay_ins": totals["pay_ins"],
-            "pay_outs": totals["pay_outs"],
-            "cash_expected": shift["cash_expected"],
-            "cash_counted": shift["cash_counted"],
-            "cash_diff": shift["cash_diff"],
+            "shifts": int(closed),
+            "cash_open": shift["cash_open"] if closed else 0,
+            "cash_sales": totals.get("cash_sales", 0),
+            "cash_refunds": totals.get("cash_refunds", 0),
+            "pay_ins": totals.get("pay_ins", 0),
+            "pay_outs": totals.get("pay_outs", 0),
+            "cash_expected": shift.get("cash_expected") or 0,
+            "cash_counted": shift.get("cash_counted") or 0,
+            "cash_diff": shift.get("cash_diff") or 0,
             "reprints": reprints,
-            "sales_count": totals["sales_count"],
-            "sales_total": totals["sales_total"],
-            "refunds_total": totals["refunds_total"],
+            "sales_count": totals.get("sales_count", 0),
+            "sales_total": totals.get("sales_total", 0),
+            "refunds_total": totals.get("refunds_total", 0),
         }
         attrs = {
             "shift": shift["shift_id"],
@@ -532,7 +538,7 @@ def naive_shifts(raw: Raw, asked: Asked) -> dict[str, Any]:
         for row in rows_of(raw, asked, groups, shape, every)
     ]
     if asked.group_by == "shift":
-        by_id = {s["shift_id"]: s for s in closed}
+        by_id = {s["shift_id"]: s for s in listed}
         for row in rows:
             shift = by_id[row["group"]]
             names = (raw.names.get(shift["device_id"]), raw.names.get(shift["opened_by"]))
@@ -540,9 +546,9 @@ def naive_shifts(raw: Raw, asked: Asked) -> dict[str, Any]:
                 label=" · ".join(n for n in names if n) or None,
                 device_id=shift["device_id"],
                 opened_by=shift["opened_by"],
-                closed_by=shift["closed_by"],
+                closed_by=shift.get("closed_by"),
                 open_at=isoformat_z(shift["open_at"]),
-                close_at=isoformat_z(shift["close_at"]),
+                close_at=isoformat_z(shift["close_at"]) if shift.get("close_at") else None,
             )
     return {"rows": rows, "totals": shape(totals)}
 

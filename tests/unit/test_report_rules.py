@@ -169,7 +169,8 @@ def ticket(ticket_id: str, package_id: str = "P1", *, days: int = 1) -> dict[str
 
 
 def test_a_ticket_counts_in_its_cohort_by_sale_day_package_and_last_valid_day() -> None:
-    change, month = rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T1")}, rules.Facts(BKK))
+    changes = by_family(rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T1")}, rules.Facts(BKK)))
+    [change], [month] = changes["tickets"], changes["tickets@m"]
     assert (month.day, dict(month.dims)) == ("2031-03", {"package_id": "P1", "expires": "2031-03"})
     assert (change.family, change.day, dict(change.dims)) == (
         "tickets",
@@ -323,7 +324,7 @@ def test_expired_unused_counts_only_past_cohorts() -> None:
 def test_a_month_keeps_its_cohorts_by_expiry_month_and_tells_expired_ones_per_day() -> None:
     early = rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T1")}, rules.Facts(BKK))
     late = rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T2", days=3)}, rules.Facts(BKK))
-    month = rules.merge([c for c in early + late if len(c.day) == 7])
+    month = rules.merge([c for c in early + late if len(c.day) == 7 and c.family == "tickets" and c.dims])
     assert len(month) == 1  # one document: package P1, expiring in March
     [doc] = month
     assert dict(doc.dims) == {"package_id": "P1", "expires": "2031-03"}
@@ -398,3 +399,67 @@ def test_the_lines_add_up_to_the_sale(lines: list[tuple[int, int, bool]], fee: i
     whole = changes["sales"][0].inc
     for name in ("gross", "discounts", "net", "taxes", "total", "fees", "taken"):
         assert sum(c.inc[name] for c in changes["sales_pkg"]) == whole[name], name
+
+
+def test_a_ticket_counts_again_in_the_rollup_and_by_package_with_its_expiry_day_in_the_names() -> None:
+    early = rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T1")}, rules.Facts(BKK))
+    late = rules.changes_for("ticket.issued", "ST", {"ticket": ticket("T2", days=3)}, rules.Facts(BKK))
+    merged = by_family(rules.merge(early + late))
+    [rollup] = merged["tickets*"]
+    assert rollup.inc == {"issued": 2, "value": 30_000, "issued_x20310314": 1, "issued_x20310316": 1}
+    [by_package] = merged["tickets~package_id"]
+    assert dict(by_package.dims) == {"package_id": "P1"}
+    assert by_package.inc == rollup.inc
+    [month] = merged["tickets*@m"]  # the rollup's month keeps full expiry days
+    assert month.inc == rollup.inc
+    fields = {**rollup.document_fields("T"), **rollup.inc, "redeemed_x20310314": 1}
+    assert rules.expired_unused(fields, "2031-03-14") == 0
+    assert rules.expired_unused(fields, "2031-03-15") == 0  # T1 was used
+    assert rules.expired_unused(fields, "2031-03-17") == 1
+
+
+def test_a_sale_counts_again_by_device_employee_and_payment_type_alone() -> None:
+    changes = by_family(rules.changes_for("sale.created", "ST", {"sale": sale()}, rules.Facts(BKK)))
+    [detail] = changes["sales"]
+    for name in ("device_id", "employee_id", "payment_type"):
+        [view] = changes[f"sales~{name}"]
+        assert dict(view.dims) == {name: dict(detail.dims)[name]}
+        assert view.inc == detail.inc
+        assert len(changes[f"sales~{name}@m"]) == 1
+    assert {dict(c.dims)["package_id"] for c in changes["sales_pkg~package_id"]} == {
+        dict(c.dims)["package_id"] for c in changes["sales_pkg"]
+    }
+
+
+def test_a_closed_shift_counts_its_figures_and_a_correction_moves_them() -> None:
+    shift = rules.ShiftFacts("SH1", "POS1", "E1", AT - timedelta(hours=8), "E1", AT)
+    closed = {
+        "shift_id": "SH1",
+        "device_id": "POS1",
+        "cash_open": 100_000,
+        "cash_counted": 149_000,
+        "cash_expected": 150_000,
+        "cash_diff": -1_000,
+        "totals": {"cash_sales": 60_000, "cash_refunds": 10_000, "sales_count": 3, "sales_total": 90_000},
+    }
+    changes = by_family(rules.changes_for("shift.closed", "ST", closed, rules.Facts(BKK, shift=shift)))
+    [detail] = changes["shifts"]
+    assert detail.inc["closes"] == 1
+    assert (detail.inc["cash_diff"], detail.inc["cash_sales"], detail.inc["cash_open"]) == (
+        -1_000,
+        60_000,
+        100_000,
+    )
+    assert detail.sets["close_at"] == AT
+    [rollup] = changes["shifts*"]
+    assert rollup.inc == detail.inc and not rollup.sets  # what a shift is stays on its own row
+    assert {"shifts*@m", "shifts~device_id@m", "shifts~employee_id@m"} <= set(changes)
+    assert "shifts@m" not in changes  # shifts are listed one by one: no month of them
+    recount = {"before": closed, "after": {**closed, "cash_counted": 150_000, "cash_diff": 0}}
+    moved = by_family(
+        rules.changes_for("shift.count_corrected", "ST", recount, rules.Facts(BKK, shift=shift))
+    )
+    assert moved["shifts"][0].inc == {"cash_counted": 1_000, "cash_diff": 1_000}
+    assert moved["shifts*"][0].inc == {"cash_counted": 1_000, "cash_diff": 1_000}
+    same = {"before": closed, "after": closed}
+    assert rules.changes_for("shift.count_corrected", "ST", same, rules.Facts(BKK, shift=shift)) == []

@@ -21,6 +21,7 @@ export const WEBHOOK_EVENTS = [
   "reprint.created",
   "refund.created",
   "shift.closed",
+  "shift.count_corrected",
   "device.suspended",
   "alert.raised",
 ] as const satisfies readonly WebhookEvent[];
@@ -33,6 +34,7 @@ export const WEBHOOK_EVENT_LABELS: Record<WebhookEvent, string> = {
   "reprint.created": "Ticket reprinted",
   "refund.created": "Refund made",
   "shift.closed": "Shift closed",
+  "shift.count_corrected": "Shift count corrected",
   "device.suspended": "Device suspended",
   "alert.raised": "Alert raised",
 };

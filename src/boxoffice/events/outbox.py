@@ -33,6 +33,7 @@ EventType = Literal[
     "reprint.created",
     "refund.created",
     "shift.closed",
+    "shift.count_corrected",
     "device.suspended",
     "alert.raised",
 ]

@@ -39,6 +39,7 @@ from boxoffice.core.db import Database, Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.repository import Scope
 from boxoffice.offline.repository import tickets_by_id
+from boxoffice.offline.schemas import GateLayout
 from boxoffice.settings import service as settings_service
 from boxoffice.tickets.changes import Journal
 from boxoffice.tickets.qr import qr_hash
@@ -54,7 +55,7 @@ REBUILD_AFTER = 6 * 3_600.0
 #: Catching up from change stamps reads back this much before the last catch-up: a change is
 #: stamped before its note (a sync batch's uses are noted at its end, within its lease).
 STAMP_OVERLAP = 2 * MINUTE
-#: Full lists kept serialized per store (per window, gate zones and time), and time plans per lens.
+#: Full lists kept serialized per store (per window, gate zones, layout and time), and time plans per lens.
 BUILT_KEPT = 8
 PLANS_KEPT = 32
 #: What a list needs of a ticket.
@@ -215,6 +216,25 @@ def _grouped(entry: list[Any]) -> tuple[Any, ...]:
     return (valid_to, valid_from, kind, -1 if left is None else left, mask, qr)
 
 
+def packed(entries: Iterable[list[Any]]) -> list[list[Any]]:
+    """The entries as groups `[type, remaining, valid_from, valid_to, zone_mask, hashes]`, one per
+    set of equal values, their hashes sorted and end to end: a ticket then costs little more than
+    its hash (16.5 incompressible bytes; 10,000 tickets gzip 10-15% smaller than as rows). Groups
+    in `_grouped` order."""
+    groups: list[list[Any]] = []
+    hashes: list[str] = []
+    for entry in sorted(entries, key=_grouped):
+        if not groups or groups[-1][:5] != entry[1:]:
+            if groups:
+                groups[-1].append("".join(hashes))
+            groups.append(entry[1:])
+            hashes = []
+        hashes.append(entry[0])
+    if groups:
+        groups[-1].append("".join(hashes))
+    return groups
+
+
 @dataclass(frozen=True)
 class Plan:
     """When time changes a list seen through one lens: the minutes a ticket expires or comes into
@@ -259,7 +279,7 @@ class StoreList:
     synced: int  # before the journal read that gave `seq` (UNIX milliseconds, server time)
     loaded: float = field(default_factory=time.monotonic)
     plans: dict[Lens, Plan] = field(default_factory=dict)
-    built: OrderedDict[tuple[Lens, int, int], bytes] = field(default_factory=OrderedDict)
+    built: OrderedDict[tuple[Lens, GateLayout, int, int], bytes] = field(default_factory=OrderedDict)
 
     def plan(self, lens: Lens) -> Plan:
         if lens not in self.plans:
@@ -268,12 +288,16 @@ class StoreList:
             self.plans[lens] = Plan.of(self.facts.values(), lens)
         return self.plans[lens]
 
-    def full_json(self, lens: Lens, at: int) -> bytes:
-        """The serialized full list: built once per seq, lens and signature."""
-        key = (lens, self.seq, self.plan(lens).signature(at))
+    def full_json(self, lens: Lens, at: int, layout: GateLayout = "rows") -> bytes:
+        """The serialized full list (rows, or groups with layout "packed"): built once per seq,
+        lens, layout and signature."""
+        key = (lens, layout, self.seq, self.plan(lens).signature(at))
         body = self.built.get(key)
         if body is None:
-            body = json.dumps(lens.full(self.facts.values(), at), separators=(",", ":")).encode()
+            entries = lens.full(self.facts.values(), at)
+            body = json.dumps(
+                entries if layout == "rows" else packed(entries), separators=(",", ":")
+            ).encode()
             self.built[key] = body
             while len(self.built) > BUILT_KEPT:
                 self.built.popitem(last=False)

@@ -5,7 +5,11 @@ The list comes from the store's kept allow-list (offline/allowlist.py): a bootst
 settings, the store's change journal (one document) and, when tickets changed since the list was
 last brought up to date, those tickets by `_id`. The ETag is fixed before any list is built (the
 journal's seq, the last minute time changed the list, the config), so a 304 builds nothing; a full
-list is serialized once per version and handed out as bytes.
+list is serialized once per version (and layout) and handed out as bytes.
+
+Two layouts of one list: `rows` (a row per ticket, the default) and `packed` (a group per set of
+equal values, its tickets' hashes end to end: 10-15% fewer bytes gzipped). Same content, same
+`version`; each its own ETag.
 """
 
 from __future__ import annotations
@@ -20,8 +24,17 @@ from boxoffice.core.db import Document
 from boxoffice.core.deps import Deps
 from boxoffice.core.envelope import content_etag
 from boxoffice.core.repository import Scope
-from boxoffice.offline.allowlist import DELTA_REACH, FIELDS, MINUTE, AllowLists, Lens, minute_of, unix_ms
-from boxoffice.offline.schemas import GateBootstrap
+from boxoffice.offline.allowlist import (
+    DELTA_REACH,
+    FIELDS,
+    MINUTE,
+    AllowLists,
+    Lens,
+    minute_of,
+    packed,
+    unix_ms,
+)
+from boxoffice.offline.schemas import GateBootstrap, GateLayout
 from boxoffice.tenancy.repository import DeviceRepository
 from boxoffice.tickets import changes
 from boxoffice.tickets.changes import Journal
@@ -81,6 +94,7 @@ async def bootstrap(
     window: int,
     since: str | None,
     if_none_match: str | None = None,
+    layout: GateLayout = "rows",
 ) -> Answer:
     tenant_id, store_id = str(device["tenant_id"]), str(device["store_id"])
     effective = await lists.settings(deps, tenant_id, store_id)
@@ -113,6 +127,7 @@ async def bootstrap(
             "tag": lens.tag,
             "config": config,
             "since": since if prior else None,
+            **({} if layout == "rows" else {"layout": layout}),  # rows: the tag it always had
         }
     )
     if if_none_match == etag:
@@ -128,17 +143,21 @@ async def bootstrap(
             "tickets": [],
             "removed": [],
         }
-    ).model_dump(mode="json", exclude={"tickets", "removed"})
+    ).model_dump(mode="json", exclude={"tickets", "groups", "removed"})
     removed: list[str] = []
     if prior is None:
-        tickets = kept.full_json(lens, at)
+        listed = kept.full_json(lens, at, layout)
     else:
         noted = journal.since(prior[0]) or set()
         await lists.facts_for(deps.db, tenant_id, kept, noted)
         await lists.reach_back(deps.db, tenant_id, store_id, kept, prior[1])
         entries, removed = lens.delta(kept.facts, noted, prior[1], at)
-        tickets = _json(entries)
-    data = _json(head)[:-1] + b',"tickets":' + tickets + b',"removed":' + _json(removed) + b"}"
+        listed = _json(entries if layout == "rows" else packed(entries))
+    if layout == "rows":  # the answer devices in the field parse: no `groups`
+        body = b',"tickets":' + listed
+    else:
+        body = b',"tickets":[],"groups":' + listed
+    data = _json(head)[:-1] + body + b',"removed":' + _json(removed) + b"}"
     return Answer(etag, data)
 
 

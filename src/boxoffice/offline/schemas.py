@@ -10,6 +10,8 @@ from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 from boxoffice.core.schemas import CommandModel, ReadModel, UtcDatetime
 
 OpType = Literal["sale", "redemption", "audit", "shift_open", "shift_close"]
+#: How a bootstrap lays out its allow-list: a row per ticket, or a group per set of equal values.
+GateLayout = Literal["rows", "packed"]
 OP_ID_PATTERN = r"^[0-9A-Za-z_-]{10,40}$"
 
 
@@ -49,7 +51,15 @@ class GateBootstrap(ReadModel):
     tickets: list[list[Any]] = Field(
         description="[qr_hash, type, remaining, valid_from_unix, valid_to_unix, zone_mask]: qr_hash is "
         "base64url(sha256(qr_token))[:22]; type s|m|t|c (single, multi, timepass, credit); remaining "
-        "is null for an unused single entry; bit i of zone_mask = config.zones[i] (0: every zone)"
+        "is null for an unused single entry; bit i of zone_mask = config.zones[i] (0: every zone). "
+        "Empty with layout=packed (see `groups`)"
+    )
+    groups: list[list[Any]] = Field(
+        default_factory=list,
+        description="Only with layout=packed, in place of `tickets`: [type, remaining, valid_from_unix, "
+        "valid_to_unix, zone_mask, qr_hashes], one per set of tickets sharing those five values (as in "
+        "`tickets`); qr_hashes is their 22-character qr_hashes end to end, sorted: split it every 22 "
+        "characters. In a delta, upsert every ticket of every group",
     )
     removed: list[str] = Field(description="qr_hashes that no longer pass (used up, refunded)")
 

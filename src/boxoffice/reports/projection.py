@@ -138,7 +138,7 @@ class TenantFacts:
             shifts = await self._shifts_of(str(reprint["device_id"]))
             shift = rules.shift_covering(shifts, str(reprint["device_id"]), reprint["created_at"])
             return rules.Facts(await self.tz(str(reprint["store_id"])), shift=shift)
-        if kind == "shift.closed":
+        if kind in ("shift.closed", "shift.count_corrected"):
             found = await ShiftRepository(self.deps.db, self.scope).find_one({"shift_id": data["shift_id"]})
             if found is None:
                 return Skip()

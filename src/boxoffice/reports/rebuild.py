@@ -183,7 +183,7 @@ class Records:
                 continue
             store = str(shift["store_id"])
             facts = rules.Facts(self.tz(store), shift=rules.shift_facts(shift))
-            yield Replayed(event_id, "shift.closed", store, {"shift_id": shift["shift_id"]}, facts)
+            yield Replayed(event_id, "shift.closed", store, rules.shift_closed_data(shift), facts)
 
     def _scans(self) -> Iterator[Replayed]:
         for record in sorted(self.redemptions, key=lambda r: (r["ts"], str(r["redemption_id"]))):

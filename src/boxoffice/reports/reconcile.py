@@ -1056,8 +1056,10 @@ class Reconciler:
         for month in months:
             start = date.fromisoformat(f"{month}-01")
             end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-            for family in sorted(rules.MONTH_FAMILIES):
+            for family in sorted(rules.FAMILY_DIMS):
                 for rollup in (False, True):
+                    if not rules.has_months(family, rollup):
+                        continue
                     days = await summaries.in_periods(
                         family, self.chosen, start.isoformat(), end.isoformat(), rollup=rollup
                     )

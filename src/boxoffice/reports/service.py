@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from boxoffice.access.principal import Principal
 from boxoffice.catalog.repository import PackageRepository
@@ -22,7 +21,6 @@ from boxoffice.core.errors import ValidationFailed
 from boxoffice.core.repository import Scope, ScopedRepository
 from boxoffice.reports import summaries as rules
 from boxoffice.reports.repository import SummaryRepository
-from boxoffice.sales.repository import ShiftRepository
 from boxoffice.settings.repository import TENANT_LEVEL, SettingsRepository
 from boxoffice.settings.rules import resolve
 from boxoffice.staff.repository import EmployeeRepository
@@ -214,14 +212,16 @@ class Reader:
         tz = next(iter(stores.values()), self.deps.settings.tz)
         return date.fromisoformat(rules.local_day(self.deps.clock.now(), tz))
 
-    async def docs(self, family: str, query: Query, *, rollup: bool) -> list[Document]:
-        """The summaries a query reads: by day when it groups by day, else the whole months inside
-        the range from month documents and the days at its ends from day documents."""
+    async def docs(self, family: str, query: Query) -> list[Document]:
+        """The summaries a query reads, from the family's smallest documents that still tell its
+        groups and filters apart (`source`); by day when it groups by day, else the whole months
+        inside the range from month documents and the days at its ends from day documents."""
         stores = await self.stores()
         chosen = [query.filters["store_id"]] if "store_id" in query.filters else sorted(stores)
         chosen = [s for s in chosen if s in stores]
+        family, rollup = source(family, query)
         first, last = query.first_day.isoformat(), query.last_day.isoformat()
-        if query.group_by == "day" or family not in rules.MONTH_FAMILIES:
+        if query.group_by == "day" or not rules.has_months(family, rollup):
             spans, months = [(first, last)], None
         else:
             spans, months = rules.split_range(query.first_day, query.last_day)
@@ -232,6 +232,22 @@ class Reader:
             found += await self.summaries.in_periods(family, chosen, months[0], months[1], rollup=rollup)
         wanted = {FILTERS[name]: value for name, value in query.filters.items() if name != "store_id"}
         return [d for d in found if all(str(d.get(f, "")) == v for f, v in wanted.items())]
+
+
+def source(family: str, query: Query) -> tuple[str, bool]:
+    """Which documents of a family answer a query, as (family, rollup): the rollup when it groups
+    and filters by no dimension, a view by the one dimension it groups or filters by, else the
+    detail documents (summaries.VIEWS)."""
+    dims = rules.FAMILY_DIMS[family]
+    needed = {FILTERS[name] for name in query.filters if name != "store_id"}
+    if GROUP_FIELDS.get(query.group_by) in dims:
+        needed.add(GROUP_FIELDS[query.group_by])
+    if not needed and family in rules.ROLLUP_FAMILIES:
+        return family, True
+    for keep in rules.VIEWS.get(family, ()):
+        if keep and set(keep) == needed:
+            return rules.view_family(family, keep), False
+    return family, False
 
 
 # ---- folding documents into rows ----------------------------------------------------------------
@@ -325,9 +341,7 @@ async def sales(reader: Reader, query: Query) -> dict[str, Any]:
     taken after refunds. By package (a filter or grouping) it reads the sale lines: a sale holding
     two packages counts once in each."""
     by_package = query.group_by == "package" or "package_id" in query.filters
-    dims_filtered = bool(set(query.filters) - {"store_id"})
-    rollup = not by_package and not dims_filtered and query.group_by in ("day", "store")
-    docs = await reader.docs("sales_pkg" if by_package else "sales", query, rollup=rollup)
+    docs = await reader.docs("sales_pkg" if by_package else "sales", query)
     return _answer("sales", query, docs, SALES_FIELDS, _sales_row)
 
 
@@ -335,14 +349,12 @@ REFUND_FIELDS = ("count", "tickets", "amount")
 
 
 async def refunds(reader: Reader, query: Query) -> dict[str, Any]:
-    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store")
-    docs = await reader.docs("refunds", query, rollup=rollup)
+    docs = await reader.docs("refunds", query)
     return _answer("refunds", query, docs, REFUND_FIELDS, lambda s: {n: s.get(n, 0) for n in REFUND_FIELDS})
 
 
 async def reprints(reader: Reader, query: Query) -> dict[str, Any]:
-    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store")
-    docs = await reader.docs("reprints", query, rollup=rollup)
+    docs = await reader.docs("reprints", query)
     return _answer("reprints", query, docs, ("count",), lambda s: {"count": s.get("count", 0)})
 
 
@@ -363,8 +375,7 @@ def _failure_fields(docs: Iterable[Document]) -> dict[str, int]:
 async def throughput(reader: Reader, query: Query) -> dict[str, Any]:
     """Scans, PASS and FAIL, the pass rate; by hour of the day (every hour listed), by failure
     reason (failures only), per gate and zone; and the period's top failure reasons."""
-    rollup = not (set(query.filters) - {"store_id"}) and query.group_by in ("day", "store", "hour", "reason")
-    docs = await reader.docs("throughput", query, rollup=rollup)
+    docs = await reader.docs("throughput", query)
     totals: Sums = {}
     for doc in docs:
         _add(totals, doc, ("scans", "passes"))
@@ -423,9 +434,9 @@ async def tickets(reader: Reader, query: Query) -> dict[str, Any]:
     day is past, never used, not refunded unused). By zone (a filter or grouping) only uses can be
     told: they are read from the scans, by the day of the scan."""
     if query.group_by == "zone" or "zone" in query.filters:
-        docs = await reader.docs("ticket_zones", query, rollup=False)
+        docs = await reader.docs("ticket_zones", query)
         return _answer("tickets", query, docs, ("uses",), _zone_row)
-    docs = await reader.docs("tickets", query, rollup=False)
+    docs = await reader.docs("tickets", query)
     stores = await reader.stores()
     now = reader.deps.clock.now()
     today = {store: rules.local_day(now, tz) for store, tz in stores.items()}
@@ -436,80 +447,27 @@ async def tickets(reader: Reader, query: Query) -> dict[str, Any]:
     return _answer("tickets", query, counted, TICKET_FIELDS, _tickets_row)
 
 
-SHIFT_FIELDS = (
-    "shifts",
-    "cash_open",
-    "cash_sales",
-    "cash_refunds",
-    "pay_ins",
-    "pay_outs",
-    "cash_expected",
-    "cash_counted",
-    "cash_diff",
-    "reprints",
-    "sales_count",
-    "sales_total",
-    "refunds_total",
-)
-
-
-def _shift_figures(summary: Document, shift: Document | None) -> dict[str, Any]:
-    """A closed shift's figures as it stands (a corrected count included) and its reprints."""
-    shift = shift or {}
-    totals = shift.get("totals") or {}
-    return {
-        "shifts": 1,
-        "cash_open": int(shift.get("cash_open") or 0),
-        "cash_sales": int(totals.get("cash_sales") or 0),
-        "cash_refunds": int(totals.get("cash_refunds") or 0),
-        "pay_ins": int(totals.get("pay_ins") or 0),
-        "pay_outs": int(totals.get("pay_outs") or 0),
-        "cash_expected": int(shift.get("cash_expected") or 0),
-        "cash_counted": int(shift.get("cash_counted") or 0),
-        "cash_diff": int(shift.get("cash_diff") or 0),
-        "reprints": int(summary.get("reprints") or 0),
-        "sales_count": int(totals.get("sales_count") or 0),
-        "sales_total": int(totals.get("sales_total") or 0),
-        "refunds_total": int(totals.get("refunds_total") or 0),
-    }
-
-
-async def _shifts_opened(reader: Reader, query: Query, wanted: dict[str, str]) -> dict[str, Document]:
-    """The shifts `wanted` (id → store), as they stand: one read per store of the shifts opened in
-    the period's local days, on the (tenant_id, store_id, open_at) index — not one read per shift
-    (a year of ten stores holds thousands)."""
-    zones = await reader.stores()
-    repo = ShiftRepository(reader.deps.db, reader.scope)
-    found: dict[str, Document] = {}
-    for store_id in sorted(set(wanted.values())):
-        tz = ZoneInfo(zones.get(store_id) or reader.deps.settings.tz)
-        first = datetime.combine(query.first_day, time(), tz)
-        end = datetime.combine(query.last_day + timedelta(days=1), time(), tz)
-        for shift in await repo.find_many(
-            {"store_id": {"$eq": store_id}, "open_at": {"$gte": first, "$lt": end}}
-        ):
-            if wanted.get(str(shift["shift_id"])) == store_id:
-                found[str(shift["shift_id"])] = shift
-    return found
+SHIFT_FIELDS = ("shifts", *rules.SHIFT_FIGURES, "reprints")
 
 
 async def shifts(reader: Reader, query: Query) -> dict[str, Any]:
-    """Closed shifts (by the day they opened): float, cash sales and refunds, pay-ins and -outs,
-    expected, counted, the difference, reprints; one row per shift unless grouped otherwise."""
-    docs = [d for d in await reader.docs("shifts", query, rollup=False) if int(d.get("closes") or 0) > 0]
-    found = await _shifts_opened(reader, query, {str(d["shift_id"]): str(d["store_id"]) for d in docs})
-    figured = [{**d, **_shift_figures(d, found.get(str(d["shift_id"])))} for d in docs]
-    answer = _answer("shifts", query, figured, SHIFT_FIELDS, lambda s: {n: s.get(n, 0) for n in SHIFT_FIELDS})
+    """Shifts by the day they opened: how many closed, and their float, cash sales and refunds,
+    pay-ins and -outs, expected, counted, the difference (as they stand: a corrected count
+    included), and the reprints made on them. One row per shift unless grouped otherwise; a shift
+    still open is listed only when it has reprints (its cash figures come at close). Every figure
+    is on the summaries, so a year of shifts grouped by store reads a few hundred documents."""
+    docs = [{**d, "shifts": int(d.get("closes") or 0)} for d in await reader.docs("shifts", query)]
+    answer = _answer("shifts", query, docs, SHIFT_FIELDS, lambda s: {n: s.get(n, 0) for n in SHIFT_FIELDS})
     if query.group_by == "shift":
         by_id = {str(d["shift_id"]): d for d in docs}
         for row in answer["rows"]:
-            summary, shift = by_id[row["group"]], found.get(row["group"], {})
+            summary = by_id[row["group"]]
             row.update(
                 device_id=summary.get("device_id"),
                 opened_by=summary.get("employee_id"),
                 closed_by=summary.get("closed_by"),
-                open_at=shift.get("open_at"),
-                close_at=shift.get("close_at"),
+                open_at=summary.get("open_at"),
+                close_at=summary.get("close_at"),
             )
     return answer
 

@@ -49,6 +49,9 @@ from zoneinfo import ZoneInfo
 
 from boxoffice.core.money import allocate
 from boxoffice.fraud.rules import WeekHours, outside_hours
+from boxoffice.sales.shift_math import shift_closed_data
+
+__all__ = ["shift_closed_data"]  # a rebuild replays a closed shift with it
 
 #: The dimensions each family's detail documents carry, in key order.
 FAMILY_DIMS: dict[str, tuple[str, ...]] = {
@@ -63,10 +66,40 @@ FAMILY_DIMS: dict[str, tuple[str, ...]] = {
     "activity": ("entity_kind", "entity_id"),
     "sales_hour": (),  # one document per store and day (a rollup only)
 }
+#: A family's views: its figures again, summed over every dimension but those named, so a report
+#: grouped or filtered by one dimension reads a handful of documents a day instead of every
+#: combination of the others. `()` is the family's rollup (bucket `<family>*`); a view by one
+#: dimension is a family of its own, `<family>~<dimension>`. Views of tickets keep the figures
+#: that decide "expired unused" per expiry day (`issued_x20261205`…), views of shifts their
+#: figures but not what a shift is (its times). Made in `changes_for`, for every detail change.
+VIEWS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sales": (("device_id",), ("employee_id",), ("payment_type",)),
+    "sales_pkg": (("package_id",),),
+    "tickets": ((), ("package_id",)),
+    "shifts": ((), ("device_id",), ("employee_id",)),
+}
+FAMILY_DIMS.update({f"{family}~{keep[0]}": keep for family, views in VIEWS.items() for keep in views if keep})
 #: Families that also keep a rollup (one document per store and day, no dimensions).
-ROLLUP_FAMILIES = frozenset({"sales", "throughput", "refunds", "reprints"})
-#: Families whose figures are also kept per month (shifts are listed one by one).
+ROLLUP_FAMILIES = frozenset({"sales", "throughput", "refunds", "reprints", "tickets", "shifts"})
+#: Families whose figures are also kept per month (shifts are listed one by one: only their views
+#: and rollup keep months).
 MONTH_FAMILIES = frozenset(FAMILY_DIMS) - {"shifts", "activity", "sales_hour"}
+
+
+def view_family(family: str, keep: tuple[str, ...]) -> str:
+    """The family a view's documents belong to (a rollup stays in its own family)."""
+    return f"{family}~{keep[0]}" if keep else family
+
+
+def has_months(family: str, rollup: bool) -> bool:
+    """Whether a family's detail documents (or its rollups) are also kept per month."""
+    return family in MONTH_FAMILIES or (rollup and family in ROLLUP_FAMILIES)
+
+
+def keeps_months(change: Change) -> bool:
+    return has_months(change.family, change.rollup)
+
+
 #: Event types the projection reads; every other type is passed over.
 PROJECTED_TYPES = frozenset(
     {
@@ -77,6 +110,7 @@ PROJECTED_TYPES = frozenset(
         "refund.created",
         "reprint.created",
         "shift.closed",
+        "shift.count_corrected",
     }
 )
 HOURS = tuple(f"{h:02d}" for h in range(24))
@@ -334,7 +368,29 @@ def changes_for(event_type: str, store_id: str, data: Mapping[str, Any], facts: 
     if rule is None:
         return []
     changes = merge(rule(data, facts, store_id))
-    return merge([*changes, *(month_of(c) for c in changes if c.family in MONTH_FAMILIES)])
+    changes = merge([*changes, *(view for c in changes for view in views_of(c))])
+    return merge([*changes, *(month_of(c) for c in changes if keeps_months(c))])
+
+
+def views_of(change: Change) -> list[Change]:
+    """A detail change again in each view of its family (see VIEWS)."""
+    if not change.dims or change.family not in VIEWS:
+        return []
+    dims = dict(change.dims)
+    inc = dict(change.inc)
+    if change.family == "tickets":  # the expiry dimension goes: its day moves into the names
+        expires = dims["expires"].replace("-", "")
+        inc |= {f"{name}_x{expires}": inc[name] for name in EXPIRY_FIGURES if name in inc}
+    return [
+        Change(
+            view_family(change.family, keep),
+            change.store_id,
+            change.day,
+            tuple((k, dims[k]) for k in keep),
+            inc,
+        )
+        for keep in VIEWS[change.family]
+    ]
 
 
 #: Ticket cohort figures that decide "expired unused": a month document keeps them per expiry day.
@@ -345,7 +401,7 @@ def month_of(change: Change) -> Change:
     """A day's change as its month document's. A ticket cohort's month document is keyed by the
     month its tickets expire, and keeps the figures that tell expired-unused tickets per expiry day
     (`issued_e14`…), so a month holds a handful of documents rather than one per expiry day."""
-    if change.family != "tickets":
+    if change.family != "tickets" or change.rollup:
         return Change(change.family, change.store_id, change.day[:7], change.dims, change.inc, change.sets)
     dims = dict(change.dims)
     expires = dims["expires"]
@@ -553,7 +609,8 @@ def _reprint_created(data: Mapping[str, Any], facts: Facts, _: str) -> list[Chan
     changes += _staff_and_device(store, day, reprint["device_id"], reprint.get("printed_by"), {"reprints": 1})
     changes += _activity(store, day, "employee", reprint.get("approver_id"), {"approvals": 1})
     if facts.shift is not None:
-        changes.append(_shift_change(store, facts.shift, facts.tz, {"reprints": 1}))
+        shift = facts.shift  # counted on the shift, open or closed (an open one's row shows it)
+        changes.append(_shift_change(store, shift, facts.tz, {"reprints": 1}, open_at=shift.open_at))
     return changes
 
 
@@ -562,12 +619,50 @@ def _shift_change(store_id: str, shift: ShiftFacts, tz: str, inc: Mapping[str, i
     return Change("shifts", store_id, local_day(shift.open_at, tz), dims, dict(inc), sets)
 
 
-def _shift_closed(_: Mapping[str, Any], facts: Facts, store_id: str) -> list[Change]:
+#: A closed shift's figures, as the shifts report shows them (summed over shifts when grouped).
+SHIFT_FIGURES = (
+    "cash_open",
+    "cash_sales",
+    "cash_refunds",
+    "pay_ins",
+    "pay_outs",
+    "cash_expected",
+    "cash_counted",
+    "cash_diff",
+    "sales_count",
+    "sales_total",
+    "refunds_total",
+)
+
+
+def shift_figures(data: Mapping[str, Any]) -> dict[str, int]:
+    """A shift's figures from its close (or correction) event's data."""
+    totals = data.get("totals") or {}
+    figures = {name: int(totals.get(name) or 0) for name in SHIFT_FIGURES}
+    for name in ("cash_open", "cash_expected", "cash_counted", "cash_diff"):
+        figures[name] = int(data.get(name) or 0)
+    return figures
+
+
+def _shift_closed(data: Mapping[str, Any], facts: Facts, store_id: str) -> list[Change]:
+    """A closed shift's figures go on its own document (one row of the report) and on the rollups
+    by device, by employee and by store and day, so a year of shifts grouped reads a few hundred
+    documents."""
     shift = facts.shift
     if shift is None:
         return []
     sets = {"open_at": shift.open_at, "close_at": shift.close_at, "closed_by": shift.closed_by}
-    return [_shift_change(store_id, shift, facts.tz, {"closes": 1}, **sets)]
+    return [_shift_change(store_id, shift, facts.tz, {"closes": 1, **shift_figures(data)}, **sets)]
+
+
+def _shift_count_corrected(data: Mapping[str, Any], facts: Facts, store_id: str) -> list[Change]:
+    """A corrected count moves the shift's figures from what they were to what they are now."""
+    shift = facts.shift
+    if shift is None:
+        return []
+    before, after = shift_figures(data["before"]), shift_figures(data["after"])
+    inc = {name: after[name] - before[name] for name in SHIFT_FIGURES if after[name] != before[name]}
+    return [_shift_change(store_id, shift, facts.tz, inc)] if inc else []
 
 
 Rule = Callable[[Mapping[str, Any], Facts, str], list[Change]]
@@ -579,6 +674,7 @@ _RULES: dict[str, Rule] = {
     "refund.created": _refund_created,
     "reprint.created": _reprint_created,
     "shift.closed": _shift_closed,
+    "shift.count_corrected": _shift_count_corrected,
 }
 
 
@@ -587,7 +683,11 @@ _RULES: dict[str, Rule] = {
 
 def expired_unused(doc: Mapping[str, Any], today: str) -> int:
     """Of a ticket cohort, those whose last valid day is past and were neither used nor refunded
-    unused (a month document: per expiry day)."""
+    unused (a month document: per expiry day; a view: per expiry day, by its full date)."""
+    if "expires" not in doc:
+        cutoff = today.replace("-", "")
+        days = {name[-8:] for name in doc if name.startswith("issued_x")}
+        return sum(_left(doc, f"_x{day}") for day in days if day < cutoff)
     expires = str(doc.get("expires", ""))
     if len(expires) == 7:
         return sum(_left(doc, f"_e{day[8:]}") for day in _month_days(expires) if day < today)

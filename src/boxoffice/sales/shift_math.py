@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 PAYMENT_METHODS = ("cash", "qr", "card", "other")
 
@@ -79,3 +80,18 @@ def expected_cash(cash_open: int, figures: ShiftTotals) -> int:
 def cash_difference(counted: int, expected: int) -> int:
     """Negative: the drawer is short; positive: over."""
     return counted - expected
+
+
+#: What a closed shift's count froze (its snapshot's figures, copied onto the shift).
+FROZEN = ("cash_counted", "cash_expected", "cash_diff", "totals")
+
+
+def shift_closed_data(shift: Mapping[str, Any]) -> dict[str, Any]:
+    """What `shift.closed` says of a shift, and `shift.count_corrected` before and after: the
+    report summaries count its figures from it (a rebuild makes it from the shift as it stands)."""
+    return {
+        "shift_id": shift["shift_id"],
+        "device_id": shift["device_id"],
+        "cash_open": shift["cash_open"],
+        **{k: shift.get(k) for k in FROZEN},
+    }

@@ -392,7 +392,7 @@ async def finalize_close(deps: Deps, principal: Principal, shift: Document) -> D
         )
         assert found is not None
         snapshot = found
-    frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
+    frozen = {k: snapshot[k] for k in shift_math.FROZEN}
     final = await repo.find_one_and_update({"shift_id": shift["shift_id"]}, {"$set": frozen})
     assert final is not None
     now = shift["close_at"]
@@ -406,12 +406,7 @@ async def finalize_close(deps: Deps, principal: Principal, shift: Document) -> D
         resource_id=shift["shift_id"],
         sequence=1,
         at=now,
-        data={
-            "shift_id": shift["shift_id"],
-            "device_id": shift["device_id"],
-            "cash_open": shift["cash_open"],
-            **frozen,
-        },
+        data=shift_math.shift_closed_data(final),
     )
     await audit.record(
         deps,
@@ -457,10 +452,29 @@ async def correct_count(
     )
     version = (int(latest["version"]) + 1) if latest else 1
     snapshot = await _snapshot(deps, principal, shift, version, counted, reason)
-    frozen = {k: snapshot[k] for k in ("cash_counted", "cash_expected", "cash_diff", "totals")}
+    frozen = {k: snapshot[k] for k in shift_math.FROZEN}
     final = await repo.find_one_and_update({"shift_id": shift_id}, {"$set": frozen})
     if final is None:
         raise NotFound("Shift not found.")
+    await outbox.emit_one(
+        deps.db,
+        principal.tenant_id,
+        event_id=f"{shift_id}.shift.count_corrected.{version}",
+        type="shift.count_corrected",
+        store_id=shift["store_id"],
+        resource="shift",
+        resource_id=shift_id,
+        sequence=version,
+        at=snapshot["at"],
+        data={
+            "shift_id": shift_id,
+            "device_id": shift["device_id"],
+            "version": version,
+            "reason": reason,
+            "before": shift_math.shift_closed_data(shift),  # as the previous snapshot froze it
+            "after": shift_math.shift_closed_data(final),
+        },
+    )
     await audit.record(
         deps,
         principal,
