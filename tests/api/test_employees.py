@@ -512,3 +512,23 @@ async def test_verify_pin_takes_a_top_level_target(
     with pytest.raises(ApprovalRequired):
         await consume_approval(deps, **common, action="reprint", target_id="T2")
     await consume_approval(deps, **common, action="reprint", target_id="T1")
+
+
+async def test_taking_another_employees_email_is_a_conflict_and_changes_nothing(
+    client: httpx.AsyncClient, deps: Deps
+) -> None:
+    world = await make_tenant(deps, "A")
+    first = await add_employee(client, world, role="Cashier", pin="1234")
+    second = await add_employee(client, world, role="Cashier", pin="2345")
+    admin = bearer(await owner_token(client, world))
+    taken = await client.patch(
+        f"/v1/employees/{second['employee_id']}", json={"email": first["email"].upper()}, headers=admin
+    )
+    assert taken.status_code == 409, taken.text
+    assert error_code(taken) == "E_CONFLICT"
+    shown = data(await client.get(f"/v1/employees/{second['employee_id']}", headers=admin))
+    assert shown["email"] == second["email"]
+    missing = await client.patch(
+        "/v1/employees/01M00000000000000000000000", json={"name": "X"}, headers=admin
+    )
+    assert missing.status_code == 404

@@ -331,6 +331,9 @@ async def _change_employee(
     except DuplicateKeyError as exc:
         raise Conflict("That email is already used by another employee.") from exc
     if updated is None:
+        # the embedded server answers a unique-index clash of find-and-modify with no document
+        if "email" in changes and await repo.find_one({"email": changes["email"]}, {"_id": 1}):
+            raise Conflict("That email is already used by another employee.")
         raise NotFound("Employee not found.")
     await audit.record(deps, principal, event_type, {"employee_id": employee_id, **payload})
     return await employee_view(deps, Scope(principal.tenant_id), updated)
