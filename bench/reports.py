@@ -17,8 +17,9 @@ the files are). Measured:
   whole history of all stores, by several `group_by`s;
 - the dashboard (`GET /v1/dashboard?store_id=`), the Fraud Watch (`GET /v1/reports/fraud`, per
   employee and per device) and reconcile for 30 days of one store (`GET /v1/reports/reconcile`);
-- the time `boxoffice reports rebuild` takes to recompute every summary, in its own process as an
-  operator runs it (again with a 10-minute database timeout when the configured one cuts it
+- first, the time `boxoffice reports rebuild` takes to recompute every summary (so the reports
+  are then measured on what this code's rules make, however old the history), in its own process
+  as an operator runs it (again with a 10-minute database timeout when the configured one cuts it
   short, which is reported), its CPU, its peak memory and the database's CPU meanwhile.
 
 Each figure carries its target (issue 14: p95 < 100 ms for 30 days of one store, < 300 ms for a
@@ -628,13 +629,13 @@ async def run_bench(cfg: Config) -> Run:
         tz = str(stores[0].get("tz") or kept.settings.tz)
         say(f"nx-27017 pid {kept.pid} on {cfg.folder}; {len(store_ids)} stores")
         pinned = FixedClock(datetime.combine(kept.last_day, day_time(17), ZoneInfo(tz)))
+        if cfg.rebuild:  # first: what is measured is then what this code's rules make
+            await rebuild(run, kept, say)
         async with api_on(kept, counter, SystemClock()) as api:
             await measure_reports(run, api, store_ids, say)
             async with api_on(kept, counter, pinned, api.headers) as on_last_day:
                 await measure_dashboard(run, on_last_day, store_ids, say)
             await measure_fraud_and_reconcile(run, api, store_ids, say)
-        if cfg.rebuild:
-            await rebuild(run, kept, say)
     run.details["seconds_total"] = round(time.perf_counter() - clock, 1)
     run.details["load_average_at_end"] = os.getloadavg()
     return run

@@ -62,4 +62,11 @@ STEPS: tuple[Step, ...] = (
         _anchors_apply,
         _anchors_plan,
     ),
+    Step(
+        "0003_report_summary_views",
+        "Report summaries again: the views by one dimension, ticket and shift rollups and shift figures "
+        "that reports read from now on",
+        _summaries_apply,
+        _summaries_plan,
+    ),
 )
