@@ -20,8 +20,10 @@ from boxoffice import cli
 from boxoffice.core.clock import FixedClock
 from boxoffice.core.db import C
 from boxoffice.core.deps import Deps
+from boxoffice.core.repository import Scope
 from boxoffice.reports import projection
 from boxoffice.reports.rebuild import rebuild_tenant
+from boxoffice.reports.repository import StateRepository
 from tests.api.test_reports import SUPERVISOR_PIN, TODAY, a_day_of_business
 from tests.factories.catalog import demo_catalog
 from tests.factories.identity import (
@@ -512,3 +514,24 @@ async def test_the_nightly_command_exits_1_on_a_difference_and_0_when_clean(
         await asyncio.to_thread(cli.main, ["reports", "reconcile", "--from", "2031-03-15", "--to", TODAY])
         == 2
     )
+
+
+async def test_a_check_while_a_rebuild_holds_the_summaries_answers_in_progress_and_changes_nothing(
+    client: httpx.AsyncClient, world: TenantWorld, deps: Deps, clock: FixedClock
+) -> None:
+    """A long rebuild holds the tenant's projector lease: reconcile waits (10 s), then says to come
+    back rather than compare summaries that are being rewritten."""
+    state = StateRepository(deps.db, Scope(world.tenant_id))
+    now = clock.now()
+    assert await state.take_lease("rebuild", now, now + timedelta(hours=1)) is not None
+    owner = bearer(await owner_token(client, world))
+    busy = await client.get("/v1/reports/reconcile", params={"from": TODAY, "to": TODAY}, headers=owner)
+    assert (busy.status_code, error_code(busy)) == (409, "E_IN_PROGRESS")
+    assert busy.headers["retry-after"] == "5"
+    held = await deps.db[C.REPORT_STATE].find_one({"_id": world.tenant_id})
+    assert held is not None
+    assert held["owner"] == "rebuild"  # the rebuild keeps its lease
+    await state.release("rebuild", now)
+    free = await client.get("/v1/reports/reconcile", params={"from": TODAY, "to": TODAY}, headers=owner)
+    assert free.status_code == 200, free.text
+    assert_clean(data(free))

@@ -8584,7 +8584,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description E_CONFLICT: the record's state does not allow this */
+            /** @description E_CONFLICT: another employee of the tenant has that email */
             409: {
                 headers: {
                     /** @description This request's id (yours if plain, else generated). */
@@ -14936,6 +14936,28 @@ export interface operations {
             };
             /** @description E_PERMISSION, E_DEVICE_SUSPENDED, E_DEVICE_REVOKED or E_APPROVAL_REQUIRED */
             403: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_NOT_FOUND: no such record for this caller (other tenants' records look the same) */
+            404: {
+                headers: {
+                    /** @description This request's id (yours if plain, else generated). */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description E_IN_PROGRESS: the tenant's report projector (or a rebuild) holds the summaries; Retry-After says when to ask again */
+            409: {
                 headers: {
                     /** @description This request's id (yours if plain, else generated). */
                     "X-Request-ID"?: string;

@@ -168,7 +168,9 @@ def staff_with(permission: str | None) -> Any:
 
 
 #: Error responses every authenticated route can give, for the OpenAPI schema.
-def auth_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
+def auth_responses(*extra: int, notes: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route documents: 400, 401 and 403 always, `extra` codes with their usual
+    meaning, `notes` codes with the route's own words."""
     from boxoffice.core.envelope import ErrorEnvelope
 
     described = {
@@ -180,5 +182,6 @@ def auth_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
         423: "E_PIN_LOCKED: too many wrong PINs or passwords; Retry-After says for how long",
         429: "E_RATE_LIMITED: too many attempts; Retry-After says when to retry",
     }
-    codes = (400, 401, 403, *extra)
+    described |= notes or {}
+    codes = (400, 401, 403, *extra, *(notes or {}))
     return {code: {"model": ErrorEnvelope, "description": described[code]} for code in codes}

@@ -15,9 +15,11 @@ from boxoffice.access.policy import DEFAULT_CAPS, DeviceType, device_route_denia
 from boxoffice.app import create_app
 from boxoffice.contract.openapi import Guard, route_guards
 from boxoffice.contract.recorder import Recorder, Sent
-from boxoffice.core.db import Database
+from boxoffice.core.db import C, Database
 from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
+from boxoffice.core.repository import Scope
+from boxoffice.reports.repository import StateRepository
 
 #: A well-formed id that names nothing.
 UNKNOWN_ID = "01KB3ZNVD7W5Z1GQ4X3ZJ2Y9QH"
@@ -45,6 +47,7 @@ async def sweep(rec: Recorder, deps: Deps, hooks_url: str) -> None:
     await _deliveries(rec, hooks_url)
     await _locks_and_limits(rec)
     await _database_down(rec, deps)
+    await _reports_busy(rec, deps)
     await sign_in_again(rec)
     await _not_found(rec)
     await discover(rec)
@@ -798,6 +801,27 @@ async def _database_down(rec: Recorder, deps: Deps) -> None:
         await unreachable.close()
 
 
+async def _reports_busy(rec: Recorder, deps: Deps) -> None:
+    """Reconcile while a rebuild holds the tenant's report summaries (it waits 10 s, then says so)."""
+    owner = await deps.db[C.EMPLOYEES].find_one({"employee_id": rec.vars["owner_id"]})
+    assert owner is not None
+    state = StateRepository(deps.db, Scope(str(owner["tenant_id"])))
+    now = rec.clock.now()
+    assert await state.take_lease("rebuild", now, now + timedelta(hours=1)) is not None
+    try:
+        await rec.call(
+            "GET",
+            "/v1/reports/reconcile",
+            name="Reconcile while a rebuild holds the summaries",
+            status=409,
+            token="owner_token",
+            example="in_progress",
+            in_flow=False,
+        )
+    finally:
+        await state.release("rebuild", now)
+
+
 async def _not_found(rec: Recorder) -> None:
     """Ids in a body, or a store in the query, that name nothing the caller can see."""
     unknown = UNKNOWN_ID
@@ -848,6 +872,7 @@ async def _not_found(rec: Recorder) -> None:
             {},
         ),
         ("PUT", "/v1/settings/sales", "owner_token", {"max_tickets_per_sale": 20}, {"store_id": unknown}, {}),
+        ("GET", "/v1/reports/reconcile", "owner_token", None, {"store_id": unknown}, {}),
         ("DELETE", "/v1/settings/sales", "owner_token", None, {"store_id": unknown}, {}),
         (
             "POST",

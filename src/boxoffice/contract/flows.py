@@ -418,6 +418,16 @@ async def gate(rec: Recorder) -> None:
         example="not_modified",
     )
     await rec.call(
+        "GET",
+        "/v1/gate/bootstrap",
+        name="Gate A downloads its allow-list packed (hashes end to end per group)",
+        status=200,
+        token="gate_token",
+        query={"window": 240, "layout": "packed"},
+        check={"data.full": True},
+        example="packed",
+    )
+    await rec.call(
         "POST",
         "/v1/tickets/redeem",
         name="Gate A scans a ticket's QR (pass)",

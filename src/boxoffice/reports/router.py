@@ -214,7 +214,13 @@ RECONCILE_LISTED = 500
     "when there is none. An occasional check (a nightly one runs `boxoffice reports reconcile`): it "
     "reads the period's records, in seconds for a month of a busy store. E_IN_PROGRESS (409, "
     "Retry-After) while the tenant's report projector stays busy.",
-    responses=auth_responses(),
+    responses=auth_responses(
+        404,
+        notes={
+            409: "E_IN_PROGRESS: the tenant's report projector (or a rebuild) holds the summaries; "
+            "Retry-After says when to ask again"
+        },
+    ),
     operation_id="report_reconcile",
 )
 async def reconcile_report(

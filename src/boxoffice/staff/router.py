@@ -226,7 +226,7 @@ async def get_employee(request: Request, deps: AppDeps, employee_id: str, princi
     tags=["employees"],
     response_model=Envelope[EmployeeRead],
     summary="Change name, email or password",
-    responses=auth_responses(404, 409),
+    responses=auth_responses(404, notes={409: "E_CONFLICT: another employee of the tenant has that email"}),
 )
 async def update_employee(
     request: Request, deps: AppDeps, employee_id: str, body: EmployeeUpdate, principal: EmployeeManager
