@@ -14,7 +14,8 @@ on the history's last day in the store's zone (today is then a full day of histo
 the files are). Measured:
 
 - p50/p95 of each report (`GET /v1/reports/<name>`) for the last 30 days of one store and for the
-  whole history of all stores, by several `group_by`s;
+  whole history of all stores, by several `group_by`s (one row per shift covers 92 days at most: that
+  list is measured over the last 92 days of all stores);
 - the dashboard (`GET /v1/dashboard?store_id=`), the Fraud Watch (`GET /v1/reports/fraud`, per
   employee and per device) and reconcile for 30 days of one store (`GET /v1/reports/reconcile`);
 - first, the time `boxoffice reports rebuild` takes to recompute every summary (so the reports
@@ -70,6 +71,7 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.logging import configure_logging
 from boxoffice.demo_history import MARKERS, marker_key, seed_history
 from boxoffice.embedded_db import EmbeddedMongo, free_port
+from boxoffice.reports.service import LISTED_MAX_DAYS
 from boxoffice.seed import DEMO_STORE_ID, DEMO_TENANT_ID, OWNER, seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +95,7 @@ RECENT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 YEAR_GROUPS: dict[str, tuple[str, ...]] = {
     "sales": ("day", "store", "device", "employee", "payment_type", "package"),
-    "shifts": ("shift", "store", "employee"),
+    "shifts": ("day", "store", "employee"),
     "tickets": ("day", "store", "package", "zone"),
     "refunds": ("store", "employee", "reason"),
     "reprints": ("store", "device", "reason"),
@@ -410,6 +412,16 @@ async def measure_reports(run: Run, api: Api, stores: list[str], say: Say) -> No
         for group in groups:
             params = {**year, "group_by": group}
             await one(run, api, section, f"{report} by {group}", f"/v1/reports/{report}", params, TARGET_YEAR)
+    # one row per shift covers a quarter at most (reports/service.py LISTED_MAX_DAYS): its longest list
+    listed = LISTED_MAX_DAYS["shift"]
+    quarter = {
+        "from": (date.fromisoformat(year["to"]) - timedelta(days=listed - 1)).isoformat(),
+        "to": year["to"],
+    }
+    section = f"{listed} days (the longest list of shifts), all {len(stores)} stores"
+    say(f"reports, {section}")
+    params = {**quarter, "group_by": "shift"}
+    await one(run, api, section, "shifts by shift", "/v1/reports/shifts", params, TARGET_YEAR)
 
 
 async def measure_fraud_and_reconcile(run: Run, api: Api, stores: list[str], say: Say) -> None:

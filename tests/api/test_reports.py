@@ -564,6 +564,16 @@ async def test_filters_and_ranges_are_checked(client: httpx.AsyncClient, world: 
     assert (week["from_day"], week["to_day"]) == ("2031-03-08", TODAY)
     assert len(week["rows"]) == 7
 
+    # one row per shift covers a quarter at most; a year is grouped
+    year = {"from": "2030-03-15", "to": TODAY}
+    listed = await client.get("/v1/reports/shifts", params=year, headers=headers)
+    assert error_code(listed) == "E_VALIDATION"
+    assert "at most 92 days" in listed.json()["error"]["message"]
+    quarter = {"from": "2030-12-13", "to": TODAY}  # 92 days
+    assert (await client.get("/v1/reports/shifts", params=quarter, headers=headers)).status_code == 200
+    by_store = await client.get("/v1/reports/shifts", params={**year, "group_by": "store"}, headers=headers)
+    assert by_store.status_code == 200
+
 
 async def test_the_background_loop_projects_what_was_written(
     client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps

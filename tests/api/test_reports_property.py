@@ -28,6 +28,7 @@ from tests.api.test_reports import assert_csv_matches, report_csv
 from tests.api.test_reports_reconcile import Venue, a_venue
 from tests.factories.catalog import ZONES
 from tests.factories.identity import TenantWorld, bearer, data, make_tenant, owner_token
+from tests.helpers import error_code
 
 GROUPS = {
     "sales": ("day", "store", "device", "employee", "payment_type", "package"),
@@ -692,7 +693,11 @@ async def test_every_report_equals_a_naive_recomputation_under_any_filter(
             asked = Asked(name, first.isoformat(), last.isoformat(), group_by, filters)
             world.tokens.clear()
             headers = bearer(await owner_token(client, world))
-            answer = data(await client.get(f"/v1/reports/{name}", params=asked.params(), headers=headers))
+            response = await client.get(f"/v1/reports/{name}", params=asked.params(), headers=headers)
+            if group_by == "shift" and (last - first).days + 1 > 92:  # one row per shift: a quarter at most
+                assert error_code(response) == "E_VALIDATION", asked
+                continue
+            answer = data(response)
             expected = NAIVE[name](raw, asked)
             assert answer["totals"] == expected["totals"], (asked, answer["totals"], expected["totals"])
             assert answer["rows"] == expected["rows"], asked

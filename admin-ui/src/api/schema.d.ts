@@ -14167,7 +14167,7 @@ export interface operations {
                 from?: string | null;
                 /** @description Last local day, included (default: today) */
                 to?: string | null;
-                /** @description Default shift */
+                /** @description Default shift; `shift` lists records one by one, over at most 92 days */
                 group_by?: string | null;
                 /** @description One store */
                 store_id?: string | null;
@@ -14238,7 +14238,7 @@ export interface operations {
                 from?: string | null;
                 /** @description Last local day, included (default: today) */
                 to?: string | null;
-                /** @description Default shift */
+                /** @description Default shift; `shift` lists records one by one, over at most 92 days */
                 group_by?: string | null;
                 /** @description One store */
                 store_id?: string | null;

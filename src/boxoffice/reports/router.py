@@ -66,6 +66,14 @@ DOCS = {
 }
 
 
+def _listed(report: service.Report) -> str:
+    return "".join(
+        f"; `{group}` lists records one by one, over at most {days} days"
+        for group, days in service.LISTED_MAX_DAYS.items()
+        if group in report.group_bys
+    )
+
+
 def _report_params(name: str) -> list[inspect.Parameter]:
     report = service.REPORTS[name]
     groups = "|".join(report.group_bys)
@@ -92,7 +100,10 @@ def _report_params(name: str) -> list[inspect.Parameter]:
             inspect.Parameter.KEYWORD_ONLY,
             default=None,
             annotation=Annotated[
-                str | None, Query(pattern=f"^({groups})$", description=f"Default {report.default_group}")
+                str | None,
+                Query(
+                    pattern=f"^({groups})$", description=f"Default {report.default_group}{_listed(report)}"
+                ),
             ],
         ),
     ]

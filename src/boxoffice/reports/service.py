@@ -41,6 +41,9 @@ SCAN_REASON_LABELS = {
 }
 #: The longest range one report reads (a year and a leap day, and then some).
 MAX_DAYS = 400
+#: Groupings that list records one by one, and the longest range they list: a year of ten stores'
+#: shifts is 8,000 rows, more than a page or a phone shows (group a longer range by day, store…).
+LISTED_MAX_DAYS = {"shift": 92}
 #: A filter's query name → the summary field it compares.
 FILTERS = {
     "store_id": "store_id",
@@ -136,6 +139,13 @@ def parse_query(
     group = group_by or report.default_group
     if group not in report.group_bys:
         raise _bad("group_by", f"The {report.name} report groups by {', '.join(report.group_bys)}.")
+    listed = LISTED_MAX_DAYS.get(group)
+    if listed is not None and (last - first).days + 1 > listed:
+        others = ", ".join(g for g in report.group_bys if g != group)
+        raise _bad(
+            "group_by",
+            f"One row per {group} covers at most {listed} days; group a longer range by {others}.",
+        )
     filters = {name: value for name, value in given.items() if value is not None}
     unknown = sorted(set(filters) - set(report.filters))
     if unknown:
