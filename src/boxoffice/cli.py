@@ -317,7 +317,7 @@ async def _rebuild_reports(
     settings: Settings, tenant: str | None, first: str | None, last: str | None
 ) -> int:
     from boxoffice.ops.settings import load_ops_settings, rebuildable_from
-    from boxoffice.reports.rebuild import rebuild_tenant
+    from boxoffice.reports.rebuild import LeaseLost, progress_printer, rebuild_tenant
     from boxoffice.reports.repository import tenant_ids_unscoped
 
     kept_from = rebuildable_from(load_ops_settings().retention, SystemClock().now())
@@ -325,13 +325,21 @@ async def _rebuild_reports(
         if first is not None:
             sys.stderr.write(f"boxoffice: records before {kept_from} are pruned; rebuilt from {kept_from}\n")
         first = kept_from
-    # A batch job: a year's records come back in reads far longer than a request's timeout.
+    # A batch job: it streams the records and writes in bulk, so each operation is short, but a
+    # server busy with it may answer slowly. These are per-operation limits; nothing caps the whole
+    # rebuild (minutes for a million tickets), which tells its progress on stderr meanwhile.
     db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=max(settings.mongo_timeout_ms, 120_000))
     try:
         await db.ensure_indexes()
         deps = Deps(db, SystemClock(), settings)
         for tenant_id in [tenant] if tenant else await tenant_ids_unscoped(db):
-            done = await rebuild_tenant(deps, tenant_id, first_day=first, last_day=last)
+            try:
+                done = await rebuild_tenant(
+                    deps, tenant_id, first_day=first, last_day=last, on_progress=progress_printer(sys.stderr)
+                )
+            except (LeaseLost, TimeoutError) as exc:  # another projector or rebuild holds the tenant
+                sys.stderr.write(f"boxoffice: {exc}\n")
+                return 1
             print(  # noqa: T201
                 f"tenant {tenant_id}: {done.events} records counted, {done.written} summaries written, "
                 f"{done.deleted} removed"

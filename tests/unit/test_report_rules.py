@@ -452,7 +452,8 @@ def test_a_closed_shift_counts_its_figures_and_a_correction_moves_them() -> None
     )
     assert detail.sets["close_at"] == AT
     [rollup] = changes["shifts*"]
-    assert rollup.inc == detail.inc and not rollup.sets  # what a shift is stays on its own row
+    assert rollup.inc == detail.inc
+    assert not rollup.sets  # what a shift is stays on its own row
     assert {"shifts*@m", "shifts~device_id@m", "shifts~employee_id@m"} <= set(changes)
     assert "shifts@m" not in changes  # shifts are listed one by one: no month of them
     recount = {"before": closed, "after": {**closed, "cash_counted": 150_000, "cash_diff": 0}}

@@ -6,6 +6,7 @@ It is also where timestamps are encoded for storage and decoded on the way back 
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -111,6 +112,19 @@ class ScopedRepository:
             cursor = cursor.limit(limit)
         docs: list[Document] = decode(await cursor.to_list())
         return docs
+
+    async def batches(
+        self, filters: dict[str, Any] | None = None, *, projection: dict[str, Any] | None = None, size: int
+    ) -> AsyncGenerator[list[Document]]:
+        """The matching documents `size` at a time, from one cursor: a job that reads all of a
+        tenant's records (a rebuild) holds one batch, however many there are."""
+        cursor = self.collection.find(self.where(filters), projection or {"_id": 0}, batch_size=size)
+        try:
+            while batch := await cursor.to_list(size):
+                docs: list[Document] = decode(batch)
+                yield docs
+        finally:
+            await cursor.close()
 
     async def count(self, filters: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(self.where(filters))

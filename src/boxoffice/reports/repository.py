@@ -9,15 +9,31 @@ which no index serves) and use single-field keys: summaries are found by their `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import aclosing
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
+from pymongo import DeleteOne, ReplaceOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from boxoffice.core.db import C, Database, Document, decode, encode
 from boxoffice.core.repository import ScopedRepository
 from boxoffice.reports.summaries import Change, bucket, in_period
+
+#: Documents one bulk write of a rebuild carries.
+WRITE_BATCH = 1000
+#: Summary ids one read of `replace_days` brings (only `_id` and `day`: small).
+ID_BATCH = 5000
+#: Awaited before each bulk write of `replace_days` with (written, deleted) so far.
+BeforeBatch = Callable[[int, int], Awaitable[None]]
+
+
+def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    items = iter(values)
+    while chunk := list(islice(items, size)):
+        yield chunk
 
 
 class SummaryRepository(ScopedRepository):
@@ -66,28 +82,71 @@ class SummaryRepository(ScopedRepository):
         return await self.find_many(projection={"upto": 0})
 
     async def replace_days(
-        self, docs: dict[str, Document], first_day: str | None, last_day: str | None, upto: int
+        self,
+        docs: dict[str, Document],
+        first_day: str | None,
+        last_day: str | None,
+        upto: int,
+        *,
+        batch: int = WRITE_BATCH,
+        before_batch: BeforeBatch | None = None,
     ) -> tuple[int, int]:
         """Make the tenant's summaries of these days (and of the months they touch) exactly `docs`
-        (by `_id`), each marked as holding every event numbered up to `upto`. Returns (written,
-        deleted)."""
+        (by `_id`), each marked as holding every event numbered up to `upto`. Unordered bulk writes
+        of `batch` documents, each addressed by `_id` and tenant: first the stale ones deleted, then
+        every document replaced (or made). `before_batch(written, deleted)` is awaited before each
+        write (a rebuild renews its lease there, and stops by raising). Returns (written, deleted)."""
+        tenant_id = self.scope.tenant_id
         span: dict[str, Any] = {}
         if first_day:
             span["$gte"] = first_day[:7]
         if last_day:
             span["$lte"] = last_day[:7]
-        existing = await self.find_many({"month": span} if span else None, projection={"_id": 1, "day": 1})
-        stale = [
-            doc["_id"]
-            for doc in existing
-            if doc["_id"] not in docs and in_period(str(doc.get("day", "")), first_day, last_day)
-        ]
-        for summary_id in stale:
-            await self.collection.delete_one({"_id": summary_id, "tenant_id": self.scope.tenant_id})
+        stale: list[Any] = []
+        async with aclosing(
+            self.batches({"month": span} if span else None, projection={"_id": 1, "day": 1}, size=ID_BATCH)
+        ) as found:
+            async for existing in found:
+                stale += [
+                    doc["_id"]
+                    for doc in existing
+                    if doc["_id"] not in docs and in_period(str(doc.get("day", "")), first_day, last_day)
+                ]
+        deleted = written = 0
+        for start in range(0, len(stale), batch):
+            if before_batch is not None:
+                await before_batch(written, deleted)
+            chunk = stale[start : start + batch]
+            await self.collection.bulk_write(
+                [DeleteOne(self.where({"_id": summary_id})) for summary_id in chunk], ordered=False
+            )
+            deleted += len(chunk)
+        replaces: list[ReplaceOne[Document]] = []
         for summary_id, doc in docs.items():
-            stored = encode({**doc, "_id": summary_id, "tenant_id": self.scope.tenant_id, "upto": upto})
-            await self.collection.replace_one({"_id": summary_id}, stored, upsert=True)
-        return len(docs), len(stale)
+            # `_id` in the replacement too: the embedded server's upsert does not take it from the filter
+            stored = encode({**doc, "_id": summary_id, "tenant_id": tenant_id, "upto": upto})
+            replaces.append(ReplaceOne(self.where({"_id": summary_id}), stored, upsert=True))
+            if len(replaces) == batch:
+                written = await self._replace(replaces, written, deleted, before_batch)
+        written = await self._replace(replaces, written, deleted, before_batch)
+        return written, deleted
+
+    async def _replace(
+        self,
+        replaces: list[ReplaceOne[Document]],
+        written: int,
+        deleted: int,
+        before_batch: BeforeBatch | None,
+    ) -> int:
+        """One batch of `replace_days` (emptied once written); returns the documents written so far."""
+        if not replaces:
+            return written
+        if before_batch is not None:
+            await before_batch(written, deleted)
+        await self.collection.bulk_write(replaces, ordered=False)
+        written += len(replaces)
+        replaces.clear()
+        return written
 
 
 class MarkRepository(ScopedRepository):
@@ -112,14 +171,34 @@ class MarkRepository(ScopedRepository):
         mark = await self.collection.find_one({"_id": key})
         return int(mark["seq"]) if mark else seq
 
-    async def ensure(self, ticket_ids: Sequence[str]) -> None:
-        """Tickets a rebuild counted as redeemed: their first PASS is taken (by no event)."""
-        for ticket_id in ticket_ids:
-            await self.collection.update_one(
-                {"_id": self._id(ticket_id)},
-                {"$setOnInsert": {"tenant_id": self.scope.tenant_id, "ticket_id": ticket_id, "seq": 0}},
-                upsert=True,
+    async def ensure(
+        self,
+        ticket_ids: Iterable[str],
+        *,
+        batch: int = WRITE_BATCH,
+        before_batch: Callable[[int], Awaitable[None]] | None = None,
+    ) -> int:
+        """Tickets a rebuild counted as redeemed: their first PASS is taken (by no event); a mark
+        already there stays as it is. Unordered bulk upserts by `_id`, `batch` at a time;
+        `before_batch(marked)` is awaited before each. Returns how many tickets were marked."""
+        tenant_id = self.scope.tenant_id
+        marked = 0
+        for chunk in _chunks(ticket_ids, batch):
+            if before_batch is not None:
+                await before_batch(marked)
+            await self.collection.bulk_write(
+                [
+                    UpdateOne(
+                        self.where({"_id": self._id(ticket_id)}),
+                        {"$setOnInsert": {"tenant_id": tenant_id, "ticket_id": ticket_id, "seq": 0}},
+                        upsert=True,
+                    )
+                    for ticket_id in chunk
+                ],
+                ordered=False,
             )
+            marked += len(chunk)
+        return marked
 
 
 class StateRepository(ScopedRepository):
