@@ -325,10 +325,14 @@ async def _rebuild_reports(
         if first is not None:
             sys.stderr.write(f"boxoffice: records before {kept_from} are pruned; rebuilt from {kept_from}\n")
         first = kept_from
-    # A batch job: it streams the records and writes in bulk, so each operation is short, but a
-    # server busy with it may answer slowly. These are per-operation limits; nothing caps the whole
-    # rebuild (minutes for a million tickets), which tells its progress on stderr meanwhile.
-    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=max(settings.mongo_timeout_ms, 120_000))
+    # A batch job: it streams the records and writes in bulk, but the embedded server gathers a
+    # whole collection's answer before its first batch (minutes for a million tickets) and holds
+    # every other connection meanwhile. A connection that gave up then (its handshake timed out)
+    # makes the driver drop the whole pool, and the embedded server drops the cursors of the
+    # connections that closed: the stream would end early. So connections wait as long as reads
+    # may (10 minutes). These are per-operation limits; nothing caps the whole rebuild, which tells
+    # its progress on stderr meanwhile.
+    db = Database(settings.mongo_uri, settings.mongo_db, timeout_ms=max(settings.mongo_timeout_ms, 600_000))
     try:
         await db.ensure_indexes()
         deps = Deps(db, SystemClock(), settings)
