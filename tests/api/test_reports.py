@@ -3,6 +3,7 @@ records to the same figures, read back as rows and totals (JSON and CSV alike)."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
@@ -641,3 +642,37 @@ async def test_reprints_on_a_shift_still_open_show_on_its_row_without_cash_figur
     assert row["open_at"] is not None
     by_store = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": "store"})
     assert (by_store["totals"]["shifts"], by_store["totals"]["reprints"]) == (0, 1)
+
+
+async def test_two_corrections_at_once_move_the_report_to_the_count_that_stands(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps
+) -> None:
+    """Two managers correct one shift at the same moment: each answer is the new count or a clear
+    409, never a 500, and the summaries end at the count stored on the shift, counted once."""
+    await cash_sale(client, till, "sale-race", [("single", 1)])
+    closed = data(
+        await client.post("/v1/shifts/close", json={"cash_counted": 90_000}, headers=bearer(till.cashier))
+    )
+    await projection.project_all(deps)
+    owner_headers = await owner(client, world)
+    url = f"/v1/shifts/{closed['shift_id']}/correct"
+    answers = await asyncio.gather(
+        *(
+            client.post(url, json={"cash_counted": counted, "reason": "Recount"}, headers=owner_headers)
+            for counted in (95_000, 99_000, 101_000, 97_000)
+        )
+    )
+    assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+    assert any(a.status_code == 200 for a in answers)
+    assert all(error_code(a) == "E_CONFLICT" for a in answers if a.status_code == 409)
+    stored = await deps.db[C.SHIFTS].find_one({"shift_id": closed["shift_id"]})
+    assert stored is not None
+    await projection.project_all(deps)
+    for group_by in ("shift", "store"):
+        totals = (
+            await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": group_by})
+        )["totals"]
+        assert (totals["cash_counted"], totals["cash_diff"]) == (stored["cash_counted"], stored["cash_diff"])
+    projected = await summaries(deps, world.tenant_id)
+    await rebuild_tenant(deps, world.tenant_id)
+    assert await summaries(deps, world.tenant_id) == projected

@@ -451,11 +451,19 @@ async def correct_count(
         {"shift_id": shift_id}, sort=[("version", -1)]
     )
     version = (int(latest["version"]) + 1) if latest else 1
-    snapshot = await _snapshot(deps, principal, shift, version, counted, reason)
+    try:
+        snapshot = await _snapshot(deps, principal, shift, version, counted, reason)
+    except DuplicateKeyError as exc:  # another correction took this version a moment ago
+        raise Conflict(
+            "Another correction of this shift was just saved; look at it, then correct again."
+        ) from exc
     frozen = {k: snapshot[k] for k in shift_math.FROZEN}
-    final = await repo.find_one_and_update({"shift_id": shift_id}, {"$set": frozen})
-    if final is None:
+    # What this correction replaced, read in the same write: a correction saved meanwhile is the
+    # `before` of this one, so the report summaries move from it and never count a change twice.
+    replaced = await repo.find_one_and_update({"shift_id": shift_id}, {"$set": frozen}, after=False)
+    if replaced is None:
         raise NotFound("Shift not found.")
+    final = {**replaced, **frozen}
     await outbox.emit_one(
         deps.db,
         principal.tenant_id,
@@ -471,7 +479,7 @@ async def correct_count(
             "device_id": shift["device_id"],
             "version": version,
             "reason": reason,
-            "before": shift_math.shift_closed_data(shift),  # as the previous snapshot froze it
+            "before": shift_math.shift_closed_data(replaced),
             "after": shift_math.shift_closed_data(final),
         },
     )
@@ -482,7 +490,7 @@ async def correct_count(
         {
             "shift_id": shift_id,
             "version": version,
-            "before": shift.get("cash_counted"),
+            "before": replaced.get("cash_counted"),
             "after": counted,
             "reason": reason,
         },
