@@ -5,7 +5,13 @@ Set BOXOFFICE_TEST_MONGO_URI to run the whole suite against a real MongoDB inste
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
+import gc
+import inspect
 import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,3 +209,61 @@ def deps(clean_db: Database, clock: FixedClock, settings: Settings) -> Deps:
 def _json_logs() -> None:
     """The app's own log setup (JSON lines), not structlog's console renderer."""
     configure_logging("WARNING")
+
+
+#: A test still running after this long prints what every thread and asyncio task is waiting on
+#: (pytest-timeout fails it later, `timeout` in pyproject.toml), so a hang names its cause.
+HANG_REPORT_SECONDS = 180.0
+_session_loop: list[asyncio.AbstractEventLoop] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _remember_loop() -> None:
+    _session_loop.append(asyncio.get_running_loop())
+
+
+def _report_hang(nodeid: str) -> None:
+    out = sys.__stderr__
+    if out is None:
+        return
+    print(f"\n=== {nodeid} still running after {HANG_REPORT_SECONDS:.0f} s ===", file=out)
+    faulthandler.dump_traceback(file=out, all_threads=True)
+    for loop in _session_loop:
+        for task in asyncio.all_tasks(loop):
+            print(f"--- {task.get_name()} awaits:", file=out)
+            for line in _await_chain(task.get_coro()):
+                print(f"    {line}", file=out)
+    # A task awaiting an async generator (a fixture's teardown, a lifespan's exit) shows no further
+    # than `__anext__`: the generators suspended in an await carry the rest.
+    for obj in gc.get_objects():
+        if inspect.isasyncgen(obj) and obj.ag_await is not None:
+            print(f"--- async generator {obj.ag_code.co_name} awaits:", file=out)
+            for line in _await_chain(obj):
+                print(f"    {line}", file=out)
+    out.flush()
+
+
+def _await_chain(awaitable: object) -> list[str]:
+    """Where a coroutine is suspended, outermost first (a task's own stack shows only its top)."""
+    lines = []
+    while awaitable is not None and len(lines) < 60:
+        frame = _first_attr(awaitable, "cr_frame", "ag_frame", "gi_frame")
+        if frame is not None:
+            lines.append(f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaitable = _first_attr(awaitable, "cr_await", "ag_await", "gi_yieldfrom")
+    return lines
+
+
+def _first_attr(obj: object, *names: str) -> Any:
+    return next((getattr(obj, n) for n in names if getattr(obj, n, None) is not None), None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    watchdog = threading.Timer(HANG_REPORT_SECONDS, _report_hang, args=(item.nodeid,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return (yield)
+    finally:
+        watchdog.cancel()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -86,6 +85,19 @@ async def sweep(deps: Deps) -> Pass:
     if refunded:
         log.info("stale_refunds_finished", count=refunded)
     return Pass(busy=bool(finished or closed or refunded))
+
+
+#: How long each step of shutting down may take: a stop must end before the orchestrator kills the
+#: process (Docker waits 10 s), whatever a database driver or a receiver is stuck on.
+SHUTDOWN_STEP_SECONDS = 3.0
+
+
+async def _within(step: Awaitable[object], what: str) -> None:
+    """Await one shutdown step, giving up (logged) after SHUTDOWN_STEP_SECONDS."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown_step_timed_out", step=what, seconds=SHUTDOWN_STEP_SECONDS)
 
 
 def background_loops(
@@ -193,13 +205,13 @@ def create_app(
                 stop_waking()
             for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if tasks:
+                await _within(asyncio.gather(*tasks, return_exceptions=True), "background_tasks")
             for loop in loops:
                 await loop.stop()
-            await app.state.webhook_http.aclose()
+            await _within(app.state.webhook_http.aclose(), "webhook_client")
             if own_db:
-                await database.close()
+                await _within(database.close(), "database_client")
 
     app = FastAPI(
         title="BoxOffice API",
