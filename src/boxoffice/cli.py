@@ -317,7 +317,7 @@ async def _rebuild_reports(
     settings: Settings, tenant: str | None, first: str | None, last: str | None
 ) -> int:
     from boxoffice.ops.settings import load_ops_settings, rebuildable_from
-    from boxoffice.reports.rebuild import LeaseLost, progress_printer, rebuild_tenant
+    from boxoffice.reports.rebuild import LeaseLost, StreamCut, progress_printer, rebuild_tenant
     from boxoffice.reports.repository import tenant_ids_unscoped
 
     kept_from = rebuildable_from(load_ops_settings().retention, SystemClock().now())
@@ -341,7 +341,7 @@ async def _rebuild_reports(
                 done = await rebuild_tenant(
                     deps, tenant_id, first_day=first, last_day=last, on_progress=progress_printer(sys.stderr)
                 )
-            except (LeaseLost, TimeoutError) as exc:  # another projector or rebuild holds the tenant
+            except (LeaseLost, TimeoutError, StreamCut) as exc:  # another holds the tenant; a cut read
                 sys.stderr.write(f"boxoffice: {exc}\n")
                 return 1
             print(  # noqa: T201

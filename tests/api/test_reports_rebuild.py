@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from boxoffice.reports.rebuild import (
     Progress,
     Rebuild,
     Records,
+    StreamCut,
     fold,
     progress_printer,
     rebuild_tenant,
@@ -237,3 +239,39 @@ async def test_progress_is_told_every_ten_seconds_or_so() -> None:
         "tenant T1: scans: 10,000 records folded, 0 summaries written, 0 removed (22 s)",
         "tenant T1: summaries: 12,000 records folded, 3,000 summaries written, 2 removed (40 s)",
     ]
+
+
+async def drop_the_pool(deps: Deps) -> None:
+    """What the driver does when an operation times out: close every pooled connection."""
+    topology = await deps.db.client._get_topology()
+    for server in topology._servers.values():
+        await server.pool.reset()
+        await server.pool.ready()
+
+
+async def test_a_stream_the_server_ends_early_stops_the_rebuild_before_it_writes(
+    client: httpx.AsyncClient, deps: Deps, clock: FixedClock
+) -> None:
+    """The embedded server drops a cursor with the connection that opened it and answers the next
+    getMore as if it were done: without the count, the rebuild would write summaries short of the
+    scans it never read."""
+    tenant_id = await a_tenant_in_business(client, deps, clock, "A")
+    projected = await summaries(deps, tenant_id)
+    await mark_every_summary(deps, tenant_id)
+    before = await stored(deps, C.REPORT_SUMMARIES, tenant_id)
+    dropped: list[str] = []
+
+    async def drop_once(progress: Progress) -> None:
+        if progress.stage == "scans" and not dropped:
+            dropped.append(progress.stage)
+            await drop_the_pool(deps)
+
+    if os.environ.get("BOXOFFICE_TEST_MONGO_URI"):
+        pytest.skip("real MongoDB keeps a cursor when the connection that opened it closes")
+    with pytest.raises(StreamCut, match=r"the scans stream ended after 2 of the \d+ records"):
+        await rebuild_tenant(deps, tenant_id, batch=2, on_progress=drop_once)
+    assert await stored(deps, C.REPORT_SUMMARIES, tenant_id) == before  # nothing written
+
+    clock.advance(projection.TENANT_LEASE)  # the stopped run's lease runs out; the next goes through
+    await rebuild_tenant(deps, tenant_id, batch=2)
+    assert await summaries(deps, tenant_id) == projected

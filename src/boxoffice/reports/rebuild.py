@@ -111,6 +111,12 @@ class LeaseLost(RuntimeError):
     """The tenant's report lease went to another owner: the rebuild stopped, writing nothing more."""
 
 
+class StreamCut(RuntimeError):
+    """A collection's stream ended before it had brought every record the collection held when it
+    began (on the embedded server, a cursor dropped with its connection ends without an error):
+    the rebuild stopped before writing, and another run starts over."""
+
+
 @dataclass(frozen=True)
 class Replayed:
     """A record as the event it wrote: what the rules need, and the event's id."""
@@ -523,12 +529,20 @@ class Rebuild:
         """A collection of the tenant, a batch at a time: each folded, then the lease renewed and
         the progress told."""
         self.stage = stage
-        found = repository(self.deps.db, self.scope).batches(projection=projection, size=self.batch)
-        async with aclosing(found) as batches:
+        records = repository(self.deps.db, self.scope)
+        held = await records.count()  # records are only added while it streams (retention aside)
+        brought = 0
+        async with aclosing(records.batches(projection=projection, size=self.batch)) as batches:
             async for docs in batches:
+                brought += len(docs)
                 await fold_batch(docs)
                 await self.hold()
                 await self._tell()
+        if brought < held:
+            raise StreamCut(
+                f"tenant {self.tenant_id}: the {stage} stream ended after {brought} of the {held} records "
+                "there were; nothing was written, run the rebuild again"
+            )
 
     async def _pending(self) -> None:
         """Events written since the records were read are the projection's: read the pending ones

@@ -22,6 +22,9 @@ from boxoffice.core.db import C, Database, Document, decode, encode
 from boxoffice.core.repository import ScopedRepository
 from boxoffice.reports.summaries import Change, bucket, in_period
 
+#: The times a shift's summary holds (set by `shift.closed`): decoded alone, not the whole document.
+SHIFT_TIMES = ("open_at", "close_at")
+
 #: Documents one bulk write of a rebuild carries.
 WRITE_BATCH = 1000
 #: Summary ids one read of `replace_days` brings (only `_id` and `day`: small).
@@ -72,9 +75,11 @@ class SummaryRepository(ScopedRepository):
             high = bucket(tenant_id, family, store_id, last, rollup=rollup)
             cursor = self.collection.find({"bucket": {"$gte": low, "$lte": high}}, {"upto": 0})
             found.extend(doc for doc in await cursor.to_list() if doc.get("tenant_id") == tenant_id)
-        if family == "shifts":  # the only summaries holding times
-            decoded: list[Document] = decode(found)
-            return decoded
+        if family == "shifts":  # the only summaries holding times: a shift's own two
+            for doc in found:
+                for field in SHIFT_TIMES:
+                    if isinstance(doc.get(field), str):
+                        doc[field] = decode(doc[field])
         return found
 
     async def all_of_tenant(self) -> list[Document]:

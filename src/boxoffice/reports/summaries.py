@@ -53,8 +53,8 @@ from boxoffice.sales.shift_math import shift_closed_data
 
 __all__ = ["shift_closed_data"]  # a rebuild replays a closed shift with it
 
-#: The dimensions each family's detail documents carry, in key order.
-FAMILY_DIMS: dict[str, tuple[str, ...]] = {
+#: The dimensions each family's detail documents carry, in key order (views: `FAMILY_DIMS`).
+_OWN_DIMS: dict[str, tuple[str, ...]] = {
     "sales": ("device_id", "employee_id", "payment_type"),
     "sales_pkg": ("device_id", "employee_id", "payment_type", "package_id"),
     "tickets": ("package_id", "expires"),
@@ -78,7 +78,11 @@ VIEWS: dict[str, tuple[tuple[str, ...], ...]] = {
     "tickets": ((), ("package_id",)),
     "shifts": ((), ("device_id",), ("employee_id",)),
 }
-FAMILY_DIMS.update({f"{family}~{keep[0]}": keep for family, views in VIEWS.items() for keep in views if keep})
+#: The dimensions of every family's detail documents, the views' families (one dimension) included.
+FAMILY_DIMS: dict[str, tuple[str, ...]] = {
+    **_OWN_DIMS,
+    **{f"{family}~{keep[0]}": keep for family, views in VIEWS.items() for keep in views if keep},
+}
 #: Families that also keep a rollup (one document per store and day, no dimensions).
 ROLLUP_FAMILIES = frozenset({"sales", "throughput", "refunds", "reprints", "tickets", "shifts"})
 #: Families whose figures are also kept per month (shifts are listed one by one: only their views
