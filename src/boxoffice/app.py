@@ -93,11 +93,15 @@ SHUTDOWN_STEP_SECONDS = 3.0
 
 
 async def _within(step: Awaitable[object], what: str) -> None:
-    """Await one shutdown step, giving up (logged) after SHUTDOWN_STEP_SECONDS."""
-    try:
-        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
-    except TimeoutError:
+    """Await one shutdown step, giving up (logged) after SHUTDOWN_STEP_SECONDS. Not `wait_for`: on
+    its timeout it waits for the step to take its cancellation, which a stuck step may never do."""
+    running = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({running}, timeout=SHUTDOWN_STEP_SECONDS)
+    if not done:
+        running.cancel()
         log.warning("shutdown_step_timed_out", step=what, seconds=SHUTDOWN_STEP_SECONDS)
+    elif not running.cancelled() and running.exception() is not None:
+        log.warning("shutdown_step_failed", step=what, reason=type(running.exception()).__name__)
 
 
 def background_loops(
