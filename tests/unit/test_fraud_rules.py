@@ -281,3 +281,12 @@ def test_drill_downs_name_the_store_the_entity_and_the_local_day() -> None:
     (dup,) = rules.drill_downs("duplicate_use", gate, "s1", span, closed)
     assert urlsplit(dup).path == "/v1/redemptions"
     assert parse_qs(urlsplit(dup).query)["reason"] == ["duplicate_use"]
+
+
+def test_a_score_shown_at_the_threshold_is_flagged() -> None:
+    """15 reprints against this history is z = 2.9975, shown as 3.0: at a threshold of 3 it is a
+    spike, as the owner reading the score expects (and as the property above states)."""
+    history = [0] * 10 + [1] * 5 + [2] * 2 + [5] * 5 + [10] * 6
+    found = judge(15, history, floor=1)
+    assert found.z == 3.0
+    assert found.flagged

@@ -226,7 +226,7 @@ def judge(
     """One metric of one entity's day: its z-score against `history` (the days before it), the
     peers' median, and whether it is flagged (with the words that say why)."""
     base = baseline(history)
-    z = z_score(count, base)
+    z = round(z_score(count, base), 2)  # the score the owner reads is the one compared: 2.998 shows 3.0
     peer = median(peer_counts)
     flagged = count >= floor and z >= z_threshold
     return Finding(
@@ -235,7 +235,7 @@ def judge(
         amount=amount,
         mean=round(base.mean, 3),
         stdev=round(base.stdev, 3),
-        z=round(z, 2),
+        z=z,
         peer_median=peer,
         peers=len(peer_counts),
         flagged=flagged,
