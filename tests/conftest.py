@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from pymongo import monitoring
 
 from boxoffice.app import create_app
@@ -31,6 +32,10 @@ from boxoffice.core.deps import Deps
 from boxoffice.core.ids import new_id
 from boxoffice.core.logging import configure_logging
 from boxoffice.embedded_db import EmbeddedMongo, free_port
+
+# CI draws the same examples every run (`.ci/run` sets HYPOTHESIS_PROFILE=ci); a local run draws anew.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
