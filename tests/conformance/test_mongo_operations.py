@@ -224,6 +224,25 @@ async def test_delete_and_count(clean_db: Database) -> None:
     assert await coll.count_documents({}) == 1
 
 
+async def test_the_count_command_counts_one_tenants_documents_as_a_find_would(clean_db: Database) -> None:
+    """`ScopedRepository.tally` (a rebuild's check that it read every record): the `count` command
+    with the tenant's filter, in and beside a repository's scope, deletions and an empty tenant."""
+    coll = clean_db["tickets"]
+    await coll.insert_many(
+        [
+            {"ticket_id": f"T{n}", "tenant_id": t, "short_code": f"C{n}", "qr_token": f"q{n}"}
+            for n, t in enumerate("AABAB")
+        ]
+    )
+    await coll.delete_one({"ticket_id": "T0"})
+    for tenant in ("A", "B", "C"):
+        found = len(await coll.find({"tenant_id": tenant}).to_list())
+        assert await TicketRepository(clean_db, Scope(tenant)).tally() == found
+    assert [await TicketRepository(clean_db, Scope(t)).tally() for t in "ABC"] == [2, 2, 0]
+    assert await TicketRepository(clean_db, Scope("A")).tally({"short_code": "C4"}) == 0
+    assert await TicketRepository(clean_db, Scope("B")).tally({"short_code": "C4"}) == 1
+
+
 async def test_stamps_survive_set_and_compare_as_strings(clean_db: Database) -> None:
     """Timestamps are stored as ISO strings (core/db.py): a datetime given to `$set` is turned
     into a local string by the embedded server, a stamp string is kept exactly."""

@@ -129,6 +129,15 @@ class ScopedRepository:
     async def count(self, filters: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(self.where(filters))
 
+    async def tally(self, filters: dict[str, Any] | None = None) -> int:
+        """`count`, by the `count` command instead of an aggregation: for a job counting a
+        tenant's whole collection (a rebuild). On the embedded server, 461,389 sales in 2.6 s
+        where `count_documents` takes 160 s; exact on MongoDB outside a sharded cluster."""
+        answer = await self.collection.database.command(
+            "count", self.collection.name, query=self.where(filters)
+        )
+        return int(answer["n"])
+
     def _stored(self, doc: Document) -> Document:
         """The document as written: the caller's tenant, stamps for datetimes, and for collections
         that forget (`keep_for`) `purge_after`, when retention may delete it (UNIX seconds)."""

@@ -530,7 +530,7 @@ class Rebuild:
         the progress told."""
         self.stage = stage
         records = repository(self.deps.db, self.scope)
-        held = await records.count()  # records are only added while it streams (retention aside)
+        held = await records.tally()  # records are only added while it streams (retention aside)
         brought = 0
         async with aclosing(records.batches(projection=projection, size=self.batch)) as batches:
             async for docs in batches:
