@@ -667,6 +667,10 @@ async def test_two_corrections_at_once_move_the_report_to_the_count_that_stands(
     assert all(error_code(a) == "E_CONFLICT" for a in answers if a.status_code == 409)
     stored = await deps.db[C.SHIFTS].find_one({"shift_id": closed["shift_id"]})
     assert stored is not None
+    # the count that stands is the latest version's, whichever write landed last
+    snapshots = await deps.db[C.SHIFT_SNAPSHOTS].find({"shift_id": closed["shift_id"]}).to_list()
+    latest = max(snapshots, key=lambda snap: snap["version"])
+    assert (stored["cash_counted"], stored["count_version"]) == (latest["cash_counted"], latest["version"])
     await projection.project_all(deps)
     for group_by in ("shift", "store"):
         totals = (
@@ -676,3 +680,38 @@ async def test_two_corrections_at_once_move_the_report_to_the_count_that_stands(
     projected = await summaries(deps, world.tenant_id)
     await rebuild_tenant(deps, world.tenant_id)
     assert await summaries(deps, world.tenant_id) == projected
+
+
+async def test_a_correction_overtaken_by_a_later_version_leaves_the_later_count(
+    client: httpx.AsyncClient, world: TenantWorld, till: Till, deps: Deps
+) -> None:
+    """Two corrections at once: the later version's write landed first (here: the shift already
+    stands at version 9). The slower, earlier one answers 409 and moves neither the count, nor the
+    report, nor the audit."""
+    await cash_sale(client, till, "sale-overtaken", [("single", 1)])
+    closed = data(
+        await client.post("/v1/shifts/close", json={"cash_counted": 90_000}, headers=bearer(till.cashier))
+    )
+    owner_headers = await owner(client, world)
+    url = f"/v1/shifts/{closed['shift_id']}/correct"
+    first = await client.post(url, json={"cash_counted": 95_000, "reason": "Recount"}, headers=owner_headers)
+    assert first.status_code == 200, first.text
+    await projection.project_all(deps)
+    before = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": "store"})
+    await deps.db[C.SHIFTS].update_one({"shift_id": closed["shift_id"]}, {"$set": {"count_version": 9}})
+
+    late = await client.post(url, json={"cash_counted": 50_000, "reason": "Recount"}, headers=owner_headers)
+    assert late.status_code == 409
+    assert error_code(late) == "E_CONFLICT"
+    stored = await deps.db[C.SHIFTS].find_one({"shift_id": closed["shift_id"]})
+    assert stored is not None
+    assert stored["cash_counted"] == 95_000
+    await projection.project_all(deps)
+    after = await report(client, world, "shifts", **{"from": TODAY, "to": TODAY, "group_by": "store"})
+    assert after["totals"] == before["totals"]
+    corrections = (
+        await deps.db[C.AUDITS]
+        .find({"tenant_id": world.tenant_id, "event_type": "shift.count_corrected"})
+        .to_list()
+    )
+    assert [c["payload"]["after"] for c in corrections] == [95_000]

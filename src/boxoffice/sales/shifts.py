@@ -438,6 +438,23 @@ async def sweep_unfinished_closes(deps: Deps, limit: int = 50) -> int:
     return finished
 
 
+async def _replace_count(
+    repo: ShiftRepository, shift_id: str, version: int, frozen: dict[str, Any]
+) -> Document:
+    """Put a correction's figures on the shift unless a later version is there already, and answer
+    what they replaced, read in the same write: a correction saved meanwhile is the `before` of this
+    one, so the report summaries move from it and never count a change twice. Shifts closed before
+    `count_version` existed take their first correction by `$exists`."""
+    change = {"$set": {**frozen, "count_version": version}}
+    for older in ({"$lt": version}, {"$exists": False}):
+        replaced = await repo.find_one_and_update(
+            {"shift_id": shift_id, "count_version": older}, change, after=False
+        )
+        if replaced is not None:
+            return replaced
+    raise Conflict("A later correction of this shift was saved first; its count stands. Look at it.")
+
+
 async def correct_count(
     deps: Deps, principal: Principal, shift_id: str, counted: int, reason: str
 ) -> Document:
@@ -458,11 +475,7 @@ async def correct_count(
             "Another correction of this shift was just saved; look at it, then correct again."
         ) from exc
     frozen = {k: snapshot[k] for k in shift_math.FROZEN}
-    # What this correction replaced, read in the same write: a correction saved meanwhile is the
-    # `before` of this one, so the report summaries move from it and never count a change twice.
-    replaced = await repo.find_one_and_update({"shift_id": shift_id}, {"$set": frozen}, after=False)
-    if replaced is None:
-        raise NotFound("Shift not found.")
+    replaced = await _replace_count(repo, shift_id, version, frozen)
     final = {**replaced, **frozen}
     await outbox.emit_one(
         deps.db,
