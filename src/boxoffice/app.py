@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,7 +20,7 @@ from boxoffice.catalog.router import router as catalog_router
 from boxoffice.config import Settings
 from boxoffice.contract.openapi import document_contract
 from boxoffice.core import retention
-from boxoffice.core.background import Background, Pass
+from boxoffice.core.background import Background, Pass, bounded
 from boxoffice.core.clock import Clock, SystemClock
 from boxoffice.core.db import Database
 from boxoffice.core.deprecation import install_deprecations
@@ -85,23 +85,6 @@ async def sweep(deps: Deps) -> Pass:
     if refunded:
         log.info("stale_refunds_finished", count=refunded)
     return Pass(busy=bool(finished or closed or refunded))
-
-
-#: How long each step of shutting down may take: a stop must end before the orchestrator kills the
-#: process (Docker waits 10 s), whatever a database driver or a receiver is stuck on.
-SHUTDOWN_STEP_SECONDS = 3.0
-
-
-async def _within(step: Awaitable[object], what: str) -> None:
-    """Await one shutdown step, giving up (logged) after SHUTDOWN_STEP_SECONDS. Not `wait_for`: on
-    its timeout it waits for the step to take its cancellation, which a stuck step may never do."""
-    running = asyncio.ensure_future(step)
-    done, _ = await asyncio.wait({running}, timeout=SHUTDOWN_STEP_SECONDS)
-    if not done:
-        running.cancel()
-        log.warning("shutdown_step_timed_out", step=what, seconds=SHUTDOWN_STEP_SECONDS)
-    elif not running.cancelled() and running.exception() is not None:
-        log.warning("shutdown_step_failed", step=what, reason=type(running.exception()).__name__)
 
 
 def background_loops(
@@ -210,12 +193,12 @@ def create_app(
             for task in tasks:
                 task.cancel()
             if tasks:
-                await _within(asyncio.gather(*tasks, return_exceptions=True), "background_tasks")
+                await bounded(asyncio.gather(*tasks, return_exceptions=True), "background_tasks")
             for loop in loops:
                 await loop.stop()
-            await _within(app.state.webhook_http.aclose(), "webhook_client")
+            await bounded(app.state.webhook_http.aclose(), "webhook_client")
             if own_db:
-                await _within(database.close(), "database_client")
+                await bounded(database.close(), "database_client")
 
     app = FastAPI(
         title="BoxOffice API",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from boxoffice import app as api
+from boxoffice.core import background
 
 
 async def stuck(stopped: list[str], released: asyncio.Event) -> None:
@@ -21,11 +21,11 @@ async def stuck(stopped: list[str], released: asyncio.Event) -> None:
 
 
 async def test_a_step_that_never_ends_is_left_behind_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "SHUTDOWN_STEP_SECONDS", 0.2)
+    monkeypatch.setattr(background, "SHUTDOWN_STEP_SECONDS", 0.2)
     stopped: list[str] = []
     released = asyncio.Event()
     started = time.monotonic()
-    await api._within(stuck(stopped, released), "stuck")
+    await background.bounded(stuck(stopped, released), "stuck")
     assert time.monotonic() - started < 1.0
     await asyncio.sleep(0)
     assert stopped == ["asked"]  # it was asked to stop
@@ -35,7 +35,7 @@ async def test_a_step_that_never_ends_is_left_behind_in_time(monkeypatch: pytest
 async def test_a_step_that_ends_is_awaited_and_its_failure_does_not_stop_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(api, "SHUTDOWN_STEP_SECONDS", 0.2)
+    monkeypatch.setattr(background, "SHUTDOWN_STEP_SECONDS", 0.2)
     done: list[str] = []
 
     async def quick() -> None:
@@ -45,6 +45,6 @@ async def test_a_step_that_ends_is_awaited_and_its_failure_does_not_stop_the_res
     async def failing() -> None:
         raise ConnectionError("the database went first")
 
-    await api._within(quick(), "quick")
-    await api._within(failing(), "failing")
+    await background.bounded(quick(), "quick")
+    await background.bounded(failing(), "failing")
     assert done == ["closed"]

@@ -21,6 +21,27 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 
+#: How long each step of shutting down may take: a stop must end before the orchestrator kills the
+#: process (Docker waits 10 s), whatever a database driver or a receiver is stuck on.
+SHUTDOWN_STEP_SECONDS = 3.0
+
+
+async def bounded(step: Awaitable[object], what: str, seconds: float | None = None) -> None:
+    """Await one shutdown step, giving up (logged) after `seconds` (SHUTDOWN_STEP_SECONDS). Not
+    `wait_for`: on its timeout it waits for the step to take its cancellation, which a stuck step
+    may never do."""
+    limit = SHUTDOWN_STEP_SECONDS if seconds is None else seconds
+    running = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({running}, timeout=limit)
+    if not done:
+        running.cancel()
+        log.warning("shutdown_step_timed_out", step=what, seconds=limit)
+        return
+    failure = None if running.cancelled() else running.exception()
+    if failure is not None:
+        log.warning("shutdown_step_failed", step=what, reason=type(failure).__name__)
+
+
 @dataclass(frozen=True)
 class Pass:
     """What one pass of a loop found. `busy`: it did work (the next pass comes soon). `due_in`:
@@ -143,5 +164,4 @@ class Background:
 
     async def stop(self) -> None:
         """After the task is cancelled: hand the lease back so another replica takes over at once."""
-        with contextlib.suppress(PyMongoError, TimeoutError):
-            await asyncio.wait_for(self.lease.release(), timeout=2.0)
+        await bounded(self.lease.release(), f"release_{self.name}", seconds=2.0)

@@ -77,9 +77,7 @@ class SummaryRepository(ScopedRepository):
             found.extend(doc for doc in await cursor.to_list() if doc.get("tenant_id") == tenant_id)
         if family == "shifts":  # the only summaries holding times: a shift's own two
             for doc in found:
-                for field in SHIFT_TIMES:
-                    if isinstance(doc.get(field), str):
-                        doc[field] = decode(doc[field])
+                doc.update({field: decode(doc[field]) for field in SHIFT_TIMES if field in doc})
         return found
 
     async def all_of_tenant(self) -> list[Document]:
